@@ -1,0 +1,45 @@
+'use strict';
+
+const { MAP, runPlain, runLimit } = require('../internal/engine');
+const { wrapAsync } = require('../internal/wrap-async');
+const { checkLimit } = require('../internal/errors');
+const { awaitify } = require('../internal/awaitify');
+const { isNativeCall, runNative, RESULTS } = require('../internal/native');
+
+// Pure-JS map, used by the public map family and by every function built on
+// map (concat, groupBy, sortBy, times, applyEach), which never go native.
+function mapPlain(coll, iteratee, callback) {
+  const fn = wrapAsync(iteratee);
+  const results = [];
+  runPlain(coll || [], MAP, fn, results, (err) => callback(err, results));
+}
+
+function mapLimited(coll, limit, iteratee, callback) {
+  const fn = wrapAsync(iteratee);
+  const results = [];
+  runLimit(coll || [], limit, MAP, fn, results, (err) => callback(err, results));
+}
+
+function createMap(native) {
+  function map(coll, iteratee, callback) {
+    if (isNativeCall(native, iteratee)) return runNative(native, coll, Infinity, RESULTS, callback);
+    mapPlain(coll, iteratee, callback);
+  }
+  function mapLimit(coll, limit, iteratee, callback) {
+    if (isNativeCall(native, iteratee)) {
+      checkLimit(limit);
+      return runNative(native, coll, limit, RESULTS, callback);
+    }
+    mapLimited(coll, limit, iteratee, callback);
+  }
+  function mapSeries(coll, iteratee, callback) {
+    mapLimit(coll, 1, iteratee, callback);
+  }
+  return {
+    map: awaitify(map, 3),
+    mapLimit: awaitify(mapLimit, 4),
+    mapSeries: awaitify(mapSeries, 3),
+  };
+}
+
+module.exports = { createMap, mapPlain, mapLimited };

@@ -1,0 +1,184 @@
+//! The napi boundary: one class, `NativeClient`, that the JavaScript API in
+//! `lib/` drives. Requests cross in one call per batch; results come back in
+//! coalesced chunks (see `delivery`).
+
+mod delivery;
+mod options;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::engine::{CallOptions, Client, FetchError, RawRequest};
+use delivery::{ChunkArgs, ChunkSink};
+use options::{call_options, client_config, CallOptionsJs, ClientOptionsJs};
+
+/// What a request adds to its URL; `i` is its position in the submitted list.
+#[napi(object)]
+pub struct RequestExtra {
+    pub i: u32,
+    pub method: Option<String>,
+    /// `[name, value, name, value, …]`
+    pub headers: Option<Vec<String>>,
+    pub body: Option<Buffer>,
+    pub timeout: Option<f64>,
+    pub max_body_size: Option<f64>,
+    pub save_to: Option<String>,
+    pub abortable: Option<bool>,
+}
+
+#[napi(object)]
+pub struct NativeStats {
+    pub queued: f64,
+    pub in_flight: f64,
+    pub done: f64,
+    pub failed: f64,
+    pub bytes: f64,
+}
+
+#[napi]
+pub struct NativeClient {
+    client: Client,
+    sink: Arc<ChunkSink>,
+    defaults: Arc<CallOptions>,
+}
+
+/// An input error as `[code, message]`, for JavaScript to raise as Node would.
+fn input_error(err: FetchError) -> Vec<String> {
+    vec![err.code().to_string(), err.message().to_string()]
+}
+
+fn apply_extra(raw: &mut RawRequest, extra: RequestExtra) {
+    raw.method = extra.method;
+    if let Some(flat) = extra.headers {
+        let mut it = flat.into_iter();
+        while let (Some(name), Some(value)) = (it.next(), it.next()) {
+            raw.headers.push((name, value));
+        }
+    }
+    raw.body = extra.body.map(|b| Bytes::copy_from_slice(&b));
+    raw.timeout = extra
+        .timeout
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .map(|t| Duration::from_secs_f64(t / 1000.0));
+    raw.max_body_size = extra
+        .max_body_size
+        .filter(|m| m.is_finite())
+        .map(|m| m.max(0.0) as u64);
+    raw.save_to = extra.save_to.map(Into::into);
+    raw.abortable = extra.abortable.unwrap_or(false);
+}
+
+#[napi]
+impl NativeClient {
+    /// `timeOrigin` is `performance.now()` taken just before this call.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(
+        options: ClientOptionsJs,
+        time_origin: f64,
+        on_chunk: Function<'_, ChunkArgs, ()>,
+    ) -> Result<Self> {
+        let config = client_config(options)?;
+        let defaults = Arc::new(config.defaults.clone());
+        let client = Client::new(config)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("{}: {}", e.code(), e.message())))?;
+        let sink = ChunkSink::new(time_origin);
+        sink.attach(on_chunk)?;
+        Ok(NativeClient {
+            client,
+            sink,
+            defaults,
+        })
+    }
+
+    /// Starts requests as part of batch `batch`, numbered from `firstIndex`.
+    /// `urls` holds one URL per line. Returns `[code, message]` when a single
+    /// request is malformed (nothing is sent), else null.
+    #[napi(catch_unwind)]
+    pub fn submit(
+        &self,
+        batch: u32,
+        first_index: u32,
+        urls: String,
+        extras: Option<Vec<RequestExtra>>,
+        options: Option<CallOptionsJs>,
+    ) -> Result<Option<Vec<String>>> {
+        let mut items: Vec<RawRequest> = urls.split('\n').map(RawRequest::get).collect();
+        for extra in extras.unwrap_or_default() {
+            if let Some(raw) = items.get_mut(extra.i as usize) {
+                apply_extra(raw, extra);
+            }
+        }
+        let opts = match options {
+            Some(js) => Arc::new(call_options(&self.defaults, js)?),
+            None => self.defaults.clone(),
+        };
+        let sink = self.sink.clone();
+        match self.client.submit(batch, first_index, items, opts, sink) {
+            Ok(()) => Ok(None),
+            Err(err) => Ok(Some(input_error(err))),
+        }
+    }
+
+    /// Checks a URL as the engine would, without sending anything.
+    #[napi(catch_unwind)]
+    pub fn check_url(&self, url: String) -> Option<Vec<String>> {
+        crate::engine::parse_url(&url).err().map(input_error)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn cancel(&self, batch: u32) {
+        self.client.cancel(batch);
+    }
+
+    #[napi(catch_unwind)]
+    pub fn cancel_item(&self, batch: u32, index: u32) {
+        self.client.cancel_item(batch, index);
+    }
+
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> NativeStats {
+        let s = self.client.stats();
+        NativeStats {
+            queued: s.queued as f64,
+            in_flight: s.in_flight as f64,
+            done: s.done as f64,
+            failed: s.failed as f64,
+            bytes: s.bytes as f64,
+        }
+    }
+
+    #[napi(getter)]
+    pub fn workers(&self) -> u32 {
+        self.client.config().workers as u32
+    }
+
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.client.close();
+    }
+}
+
+/// The defaults the engine applies, for the JavaScript API and its types.
+#[napi]
+pub fn native_defaults() -> serde_json::Value {
+    let c = crate::engine::ClientConfig::default();
+    let d = &c.defaults;
+    let ms = |v: Option<Duration>| v.map_or(serde_json::Value::Null, |d| (d.as_millis() as u64).into());
+    serde_json::json!({
+        "workers": c.workers,
+        "connectTimeout": ms(c.connect_timeout),
+        "poolMaxIdlePerHost": c.pool_max_idle_per_host,
+        "poolIdleTimeout": c.pool_idle_timeout.as_millis() as u64,
+        "concurrency": d.concurrency,
+        "headersTimeout": ms(d.headers_timeout),
+        "bodyTimeout": ms(d.body_timeout),
+        "totalTimeout": ms(d.total_timeout),
+        "maxRedirects": d.max_redirects,
+        "userAgent": crate::engine::USER_AGENT,
+        "acceptEncoding": crate::engine::ACCEPT_ENCODING,
+    })
+}

@@ -1,0 +1,212 @@
+//! Reading a response body: decoding, the size limit on decoded bytes, the idle
+//! timeout between pieces, and streaming to a file for `saveTo`.
+
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder, ZstdDecoder};
+use bytes::{Bytes, BytesMut};
+use futures_util::TryStreamExt;
+use http::HeaderMap;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio_util::io::StreamReader;
+
+use super::classify::classify;
+use super::error::{errno_name, find_in_chain, ErrorKind, FetchError};
+
+/// Content codings fetchpool decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coding {
+    Gzip,
+    Deflate,
+    Brotli,
+    Zstd,
+}
+
+/// The value fetchpool sends as `Accept-Encoding` when decoding is on.
+pub const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+
+/// The coding to undo, if the response has exactly one that fetchpool knows.
+pub fn coding_of(headers: &HeaderMap) -> Option<Coding> {
+    let value = headers.get(http::header::CONTENT_ENCODING)?.to_str().ok()?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "gzip" | "x-gzip" => Some(Coding::Gzip),
+        "deflate" => Some(Coding::Deflate),
+        "br" => Some(Coding::Brotli),
+        "zstd" => Some(Coding::Zstd),
+        _ => None,
+    }
+}
+
+pub struct BodyLimits {
+    pub max_size: Option<u64>,
+    pub idle: Option<Duration>,
+}
+
+/// Where the body goes: kept in memory, or written to a file.
+pub enum BodyTarget<'a> {
+    Memory,
+    File(&'a Path),
+}
+
+pub struct BodyRead {
+    pub bytes: Bytes,
+    pub saved: Option<u64>,
+}
+
+fn too_large(limit: u64) -> FetchError {
+    FetchError::new(
+        ErrorKind::BodyTooLarge,
+        format!("Response body is larger than maxBodySize ({limit} bytes)"),
+    )
+}
+
+fn idle_timeout() -> FetchError {
+    FetchError::new(ErrorKind::BodyTimeout, "Body timeout")
+}
+
+async fn with_idle<T>(
+    idle: Option<Duration>,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, FetchError> {
+    match idle {
+        Some(limit) => tokio::time::timeout(limit, fut)
+            .await
+            .map_err(|_| idle_timeout()),
+        None => Ok(fut.await),
+    }
+}
+
+pub async fn read_body(
+    body: Incoming,
+    coding: Option<Coding>,
+    size_hint: Option<u64>,
+    limits: &BodyLimits,
+    target: BodyTarget<'_>,
+) -> Result<BodyRead, FetchError> {
+    if let (None, Some(max), Some(len)) = (coding, limits.max_size, size_hint) {
+        if len > max {
+            return Err(too_large(max));
+        }
+    }
+    match (coding, target) {
+        (None, BodyTarget::Memory) => read_plain(body, size_hint, limits).await,
+        (coding, target) => {
+            let stream = body
+                .into_data_stream()
+                .map_err(|e| io::Error::other(Box::new(e)));
+            let reader = StreamReader::new(stream);
+            let mut decoded: Pin<Box<dyn AsyncRead + Send>> = match coding {
+                None => Box::pin(reader),
+                Some(Coding::Gzip) => Box::pin(GzipDecoder::new(reader)),
+                Some(Coding::Deflate) => Box::pin(ZlibDecoder::new(reader)),
+                Some(Coding::Brotli) => Box::pin(BrotliDecoder::new(reader)),
+                Some(Coding::Zstd) => Box::pin(ZstdDecoder::new(reader)),
+            };
+            read_decoded(decoded.as_mut(), limits, target).await
+        }
+    }
+}
+
+/// The common case: no coding, into memory. A body of one frame is not copied.
+async fn read_plain(
+    mut body: Incoming,
+    size_hint: Option<u64>,
+    limits: &BodyLimits,
+) -> Result<BodyRead, FetchError> {
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    let mut total: u64 = 0;
+    loop {
+        let frame = with_idle(limits.idle, body.frame()).await?;
+        let Some(frame) = frame else { break };
+        let frame = frame.map_err(|e| classify(Box::new(e)))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        total += data.len() as u64;
+        if let Some(max) = limits.max_size {
+            if total > max {
+                return Err(too_large(max));
+            }
+        }
+        match (&mut first, &mut rest) {
+            (None, None) => first = Some(data),
+            (Some(head), None) => {
+                let capacity = size_hint.unwrap_or(0).max(total) as usize;
+                let mut buf = BytesMut::with_capacity(capacity);
+                buf.extend_from_slice(head);
+                buf.extend_from_slice(&data);
+                first = None;
+                rest = Some(buf);
+            }
+            (_, Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    let bytes = match (first, rest) {
+        (_, Some(buf)) => buf.freeze(),
+        (Some(head), None) => head,
+        (None, None) => Bytes::new(),
+    };
+    Ok(BodyRead { bytes, saved: None })
+}
+
+/// Errors from the decoder are `ERR_DECOMPRESS`; errors from the transport
+/// underneath keep their own kind.
+fn read_error(err: io::Error) -> FetchError {
+    if find_in_chain::<hyper::Error>(&err).is_some() {
+        return classify(Box::new(err));
+    }
+    FetchError::new(ErrorKind::Decompress, format!("Decompression failed: {err}")).with_cause(err)
+}
+
+fn file_error(err: io::Error) -> FetchError {
+    FetchError::new(ErrorKind::Socket(errno_name(&err)), err.to_string()).with_cause(err)
+}
+
+async fn read_decoded(
+    mut reader: Pin<&mut (dyn AsyncRead + Send)>,
+    limits: &BodyLimits,
+    target: BodyTarget<'_>,
+) -> Result<BodyRead, FetchError> {
+    let mut file = match target {
+        BodyTarget::File(path) => Some(tokio::fs::File::create(path).await.map_err(file_error)?),
+        BodyTarget::Memory => None,
+    };
+    let mut out = BytesMut::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    loop {
+        let n = with_idle(limits.idle, reader.read(&mut chunk))
+            .await?
+            .map_err(read_error)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if let Some(max) = limits.max_size {
+            if total > max {
+                return Err(too_large(max));
+            }
+        }
+        match file.as_mut() {
+            Some(f) => f.write_all(&chunk[..n]).await.map_err(file_error)?,
+            None => out.extend_from_slice(&chunk[..n]),
+        }
+    }
+    if let Some(mut f) = file {
+        f.flush().await.map_err(file_error)?;
+        return Ok(BodyRead {
+            bytes: Bytes::new(),
+            saved: Some(total),
+        });
+    }
+    Ok(BodyRead {
+        bytes: out.freeze(),
+        saved: None,
+    })
+}

@@ -1,0 +1,264 @@
+//! The client: a tokio runtime (the workers), one pooled hyper client, the
+//! registry of running batches and the counters behind `stats()`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue};
+use http_body_util::Full;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::runtime::{Handle, Runtime};
+
+use super::batch::{Batch, Sink};
+use super::config::{CallOptions, ClientConfig, Http2Mode};
+use super::connector::TcpConnector;
+use super::error::{ErrorKind, FetchError};
+use super::request::RawRequest;
+use super::tls::client_tls_config;
+
+pub type Http = HyperClient<HttpsConnector<TcpConnector>, Full<Bytes>>;
+
+pub const USER_AGENT: &str = concat!("fetchpool/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Default)]
+pub struct Stats {
+    pub queued: AtomicU64,
+    pub in_flight: AtomicU64,
+    pub done: AtomicU64,
+    pub failed: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub queued: u64,
+    pub in_flight: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub bytes: u64,
+}
+
+pub struct ClientInner {
+    pub(crate) http: Http,
+    pub(crate) default_headers: HeaderMap,
+    pub(crate) stats: Stats,
+    pub(crate) batches: Mutex<HashMap<u32, Arc<Batch>>>,
+    pub config: ClientConfig,
+}
+
+/// A pool of workers and connections. Cheap to share; `close` ends it.
+pub struct Client {
+    inner: Arc<ClientInner>,
+    handle: Handle,
+    runtime: Mutex<Option<Runtime>>,
+}
+
+fn build_http(config: &ClientConfig) -> Result<Http, FetchError> {
+    let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
+    let tls = client_tls_config(config)?;
+    let https = match config.http2 {
+        Http2Mode::Off => HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp),
+        Http2Mode::Auto => HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(tcp),
+        Http2Mode::PriorKnowledge => HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http2()
+            .wrap_connector(tcp),
+    };
+    let mut builder = HyperClient::builder(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(config.pool_idle_timeout)
+        .pool_max_idle_per_host(config.pool_max_idle_per_host)
+        .http2_only(config.http2 == Http2Mode::PriorKnowledge);
+    Ok(builder.build(https))
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, FetchError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.workers.max(1))
+            .thread_name("fetchpool-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;
+        let http = {
+            // The connector's timer and resolver need the runtime's context.
+            let _guard = runtime.enter();
+            build_http(&config)?
+        };
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        default_headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        for (name, value) in &config.default_headers {
+            default_headers.insert(name, value.clone());
+        }
+        Ok(Client {
+            handle: runtime.handle().clone(),
+            inner: Arc::new(ClientInner {
+                http,
+                default_headers,
+                stats: Stats::default(),
+                batches: Mutex::new(HashMap::new()),
+                config,
+            }),
+            runtime: Mutex::new(Some(runtime)),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    pub fn defaults(&self) -> &CallOptions {
+        &self.inner.config.defaults
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.runtime.lock().map(|r| r.is_none()).unwrap_or(true)
+    }
+
+    /// Starts `items` as part of batch `batch_id` (created if it does not
+    /// exist), numbering them from `first_index`. Each outcome goes to `sink`.
+    /// A single request is validated here and its input error returned at once;
+    /// a batch's items are validated on the pool before any is sent.
+    pub fn submit(
+        &self,
+        batch_id: u32,
+        first_index: u32,
+        items: Vec<RawRequest>,
+        opts: Arc<CallOptions>,
+        sink: Arc<dyn Sink>,
+    ) -> Result<(), FetchError> {
+        if self.is_closed() {
+            return Err(FetchError::new(
+                ErrorKind::Invalid(super::error::InvalidInput::ArgValue),
+                "The client is closed",
+            ));
+        }
+        let queued_at = Instant::now();
+        if items.len() == 1 {
+            let raw = items.into_iter().next().expect("one item");
+            let url = raw.url.clone();
+            let req = raw.validate()?;
+            let batch = self.batch(batch_id, opts, sink, 1);
+            self.inner.stats.queued.fetch_add(1, Ordering::Relaxed);
+            let inner = self.inner.clone();
+            self.handle.spawn(Batch::drive_one(
+                inner,
+                batch,
+                first_index,
+                url,
+                req,
+                queued_at,
+            ));
+            return Ok(());
+        }
+        let count = items.len();
+        let batch = self.batch(batch_id, opts, sink, count);
+        self.inner
+            .stats
+            .queued
+            .fetch_add(count as u64, Ordering::Relaxed);
+        let inner = self.inner.clone();
+        self.handle.spawn(Batch::drive(
+            inner,
+            batch,
+            first_index,
+            items,
+            queued_at,
+        ));
+        Ok(())
+    }
+
+    fn batch(
+        &self,
+        id: u32,
+        opts: Arc<CallOptions>,
+        sink: Arc<dyn Sink>,
+        count: usize,
+    ) -> Arc<Batch> {
+        let mut batches = self.inner.batches.lock().expect("batch registry");
+        let batch = batches
+            .entry(id)
+            .or_insert_with(|| Arc::new(Batch::new(id, opts, sink)))
+            .clone();
+        batch.add_pending(count);
+        batch
+    }
+
+    /// Cancels a whole batch: nothing more starts and what runs is dropped.
+    pub fn cancel(&self, batch_id: u32) {
+        let batch = self
+            .inner
+            .batches
+            .lock()
+            .expect("batch registry")
+            .remove(&batch_id);
+        if let Some(batch) = batch {
+            batch.cancel();
+        }
+    }
+
+    /// Cancels one request of a batch; it fails with `ABORT_ERR`.
+    pub fn cancel_item(&self, batch_id: u32, index: u32) {
+        let batch = self
+            .inner
+            .batches
+            .lock()
+            .expect("batch registry")
+            .get(&batch_id)
+            .cloned();
+        if let Some(batch) = batch {
+            batch.cancel_item(index);
+        }
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        let s = &self.inner.stats;
+        StatsSnapshot {
+            queued: s.queued.load(Ordering::Relaxed),
+            in_flight: s.in_flight.load(Ordering::Relaxed),
+            done: s.done.load(Ordering::Relaxed),
+            failed: s.failed.load(Ordering::Relaxed),
+            bytes: s.bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Cancels every batch and stops the workers without waiting for them.
+    pub fn close(&self) {
+        let batches: Vec<_> = self
+            .inner
+            .batches
+            .lock()
+            .map(|mut b| b.drain().map(|(_, v)| v).collect())
+            .unwrap_or_default();
+        for batch in batches {
+            batch.cancel();
+        }
+        if let Some(runtime) = self.runtime.lock().ok().and_then(|mut r| r.take()) {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,207 @@
+//! One request from start to finish: retries around redirects around a single
+//! exchange, under the call's timeouts.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+
+use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ACCEPT_ENCODING};
+use super::classify::classify;
+use super::client::ClientInner;
+use super::config::{CallOptions, RedirectMode};
+use super::connector::ConnectedAt;
+use super::error::{ErrorKind, FetchError};
+use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
+use super::request::{to_uri, Request};
+use super::response::{ResponseData, Timing};
+use super::retry::{backoff, may_retry_method, retry_after};
+
+/// Runs `req` to completion. Returns the outcome and the number of attempts.
+pub async fn execute(
+    client: &ClientInner,
+    req: &Request,
+    opts: &CallOptions,
+    timing: &mut Timing,
+) -> (Result<ResponseData, FetchError>, u32) {
+    let total = req.timeout.or(opts.total_timeout);
+    let mut attempts = 0;
+    let run = attempt_loop(client, req, opts, timing, &mut attempts);
+    let result = match total {
+        Some(limit) => match tokio::time::timeout(limit, run).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::new(ErrorKind::TotalTimeout, "Total timeout")),
+        },
+        None => run.await,
+    };
+    timing.end = Some(Instant::now());
+    (result, attempts.max(1))
+}
+
+async fn attempt_loop(
+    client: &ClientInner,
+    req: &Request,
+    opts: &CallOptions,
+    timing: &mut Timing,
+    attempts: &mut u32,
+) -> Result<ResponseData, FetchError> {
+    let policy = &opts.retry;
+    loop {
+        *attempts += 1;
+        let result = follow_redirects(client, req, opts, timing).await;
+        let retries_left = *attempts <= policy.retries && may_retry_method(policy, &req.method);
+        if !retries_left {
+            return result;
+        }
+        let server_wait = match &result {
+            Ok(resp) if policy.statuses.contains(&resp.status.as_u16()) => {
+                retry_after(&resp.headers)
+            }
+            Err(e) if policy.codes.iter().any(|c| c == e.code()) => None,
+            _ => return result,
+        };
+        let wait = backoff(policy, *attempts, server_wait);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+async fn follow_redirects(
+    client: &ClientInner,
+    req: &Request,
+    opts: &CallOptions,
+    timing: &mut Timing,
+) -> Result<ResponseData, FetchError> {
+    let mut url = req.url.clone();
+    let mut method = req.method.clone();
+    let mut headers = req.headers.clone();
+    let mut body = req.body.clone();
+    let mut redirects = 0u32;
+    loop {
+        let uri = to_uri(&url)?;
+        let mut builder = http::Request::builder().method(method.clone()).uri(uri);
+        let out_headers = builder.headers_mut().expect("fresh request builder");
+        for (name, value) in &client.default_headers {
+            if !headers.contains_key(name) {
+                out_headers.insert(name, value.clone());
+            }
+        }
+        if opts.decompress && !headers.contains_key(header::ACCEPT_ENCODING) {
+            out_headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static(ACCEPT_ENCODING),
+            );
+        }
+        for (name, value) in &headers {
+            out_headers.append(name, value.clone());
+        }
+        let request = builder
+            .body(Full::new(body.clone()))
+            .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;
+
+        let sent_at = Instant::now();
+        timing.start.get_or_insert(sent_at);
+        let pending = client.http.request(request);
+        let response = match opts.headers_timeout {
+            Some(limit) => tokio::time::timeout(limit, pending)
+                .await
+                .map_err(|_| FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout"))?,
+            None => pending.await,
+        }
+        .map_err(|e| classify(Box::new(e)))?;
+        timing.first_byte = Some(Instant::now());
+        if let Some(ConnectedAt(at)) = response.extensions().get::<ConnectedAt>() {
+            if *at >= sent_at {
+                timing.connected = Some(*at);
+            }
+        }
+
+        let status = response.status();
+        if is_redirect(status) && opts.redirect != RedirectMode::Manual {
+            if let Some(location) = response.headers().get(header::LOCATION) {
+                if opts.redirect == RedirectMode::Error {
+                    return Err(FetchError::new(
+                        ErrorKind::TooManyRedirects,
+                        format!("Redirect from {url} refused (redirect: 'error')"),
+                    ));
+                }
+                redirects += 1;
+                if redirects > opts.max_redirects {
+                    return Err(FetchError::new(
+                        ErrorKind::TooManyRedirects,
+                        format!("More than {} redirects", opts.max_redirects),
+                    ));
+                }
+                let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
+                let next = next_url(&url, &location)?;
+                discard_body(response.into_body());
+                let drop_body = switches_to_get(status, &method);
+                if drop_body {
+                    method = Method::GET;
+                    body = Bytes::new();
+                }
+                prune_headers(&mut headers, &url, &next, drop_body);
+                url = next;
+                continue;
+            }
+        }
+
+        let (parts, incoming) = response.into_parts();
+        if opts.error_on_status && !parts.status.is_success() {
+            discard_body(incoming);
+            return Err(http_status_error(parts.status, &url));
+        }
+        let coding = if opts.decompress && method != Method::HEAD {
+            coding_of(&parts.headers)
+        } else {
+            None
+        };
+        let size_hint = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let limits = BodyLimits {
+            max_size: req.max_body_size.or(opts.max_body_size),
+            idle: opts.body_timeout,
+        };
+        let target = match &req.save_to {
+            Some(path) => BodyTarget::File(path),
+            None => BodyTarget::Memory,
+        };
+        let read = read_body(incoming, coding, size_hint, &limits, target).await?;
+        let mut headers = parts.headers;
+        if coding.is_some() {
+            // The body is decoded: its old length and coding no longer describe it.
+            headers.remove(header::CONTENT_ENCODING);
+            headers.remove(header::CONTENT_LENGTH);
+        }
+        return Ok(ResponseData {
+            status: parts.status,
+            version: parts.version,
+            url,
+            redirected: redirects > 0,
+            headers,
+            body: read.bytes,
+            saved_bytes: read.saved,
+        });
+    }
+}
+
+fn http_status_error(status: StatusCode, url: &url::Url) -> FetchError {
+    FetchError::new(
+        ErrorKind::HttpStatus(status.as_u16()),
+        format!("Request failed with status {} ({url})", status.as_u16()),
+    )
+}
+
+/// Reads and drops a body we do not use, so a small one leaves its connection
+/// reusable; a large one is dropped, which closes the connection.
+fn discard_body(body: hyper::body::Incoming) {
+    use http_body::Body;
+    if body.size_hint().upper().is_some_and(|n| n <= 64 * 1024) {
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), body.collect()).await;
+        });
+    }
+}

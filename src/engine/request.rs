@@ -1,0 +1,195 @@
+//! A request as the caller describes it, and its validation before sending.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use url::Url;
+
+use super::error::{FetchError, InvalidInput};
+
+/// A request as it arrives, not yet checked.
+#[derive(Clone, Debug, Default)]
+pub struct RawRequest {
+    pub url: String,
+    pub method: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Bytes>,
+    /// Overrides the call's total timeout for this request.
+    pub timeout: Option<Duration>,
+    /// Overrides the call's `max_body_size` for this request.
+    pub max_body_size: Option<u64>,
+    /// Stream the body to this file instead of buffering it.
+    pub save_to: Option<PathBuf>,
+    /// The request has its own AbortSignal and can be cancelled alone.
+    pub abortable: bool,
+}
+
+impl RawRequest {
+    pub fn get(url: impl Into<String>) -> Self {
+        RawRequest {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A request that passed validation and can be sent.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub url: Url,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub timeout: Option<Duration>,
+    pub max_body_size: Option<u64>,
+    pub save_to: Option<PathBuf>,
+}
+
+/// Parses an absolute http(s) URL, as WHATWG's URL parser does.
+pub fn parse_url(input: &str) -> Result<Url, FetchError> {
+    let url = Url::parse(input).map_err(|e| {
+        FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}")).with_cause(e)
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(FetchError::invalid(
+                InvalidInput::UrlScheme,
+                format!("The URL scheme must be http or https, got {other}:"),
+            ))
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(FetchError::invalid(
+            InvalidInput::Url,
+            format!("Invalid URL: {input}"),
+        ));
+    }
+    Ok(url)
+}
+
+/// The `Uri` hyper sends to, for an already validated URL.
+pub fn to_uri(url: &Url) -> Result<Uri, FetchError> {
+    // The fragment never goes on the wire.
+    let end = url.as_str().find('#').unwrap_or(url.as_str().len());
+    url.as_str()[..end].parse::<Uri>().map_err(|e| {
+        FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {url}")).with_cause(e)
+    })
+}
+
+impl RawRequest {
+    pub fn validate(self) -> Result<Request, FetchError> {
+        let url = parse_url(&self.url)?;
+        let method = match self.method.as_deref() {
+            None => Method::GET,
+            Some(m) => {
+                let upper = m.to_ascii_uppercase();
+                // Well-known methods are normalised to upper case as fetch does;
+                // extension methods keep their case.
+                let name = match upper.as_str() {
+                    "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH" => &upper,
+                    _ => m,
+                };
+                if name.is_empty() || !name.bytes().all(is_token_byte) {
+                    return Err(FetchError::invalid(
+                        InvalidInput::HttpToken,
+                        format!("Method must be a valid HTTP token [\"{m}\"]"),
+                    ));
+                }
+                Method::from_bytes(name.as_bytes()).map_err(|_| {
+                    FetchError::invalid(
+                        InvalidInput::HttpToken,
+                        format!("Method must be a valid HTTP token [\"{m}\"]"),
+                    )
+                })?
+            }
+        };
+        let mut headers = HeaderMap::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                FetchError::invalid(
+                    InvalidInput::HttpToken,
+                    format!("Header name must be a valid HTTP token [\"{name}\"]"),
+                )
+            })?;
+            let header_value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
+                .ok()
+                .filter(|_| !value.contains(['\r', '\n', '\0']))
+                .ok_or_else(|| {
+                    FetchError::invalid(
+                        InvalidInput::HeaderChar,
+                        format!("Invalid character in header content [\"{name}\"]"),
+                    )
+                })?;
+            headers.append(header_name, header_value);
+        }
+        if matches!(method, Method::GET | Method::HEAD)
+            && self.body.as_ref().is_some_and(|b| !b.is_empty())
+        {
+            return Err(FetchError::invalid(
+                InvalidInput::ArgValue,
+                "Request with GET/HEAD method cannot have body",
+            ));
+        }
+        Ok(Request {
+            url,
+            method,
+            headers,
+            body: self.body.unwrap_or_default(),
+            timeout: self.timeout,
+            max_body_size: self.max_body_size,
+            save_to: self.save_to,
+        })
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    matches!(b,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::error::ErrorKind;
+
+    fn kind_of(raw: RawRequest) -> ErrorKind {
+        raw.validate().unwrap_err().kind().clone()
+    }
+
+    #[test]
+    fn accepts_plain_urls() {
+        let req = RawRequest::get("http://example.com/a b?q=1#frag")
+            .validate()
+            .unwrap();
+        assert_eq!(req.method, Method::GET);
+        assert_eq!(
+            to_uri(&req.url).unwrap().to_string(),
+            "http://example.com/a%20b?q=1"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_input_by_rule() {
+        assert_eq!(
+            kind_of(RawRequest::get("not a url")),
+            ErrorKind::Invalid(InvalidInput::Url)
+        );
+        assert_eq!(
+            kind_of(RawRequest::get("ftp://example.com/")),
+            ErrorKind::Invalid(InvalidInput::UrlScheme)
+        );
+        let mut bad_method = RawRequest::get("http://x/");
+        bad_method.method = Some("GE T".into());
+        assert_eq!(kind_of(bad_method), ErrorKind::Invalid(InvalidInput::HttpToken));
+        let mut bad_name = RawRequest::get("http://x/");
+        bad_name.headers = vec![("a b".into(), "v".into())];
+        assert_eq!(kind_of(bad_name), ErrorKind::Invalid(InvalidInput::HttpToken));
+        let mut bad_value = RawRequest::get("http://x/");
+        bad_value.headers = vec![("a".into(), "v\r\nx: y".into())];
+        assert_eq!(kind_of(bad_value), ErrorKind::Invalid(InvalidInput::HeaderChar));
+    }
+}
