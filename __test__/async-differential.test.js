@@ -1,0 +1,287 @@
+'use strict';
+
+// Differential test: generated scenarios run through fetchpool's lib/async and
+// through the real async@3.2.6, and every observable event (iteratee starts,
+// final callback arguments, Promise outcomes, their order) must match.
+
+const { test } = require('node:test');
+const assert = require('node:assert');
+const util = require('node:util');
+
+let reference = null;
+try {
+  reference = require('async');
+} catch {
+  reference = null;
+}
+const ours = require('../lib/async');
+
+const skip = reference === null ? 'the async package is not installed (it is a devDependency)' : false;
+
+// Deterministic pseudo-random numbers (mulberry32).
+function prng(seed) {
+  return function next() {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// n setImmediate hops: a deterministic clock shared by both libraries.
+function after(n, fn) {
+  if (n <= 0) return fn();
+  setImmediate(() => after(n - 1, fn));
+}
+const ticks = (n) => new Promise((resolve) => after(n, resolve));
+
+function show(value) {
+  if (value instanceof Error) return `Error(${value.message})`;
+  return util.inspect(value, { depth: 6, breakLength: Infinity, sorted: false });
+}
+
+// An item: { v, mode, delay }. Modes: ok, err, false (callback style only).
+function genItems(rand, n, { allowFalse = true, allowErr = true } = {}) {
+  const items = [];
+  for (let i = 0; i < n; i++) {
+    const r = rand();
+    let mode = 'ok';
+    if (allowErr && r < 0.12) mode = 'err';
+    else if (allowFalse && r < 0.16) mode = 'false';
+    items.push({ v: Math.floor(rand() * 10), mode, delay: rand() < 0.3 ? 0 : 1 + Math.floor(rand() * 4) });
+  }
+  return items;
+}
+
+const itemOf = (x) => (Array.isArray(x) ? x[1] : x);
+
+function makeColl(kind, items) {
+  switch (kind) {
+    case 'array': return items;
+    case 'object': return Object.fromEntries(items.map((it, i) => [`k${i}`, it]));
+    case 'map': return new Map(items.map((it, i) => [i, it]));
+    case 'set': return new Set(items);
+    case 'iterable': return { *[Symbol.iterator]() { yield* items; } };
+    case 'asyncgen': return (async function* gen() { for (const it of items) yield it; })();
+    default: throw new Error(kind);
+  }
+}
+
+// An iteratee answering `answer(item)`; logs its starts.
+function makeIteratee(log, style, answer) {
+  if (style === 'async') {
+    return async (x) => {
+      const it = itemOf(x);
+      log.push(`start ${it.v}`);
+      await ticks(it.delay);
+      if (it.mode === 'err') throw new Error(`e${it.v}`);
+      if (it.mode === 'false') throw false; // eslint-disable-line no-throw-literal
+      return answer(it);
+    };
+  }
+  return (x, cb) => {
+    const it = itemOf(x);
+    log.push(`start ${it.v}`);
+    after(it.delay, () => {
+      if (it.mode === 'err') cb(new Error(`e${it.v}`));
+      else if (it.mode === 'false') cb(false);
+      else cb(null, answer(it));
+    });
+  };
+}
+
+async function observe(lib, call, timers) {
+  const log = [];
+  const done = (...args) => log.push(`final ${args.map(show).join(', ')}`);
+  let returned;
+  try {
+    returned = call(lib, log, done);
+  } catch (err) {
+    log.push(`threw ${show(err)}`);
+  }
+  if (returned && typeof returned.then === 'function') {
+    returned.then((v) => log.push(`resolved ${show(v)}`), (e) => log.push(`rejected ${show(e)}`));
+  } else {
+    log.push(`returned ${show(returned)}`);
+  }
+  await ticks(40);
+  // retry waits between attempts with setTimeout: let those timers run too.
+  for (let i = 0; i < timers; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    await ticks(10);
+  }
+  return log;
+}
+
+async function compare(name, call, timers = 0) {
+  const expected = await observe(reference, call, timers);
+  const actual = await observe(ours, call, timers);
+  assert.deepStrictEqual(actual, expected, name);
+}
+
+const KINDS = ['array', 'object', 'map', 'set', 'iterable', 'asyncgen'];
+
+// family -> how to call one member with an iteratee answering `answer`.
+const COLLECTION_FAMILIES = {
+  map: { answer: (it) => it.v * 2 },
+  each: { answer: () => undefined },
+  eachOf: { answer: () => undefined, withKey: true },
+  mapValues: { answer: (it) => it.v + 1, withKey: true },
+  filter: { answer: (it) => it.v % 2 === 0 },
+  reject: { answer: (it) => it.v % 2 === 0 },
+  detect: { answer: (it) => it.v > 6 },
+  some: { answer: (it) => it.v > 7 },
+  every: { answer: (it) => it.v < 8 },
+  concat: { answer: (it) => [it.v, it.v] },
+  groupBy: { answer: (it) => it.v % 3 },
+};
+
+function collectionCall(fnName, withKey, kind, items, style, answer, limit, useCallback) {
+  return (lib, log, done) => {
+    const base = makeIteratee(log, style, answer);
+    let iteratee = base;
+    if (withKey) {
+      iteratee = style === 'async' ? async (x, key) => base(x) : (x, key, cb) => base(x, cb);
+    }
+    const coll = makeColl(kind, items);
+    const args = fnName.endsWith('Limit') ? [coll, limit, iteratee] : [coll, iteratee];
+    if (useCallback) args.push(done);
+    return lib[fnName](...args);
+  };
+}
+
+test('differential: collection families against async@3.2.6', { skip }, async () => {
+  const rand = prng(20240611);
+  let count = 0;
+  for (const family of Object.keys(COLLECTION_FAMILIES)) {
+    const { answer, withKey } = COLLECTION_FAMILIES[family];
+    for (const suffix of ['', 'Limit', 'Series']) {
+      const fnName = family + suffix;
+      for (const kind of KINDS) {
+        for (let round = 0; round < 3; round++) {
+          const style = rand() < 0.3 ? 'async' : 'cb';
+          const items = genItems(rand, Math.floor(rand() * 7), { allowFalse: style === 'cb' });
+          const limit = 1 + Math.floor(rand() * 3);
+          const useCallback = rand() < 0.6;
+          const call = collectionCall(fnName, withKey, kind, items, style, answer, limit, useCallback);
+          await compare(`${fnName} ${kind} ${style} ${useCallback ? 'cb' : 'promise'} ${show(items)}`, call);
+          count++;
+        }
+      }
+    }
+  }
+  assert.ok(count > 500);
+});
+
+test('differential: reduce, sortBy, times, parallel, series, waterfall, tryEach, race', { skip }, async () => {
+  const rand = prng(7);
+  for (let round = 0; round < 60; round++) {
+    const style = rand() < 0.3 ? 'async' : 'cb';
+    const items = genItems(rand, Math.floor(rand() * 6), { allowFalse: style === 'cb' });
+    const useCallback = rand() < 0.6;
+    const limit = 1 + Math.floor(rand() * 3);
+    const label = `${style} ${useCallback ? 'cb' : 'promise'} ${show(items)}`;
+    const tail = (done) => (useCallback ? [done] : []);
+
+    for (const fnName of ['reduce', 'reduceRight']) {
+      await compare(`${fnName} ${label}`, (lib, log, done) => {
+        const base = makeIteratee(log, style, (it) => it.v);
+        const iteratee = style === 'async'
+          ? async (memo, x) => memo + (await base(x))
+          : (memo, x, cb) => base(x, (err, v) => cb(err, memo + (v || 0)));
+        return lib[fnName](items, 0, iteratee, ...tail(done));
+      });
+    }
+    await compare(`sortBy ${label}`, (lib, log, done) =>
+      lib.sortBy(items, makeIteratee(log, style, (it) => -it.v), ...tail(done)));
+    for (const fnName of ['times', 'timesSeries', 'timesLimit']) {
+      await compare(`${fnName} ${label}`, (lib, log, done) => {
+        const base = makeIteratee(log, style, (it) => it.v);
+        const iteratee = style === 'async' ? async (n) => base(items[n]) : (n, cb) => base(items[n], cb);
+        const head = fnName === 'timesLimit' ? [items.length, limit] : [items.length];
+        return lib[fnName](...head, iteratee, ...tail(done));
+      });
+    }
+    for (const fnName of ['parallel', 'series', 'parallelLimit', 'tryEach', 'race']) {
+      for (const shape of ['array', 'object']) {
+        if (shape === 'object' && (fnName === 'race')) continue;
+        await compare(`${fnName} ${shape} ${label}`, (lib, log, done) => {
+          const tasks = items.map((it) => {
+            const base = makeIteratee(log, style, (i) => i.v);
+            return style === 'async' ? async () => base(it) : (cb) => base(it, (err, v) => (err ? cb(err) : cb(null, v, v + 1)));
+          });
+          const coll = shape === 'array' ? tasks : Object.fromEntries(tasks.map((t, i) => [`t${i}`, t]));
+          const head = fnName === 'parallelLimit' ? [coll, limit] : [coll];
+          return lib[fnName](...head, ...tail(done));
+        });
+      }
+    }
+    await compare(`waterfall ${label}`, (lib, log, done) => {
+      const tasks = items.map((it, i) => (...args) => {
+        const cb = args.pop();
+        log.push(`start ${i} ${show(args)}`);
+        after(it.delay, () => {
+          if (it.mode === 'err') cb(new Error(`e${i}`), 'partial');
+          else if (it.mode === 'false') cb(false);
+          else cb(null, it.v, i);
+        });
+      });
+      return lib.waterfall(tasks, ...tail(done));
+    });
+  }
+});
+
+test('differential: whilst family, auto, retry', { skip }, async () => {
+  const rand = prng(99);
+  for (let round = 0; round < 30; round++) {
+    const n = Math.floor(rand() * 5);
+    const sync = rand() < 0.5;
+    const failAt = rand() < 0.3 ? Math.floor(rand() * 4) : -1;
+    const useCallback = rand() < 0.6;
+    const label = `n=${n} sync=${sync} failAt=${failAt} ${useCallback ? 'cb' : 'promise'}`;
+    const tail = (done) => (useCallback ? [done] : []);
+    const step = (fn) => (sync ? fn() : after(1, fn));
+    for (const fnName of ['whilst', 'until', 'doWhilst', 'doUntil']) {
+      await compare(`${fnName} ${label}`, (lib, log, done) => {
+        let i = 0;
+        const test = (...args) => {
+          const cb = args.pop();
+          log.push(`test ${i} ${show(args)}`);
+          const truth = fnName === 'whilst' || fnName === 'doWhilst' ? i < n : i >= n;
+          step(() => cb(null, truth));
+        };
+        const body = (cb) => {
+          log.push(`body ${i}`);
+          i++;
+          step(() => (i === failAt ? cb(new Error(`b${i}`)) : cb(null, i, 'x')));
+        };
+        return fnName.startsWith('do') ? lib[fnName](body, test, ...tail(done)) : lib[fnName](test, body, ...tail(done));
+      });
+    }
+    const autoLimit = rand() < 0.5;
+    await compare(`auto ${label} limit=${autoLimit}`, (lib, log, done) => {
+      const task = (name, value) => (...args) => {
+        const cb = args.pop();
+        log.push(`run ${name} ${show(args)}`);
+        step(() => (name === `t${failAt}` ? cb(new Error(name)) : cb(null, value, name)));
+      };
+      const tasks = {
+        t0: task('t0', 1),
+        t1: ['t0', task('t1', 2)],
+        t2: ['t0', task('t2', 3)],
+        t3: ['t1', 't2', task('t3', 4)],
+        t4: task('t4', 5),
+      };
+      return autoLimit ? lib.auto(tasks, 2, ...tail(done)) : lib.auto(tasks, ...tail(done));
+    });
+    await compare(`retry ${label}`, (lib, log, done) => {
+      let attempt = 0;
+      return lib.retry({ times: 3 }, (cb) => {
+        attempt++;
+        log.push(`attempt ${attempt}`);
+        step(() => (attempt <= n ? cb(new Error(`a${attempt}`)) : cb(null, attempt)));
+      }, ...tail(done));
+    }, 4);
+  }
+});
