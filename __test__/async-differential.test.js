@@ -285,3 +285,48 @@ test('differential: whilst family, auto, retry', { skip }, async () => {
     }, 4);
   }
 });
+
+test('differential: queue, priorityQueue, cargo, cargoQueue events and order', { skip }, async () => {
+  const rand = prng(4242);
+  for (let round = 0; round < 40; round++) {
+    const kind = ['queue', 'priorityQueue', 'cargo', 'cargoQueue'][round % 4];
+    const items = genItems(rand, 1 + Math.floor(rand() * 8), { allowFalse: false });
+    const concurrency = 1 + Math.floor(rand() * 3);
+    const payload = rand() < 0.3 ? undefined : 1 + Math.floor(rand() * 3);
+    const plan = items.map(() => Math.floor(rand() * 4)); // 0 push, 1 push later, 2 unshift/priority, 3 promise push
+    const pauseAt = rand() < 0.3 ? Math.floor(rand() * items.length) : -1;
+    await compare(`${kind} c=${concurrency} p=${payload} ${show(items)} ${plan}`, (lib, log) => {
+      const worker = (data, cb) => {
+        const list = Array.isArray(data) && kind.startsWith('cargo') ? data : [data];
+        log.push(`work ${list.map((it) => it.v)}`);
+        const it = list[0];
+        after(it.delay, () => (it.mode === 'err' ? cb(new Error(`e${it.v}`)) : cb(null, it.v * 10)));
+      };
+      let q;
+      if (kind === 'queue') q = lib.queue(worker, concurrency);
+      else if (kind === 'priorityQueue') q = lib.priorityQueue(worker, concurrency);
+      else if (kind === 'cargo') q = lib.cargo(worker, payload);
+      else q = lib.cargoQueue(worker, concurrency, payload);
+      for (const name of ['saturated', 'unsaturated', 'empty', 'drain']) {
+        q[name](() => log.push(`${name} len=${q.length()} running=${q.running()} idle=${q.idle()}`));
+      }
+      q.error((err, data) => log.push(`error ${show(err)} ${data.v}`));
+      items.forEach((it, i) => {
+        const cb = (err, v) => log.push(`done ${it.v} ${show(err)} ${show(v)}`);
+        const priority = it.v % 3;
+        const push = (d, c) => (kind === 'priorityQueue' ? q.push(d, priority, c) : q.push(d, c));
+        if (plan[i] === 0) push(it, cb);
+        else if (plan[i] === 1) after(2, () => push(it, cb));
+        else if (plan[i] === 2 && kind === 'queue') q.unshift(it, cb);
+        else if (plan[i] === 2) push(it, cb);
+        else push(it).then((v) => log.push(`promise ${it.v} ${show(v)}`));
+        if (i === pauseAt) {
+          q.pause();
+          after(3, () => q.resume());
+        }
+      });
+      q.drain().then(() => log.push('drain promise'));
+      return undefined;
+    });
+  }
+});

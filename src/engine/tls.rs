@@ -9,7 +9,7 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::config::{ClientConfig, Http2Mode};
+use super::config::ClientConfig;
 use super::error::{FetchError, InvalidInput};
 
 /// The system's roots, read once per process: reading them costs milliseconds.
@@ -23,7 +23,7 @@ pub fn client_tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, 
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| FetchError::new(super::error::ErrorKind::Tls, e.to_string()))?;
-    let mut tls = if config.reject_unauthorized {
+    let tls = if config.reject_unauthorized {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         roots.add_parsable_certificates(native_roots().iter().cloned());
@@ -52,11 +52,7 @@ pub fn client_tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, 
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
             .with_no_client_auth()
     };
-    tls.alpn_protocols = match config.http2 {
-        Http2Mode::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-        Http2Mode::PriorKnowledge => vec![b"h2".to_vec()],
-        Http2Mode::Off => vec![b"http/1.1".to_vec()],
-    };
+    // ALPN is set by the connector builder from the HTTP versions enabled.
     Ok(tls)
 }
 

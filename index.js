@@ -1,0 +1,72 @@
+'use strict'
+
+// fetchpool's public API: the native calls on a default client, the Client
+// class, the errors, and the async-compatible surface whose map/each family
+// and queue go native when given fetchpool's own `fetch`.
+
+const { Client, isNativeFetch, clientOfFetch } = require('./lib/client')
+const { FetchError } = require('./lib/errors')
+const { Response } = require('./lib/response')
+const { createAsync } = require('./lib/async')
+
+let defaultClient = null
+
+/** The client behind the module-level functions, made on first use. */
+function getDefaultClient () {
+  if (defaultClient === null) defaultClient = new Client()
+  return defaultClient
+}
+
+function fetch (request, options, callback) {
+  return getDefaultClient().fetch(request, options, callback)
+}
+
+function gather (requests, options, callback) {
+  return getDefaultClient().gather(requests, options, callback)
+}
+
+function stream (requests, options) {
+  return getDefaultClient().stream(requests, options)
+}
+
+const native = {
+  isNativeIteratee (fn) {
+    return fn === fetch || isNativeFetch(fn)
+  },
+  /**
+   * async's map contract on the pool: results in input order, the first error
+   * ends the call with the partial results and cancels the rest.
+   */
+  mapNative (items, limit, done, iteratee) {
+    const client = iteratee && isNativeFetch(iteratee) ? clientOfFetch(iteratee) : getDefaultClient()
+    const concurrency = limit === Infinity || limit === undefined ? undefined : limit
+    const opts = {
+      native: concurrency === undefined ? null : { concurrency },
+      settle: false,
+      signal: undefined,
+      onProgress: undefined
+    }
+    return client._gather(items, opts, done)
+  },
+  fetch (request, callback) {
+    return getDefaultClient().fetch(request, callback)
+  }
+}
+
+const asyncSurface = createAsync(native)
+
+module.exports = {
+  ...asyncSurface,
+  fetch,
+  gather,
+  stream,
+  queue: asyncSurface.queue,
+  Client,
+  FetchError,
+  Response,
+  /** Counters of the default client's pool. */
+  stats: () => getDefaultClient().stats(),
+  get defaultClient () {
+    return getDefaultClient()
+  }
+}

@@ -1,0 +1,517 @@
+'use strict'
+
+const { performance } = require('node:perf_hooks')
+const { NativeClient } = require('../binding')
+const { Response } = require('./response')
+const { FetchError, inputError, isInputCode, abortError, invalidArgType } = require('./errors')
+const { callOptions, clientOptions } = require('./options')
+const { normalize } = require('./requests')
+
+// A Client owns one native pool. Every call (fetch, gather, stream, the native
+// map) is a batch: its requests cross into Rust in one `submit`, and results
+// come back through one shared channel in coalesced chunks (`_onChunk`), which
+// routes each row to its batch by id.
+
+const kNativeFetch = Symbol.for('fetchpool.nativeFetch')
+const BATCH_ID_LIMIT = 0x7fffffff
+const PROGRESS_INTERVAL_MS = 100
+
+function noop () {}
+
+/** Turns an error row into the error the caller sees. */
+function rowError (row, index) {
+  // [batch, index, 0, code, message, attempts, url, cause, status, ...timing]
+  const code = row[3]
+  if (isInputCode(code)) return inputError(code, row[4], { index, url: row[6] })
+  if (code === 'ABORT_ERR') return abortError(undefined, { url: row[6], index })
+  const err = new FetchError(row[4], {
+    code,
+    url: row[6],
+    index,
+    attempts: row[5],
+    cause: row[7] === null ? undefined : new Error(row[7]),
+    status: row[8]
+  })
+  return err
+}
+
+/**
+ * One call's requests. `onResult(index, err, response)` sees every outcome
+ * (at most one error in fail-fast mode); `onEnd()` runs once nothing of the
+ * batch is outstanding any more.
+ */
+class Batch {
+  constructor (client, id, settle) {
+    this.client = client
+    this.id = id
+    this.settle = settle
+    this.outstanding = 0
+    this.urls = null
+    this.urlBase = 0
+    this.preErrors = null
+    this.itemSignals = null
+    this.signal = undefined
+    this.onSignalAbort = null
+    this.ended = false
+    this.throwInput = false
+    this.onResult = noop
+    this.onEnd = noop
+  }
+
+  /** Sends `items[from..to)` as indices `base…`; returns false on a fail-fast input error. */
+  submit (items, from, to, base, native) {
+    const { lines, urls, extras, signals, errors } = normalize(items, from, to, base)
+    if (errors !== null && !this.settle) {
+      const first = errors.values().next().value
+      this.end()
+      if (this.throwInput) throw first
+      this.onResult(first.index, first, undefined)
+      return false
+    }
+    if (errors !== null) {
+      if (this.preErrors === null) this.preErrors = errors
+      else for (const [k, v] of errors) this.preErrors.set(k, v)
+    }
+    if (this.urls === null) {
+      this.urls = urls
+      this.urlBase = base
+    } else {
+      for (let k = 0; k < urls.length; k++) this.urls[base - this.urlBase + k] = urls[k]
+    }
+    const count = to - from
+    this.outstanding += count
+    this.client._hold(count)
+    const problem = this.client._native.submit(this.id, base, lines, extras, native)
+    if (problem !== null) {
+      // A single request the engine refused: nothing was sent.
+      this.outstanding -= count
+      this.client._release(count)
+      const err = (this.preErrors && this.preErrors.get(base)) ||
+        inputError(problem[0], problem[1], { index: base, url: urls[0] })
+      if (!this.settle || this.outstanding === 0) this.end()
+      if (this.throwInput) throw err
+      this.onResult(base, err, undefined)
+      return this.settle
+    }
+    if (signals !== null) this.watchItems(signals)
+    return true
+  }
+
+  watchItems (signals) {
+    if (this.itemSignals === null) this.itemSignals = new Map()
+    for (const [index, signal] of signals) {
+      const cancel = () => this.client._native.cancelItem(this.id, index)
+      if (signal.aborted) {
+        cancel()
+        continue
+      }
+      signal.addEventListener('abort', cancel, { once: true })
+      this.itemSignals.set(index, [signal, cancel])
+    }
+  }
+
+  /** Cancels the whole batch when `signal` fires. Returns false if it already has. */
+  watch (signal, onAbort) {
+    if (signal === undefined) return true
+    if (signal.aborted) return false
+    this.signal = signal
+    this.onSignalAbort = () => {
+      this.client._native.cancel(this.id)
+      this.end()
+      onAbort(abortError(signal.reason))
+    }
+    signal.addEventListener('abort', this.onSignalAbort, { once: true })
+    return true
+  }
+
+  url (index) {
+    return this.urls[index - this.urlBase]
+  }
+
+  row (row, chunk) {
+    const index = row[1]
+    this.outstanding--
+    this.client._release(1)
+    if (this.itemSignals !== null) {
+      const watched = this.itemSignals.get(index)
+      if (watched !== undefined) {
+        watched[0].removeEventListener('abort', watched[1])
+        this.itemSignals.delete(index)
+      }
+    }
+    if (row[2] === 0) {
+      const pre = this.preErrors !== null ? this.preErrors.get(index) : undefined
+      const err = pre !== undefined ? pre : rowError(row, index)
+      if (!this.settle) this.end()
+      this.onResult(index, err, undefined)
+    } else {
+      this.onResult(index, null, new Response(row, chunk, this.url(index), index))
+    }
+    if (this.outstanding === 0 && !this.ended) this.end()
+  }
+
+  /** Stops routing results here and lets go of the event loop. */
+  end () {
+    if (this.ended) return
+    this.ended = true
+    this.client._batches.delete(this.id)
+    if (this.outstanding > 0) {
+      this.client._native.cancel(this.id)
+      this.client._release(this.outstanding)
+      this.outstanding = 0
+    }
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this.onSignalAbort)
+    if (this.itemSignals !== null) {
+      for (const [signal, cancel] of this.itemSignals.values()) signal.removeEventListener('abort', cancel)
+      this.itemSignals = null
+    }
+    this.onEnd()
+  }
+}
+
+/** Calls `onProgress` at most every PROGRESS_INTERVAL_MS, and once at the end. */
+class Progress {
+  constructor (fn, total) {
+    this.fn = fn
+    this.total = total
+    this.done = 0
+    this.failed = 0
+    this.bytes = 0
+    this.last = 0
+  }
+
+  count (err, res, concurrency) {
+    this.done++
+    if (err) this.failed++
+    else this.bytes += res.buffer.length
+    const now = performance.now()
+    if (now - this.last >= PROGRESS_INTERVAL_MS || this.done === this.total) {
+      this.last = now
+      this.report(concurrency)
+    }
+  }
+
+  report (concurrency) {
+    const inFlight = Math.max(0, Math.min(this.total - this.done, concurrency))
+    try {
+      this.fn({ done: this.done, failed: this.failed, inFlight, total: this.total, bytes: this.bytes })
+    } catch (err) {
+      process.nextTick(() => { throw err })
+    }
+  }
+}
+
+function toArray (requests, name = 'requests') {
+  if (Array.isArray(requests)) return requests
+  if (requests !== null && typeof requests === 'object' && typeof requests[Symbol.iterator] === 'function' &&
+      typeof requests !== 'string') {
+    return Array.from(requests)
+  }
+  throw invalidArgType(name, 'an array or an iterable of requests', requests)
+}
+
+/** Splits `(args…, [options], [callback])`. */
+function tail (options, callback) {
+  if (typeof options === 'function' && callback === undefined) return [undefined, options]
+  if (callback !== undefined && typeof callback !== 'function') {
+    throw invalidArgType('callback', 'of type function', callback)
+  }
+  return [options, callback]
+}
+
+/**
+ * Runs `start(done)` in callback or Promise style. Input errors thrown by
+ * `start` are thrown in callback style and reject in Promise style.
+ */
+function run (callback, start) {
+  if (callback !== undefined) {
+    start((err, value) => process.nextTick(callback, err, value))
+    return undefined
+  }
+  return new Promise((resolve, reject) => {
+    start((err, value) => (err ? reject(err) : resolve(value)))
+  })
+}
+
+class Client {
+  /** @param {object} [options] see the README: client options and call defaults */
+  constructor (options) {
+    const native = clientOptions(options)
+    this._batches = new Map()
+    this._nextId = 1
+    this._active = 0
+    this._keepAlive = null
+    this._closed = false
+    const concurrency = options && options.concurrency
+    this._concurrency = typeof concurrency === 'number' ? concurrency : 64
+    this._native = new NativeClient(native, performance.now(), (meta, chunk) => this._onChunk(meta, chunk))
+    this.fetch = this.fetch.bind(this)
+    this.fetch[kNativeFetch] = this
+  }
+
+  /** Worker threads of this client's pool. */
+  get workers () {
+    return this._native.workers
+  }
+
+  _onChunk (meta, chunk) {
+    if (meta.length === 0) return
+    const rows = JSON.parse(meta)
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k]
+      const batch = this._batches.get(row[0])
+      if (batch !== undefined) batch.row(row, chunk)
+    }
+  }
+
+  // Work in flight keeps the process alive, as an open socket would: one
+  // timer, referenced only while something is outstanding.
+  _hold (n) {
+    this._active += n
+    if (this._active === n) {
+      if (this._keepAlive === null) this._keepAlive = setInterval(noop, 0x7fffffff)
+      else this._keepAlive.ref()
+    }
+  }
+
+  _release (n) {
+    this._active -= n
+    if (this._active === 0 && this._keepAlive !== null) this._keepAlive.unref()
+  }
+
+  _batch (settle) {
+    if (this._closed) {
+      throw inputError('ERR_INVALID_STATE', 'The client is closed')
+    }
+    const id = this._nextId
+    this._nextId = id >= BATCH_ID_LIMIT ? 1 : id + 1
+    const batch = new Batch(this, id, settle)
+    this._batches.set(id, batch)
+    return batch
+  }
+
+  /**
+   * fetch(request, [options], [callback]) → Response
+   */
+  fetch (request, options, callback) {
+    [options, callback] = tail(options, callback)
+    let opts
+    try {
+      opts = callOptions(options)
+      if (request === undefined || request === null || (typeof request !== 'string' && typeof request !== 'object')) {
+        throw invalidArgType('request', 'a string, a URL or a request object', request)
+      }
+    } catch (err) {
+      if (callback !== undefined) throw err
+      return Promise.reject(err)
+    }
+    return run(callback, (done) => this._fetchOne(request, opts, done, callback !== undefined))
+  }
+
+  _fetchOne (request, opts, done, throwInput) {
+    const batch = this._batch(false)
+    batch.throwInput = throwInput
+    let settled = false
+    const finish = (err, res) => {
+      if (settled) return
+      settled = true
+      done(err, res)
+    }
+    if (!batch.watch(opts.signal, finish)) {
+      batch.end()
+      finish(abortError(opts.signal.reason))
+      return
+    }
+    batch.onResult = (index, err, res) => finish(err, res)
+    batch.submit([request], 0, 1, 0, opts.native)
+  }
+
+  /**
+   * gather(requests, [options], [callback]) → Response[] in input order, or
+   * allSettled-shaped outcomes with `settle: true`.
+   */
+  gather (requests, options, callback) {
+    [options, callback] = tail(options, callback)
+    let list, opts
+    try {
+      list = toArray(requests)
+      opts = callOptions(options)
+    } catch (err) {
+      if (callback !== undefined) throw err
+      return Promise.reject(err)
+    }
+    return run(callback, (done) => {
+      this._gather(list, opts, (err, results) => done(err, results))
+    })
+  }
+
+  /**
+   * The engine of gather and the native map: `done(err, results)` once, with
+   * the live partial results on error. Returns a function that cancels.
+   */
+  _gather (list, opts, done) {
+    const n = list.length
+    const settle = opts.settle
+    const results = new Array(n)
+    if (n === 0) {
+      process.nextTick(done, null, results)
+      return noop
+    }
+    const batch = this._batch(settle)
+    let finished = false
+    const finish = (err) => {
+      if (finished) return
+      finished = true
+      if (progress !== null) progress.report(0)
+      done(err, results)
+    }
+    const progress = opts.onProgress ? new Progress(opts.onProgress, n) : null
+    const concurrency = (opts.native && opts.native.concurrency) || this._concurrency
+    let received = 0
+    batch.onResult = (index, err, res) => {
+      received++
+      if (progress !== null) progress.count(err, res, concurrency)
+      if (settle) {
+        results[index] = err ? { status: 'rejected', reason: err } : { status: 'fulfilled', value: res }
+        if (received === n) finish(null)
+      } else if (err) {
+        finish(err)
+      } else {
+        results[index] = res
+        if (received === n) finish(null)
+      }
+    }
+    if (!batch.watch(opts.signal, finish)) {
+      batch.end()
+      finish(abortError(opts.signal.reason))
+      return noop
+    }
+    const native = settle ? { ...opts.native, failFast: false } : opts.native
+    batch.submit(list, 0, n, 0, native)
+    return () => {
+      if (!finished) {
+        batch.end()
+        finish(abortError())
+      }
+    }
+  }
+
+  /**
+   * stream(requests, [options]) → async iterable of results in completion
+   * order. At most `window` requests are submitted and not yet consumed.
+   */
+  stream (requests, options) {
+    const opts = callOptions(options)
+    if (requests === null || requests === undefined ||
+        (typeof requests[Symbol.iterator] !== 'function' && typeof requests[Symbol.asyncIterator] !== 'function')) {
+      throw invalidArgType('requests', 'an iterable or async iterable of requests', requests)
+    }
+    const concurrency = (opts.native && opts.native.concurrency) || this._concurrency
+    const window = Math.max(16, Math.min(concurrency * 2, 4096))
+    return streamResults(this, requests, opts, window, concurrency)
+  }
+
+  /** Counters of this client's pool. */
+  stats () {
+    const s = this._native.stats()
+    return { queued: s.queued, inFlight: s.inFlight, done: s.done, failed: s.failed, bytes: s.bytes }
+  }
+
+  /** Cancels everything in flight and stops the pool. Further calls fail. */
+  close () {
+    if (this._closed) return
+    this._closed = true
+    for (const batch of [...this._batches.values()]) batch.end()
+    this._native.close()
+    if (this._keepAlive !== null) {
+      clearInterval(this._keepAlive)
+      this._keepAlive = null
+    }
+  }
+}
+
+/** The async generator behind `stream`. */
+async function * streamResults (client, requests, opts, window, concurrency) {
+  const settle = opts.settle
+  const batch = client._batch(settle)
+  const native = { ...opts.native, failFast: false }
+  const ready = []
+  let wake = null
+  let failure = null
+  let nextIndex = 0
+  let exhausted = false
+  const iterator = typeof requests[Symbol.asyncIterator] === 'function'
+    ? requests[Symbol.asyncIterator]()
+    : requests[Symbol.iterator]()
+  const isAsync = typeof requests[Symbol.asyncIterator] === 'function'
+  const progress = opts.onProgress ? new Progress(opts.onProgress, Infinity) : null
+
+  batch.onResult = (index, err, res) => {
+    if (progress !== null) progress.count(err, res, concurrency)
+    if (err && !settle) failure = failure || err
+    else ready.push(settle ? (err ? { status: 'rejected', reason: err, index } : { status: 'fulfilled', value: res, index }) : res)
+    if (wake !== null) { const w = wake; wake = null; w() }
+  }
+  batch.onEnd = () => {
+    if (wake !== null) { const w = wake; wake = null; w() }
+  }
+  if (!batch.watch(opts.signal, (err) => { failure = failure || err })) {
+    batch.end()
+    throw abortError(opts.signal.reason)
+  }
+
+  async function refill () {
+    const room = window - batch.outstanding - ready.length
+    if (exhausted || room <= 0) return
+    const items = []
+    while (items.length < room) {
+      const step = isAsync ? await iterator.next() : iterator.next()
+      if (step.done) {
+        exhausted = true
+        break
+      }
+      items.push(step.value)
+    }
+    if (items.length === 0) return
+    if (batch.ended) {
+      // Reopen the batch id for the next wave; the engine made a fresh batch.
+      batch.ended = false
+      client._batches.set(batch.id, batch)
+    }
+    const base = nextIndex
+    nextIndex += items.length
+    batch.submit(items, 0, items.length, base, native)
+  }
+
+  try {
+    while (true) {
+      if (failure !== null) throw failure
+      if (ready.length > 0) {
+        yield ready.shift()
+        continue
+      }
+      await refill()
+      if (failure !== null) throw failure
+      if (ready.length > 0) continue
+      if (batch.outstanding === 0 && exhausted) break
+      if (batch.outstanding === 0) continue
+      await new Promise((resolve) => { wake = resolve })
+    }
+  } finally {
+    if (!exhausted && typeof iterator.return === 'function') {
+      try { await iterator.return() } catch { /* the source's own cleanup failed; nothing to add */ }
+    }
+    batch.end()
+    if (progress !== null) progress.report(0)
+  }
+}
+
+function isNativeFetch (fn) {
+  return typeof fn === 'function' && fn[kNativeFetch] !== undefined
+}
+
+function clientOfFetch (fn) {
+  return fn[kNativeFetch]
+}
+
+module.exports = { Client, isNativeFetch, clientOfFetch, kNativeFetch, toArray }

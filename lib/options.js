@@ -1,0 +1,225 @@
+'use strict'
+
+// Checks option objects with Node's error codes and turns them into the shape
+// the native client takes. Every default lives in the engine (see DEFAULTS in
+// lib/defaults.js); a field left out here means "use the default".
+
+const { isIP } = require('node:net')
+const { invalidArgType, invalidArgValue, outOfRange } = require('./errors')
+
+const REDIRECT_MODES = ['follow', 'manual', 'error']
+
+function isObject (value) {
+  return value !== null && typeof value === 'object'
+}
+
+function checkObject (value, name) {
+  if (value !== undefined && value !== null && !isObject(value)) {
+    throw invalidArgType(name, 'of type object', value)
+  }
+}
+
+function checkBoolean (value, name) {
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value)
+  return value
+}
+
+/** A whole number in [min, max]; Infinity allowed when `infinite`. */
+function checkInteger (value, name, min, max = Number.MAX_SAFE_INTEGER, infinite = false) {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw invalidArgType(name, 'of type number', value)
+  }
+  if (infinite && value === Infinity) return value
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw outOfRange(name, `an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}`, value)
+  }
+  return value
+}
+
+/** Milliseconds > 0, or Infinity / false for "no limit" (sent as 0). */
+function checkTimeout (value, name) {
+  if (value === false || value === Infinity) return 0
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw invalidArgType(name, 'of type number', value)
+  }
+  if (!(value > 0) || !Number.isFinite(value)) throw outOfRange(name, '> 0', value)
+  return value
+}
+
+function checkStringList (value, name) {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw invalidArgType(name, 'an array of strings', value)
+  }
+  return value
+}
+
+function retryOptions (value, name) {
+  if (typeof value === 'number') {
+    return { retries: checkInteger(value, name, 0, 1000) }
+  }
+  if (!isObject(value)) throw invalidArgType(name, 'of type number or object', value)
+  const out = {}
+  if (value.retries !== undefined) out.retries = checkInteger(value.retries, `${name}.retries`, 0, 1000)
+  if (value.minDelay !== undefined) out.minDelay = checkInteger(value.minDelay, `${name}.minDelay`, 0)
+  if (value.maxDelay !== undefined) out.maxDelay = checkInteger(value.maxDelay, `${name}.maxDelay`, 0)
+  if (value.statuses !== undefined) {
+    if (!Array.isArray(value.statuses)) throw invalidArgType(`${name}.statuses`, 'an array of numbers', value.statuses)
+    out.statuses = value.statuses.map((s, i) => checkInteger(s, `${name}.statuses[${i}]`, 100, 999))
+  }
+  if (value.codes !== undefined) out.codes = checkStringList(value.codes, `${name}.codes`)
+  if (value.methods !== undefined) out.methods = checkStringList(value.methods, `${name}.methods`)
+  return out
+}
+
+/**
+ * Options of one call. Returns `{ native, settle, signal, onProgress }` where
+ * `native` is null when nothing differs from the client's defaults.
+ */
+function callOptions (options, name = 'options') {
+  if (options === undefined || options === null) return EMPTY
+  if (!isObject(options)) throw invalidArgType(name, 'of type object', options)
+  let native = null
+  const set = (key, value) => {
+    if (native === null) native = {}
+    native[key] = value
+  }
+  if (options.concurrency !== undefined) {
+    const n = checkInteger(options.concurrency, `${name}.concurrency`, 1, Number.MAX_SAFE_INTEGER, true)
+    set('concurrency', n === Infinity ? 0x7fffffff : n)
+  }
+  const timeout = options.timeout
+  if (timeout !== undefined) {
+    if (isObject(timeout)) {
+      if (timeout.connect !== undefined) {
+        throw invalidArgValue(`${name}.timeout.connect`, timeout.connect,
+          'is a client option (new Client({ timeout: { connect } }))')
+      }
+      if (timeout.headers !== undefined) set('headersTimeout', checkTimeout(timeout.headers, `${name}.timeout.headers`))
+      if (timeout.body !== undefined) set('bodyTimeout', checkTimeout(timeout.body, `${name}.timeout.body`))
+      if (timeout.total !== undefined) set('totalTimeout', checkTimeout(timeout.total, `${name}.timeout.total`))
+    } else {
+      set('totalTimeout', checkTimeout(timeout, `${name}.timeout`))
+    }
+  }
+  if (options.redirect !== undefined) {
+    if (!REDIRECT_MODES.includes(options.redirect)) {
+      throw invalidArgValue(`${name}.redirect`, options.redirect, "must be one of 'follow', 'manual', 'error'")
+    }
+    set('redirect', options.redirect)
+  }
+  if (options.maxRedirects !== undefined) set('maxRedirects', checkInteger(options.maxRedirects, `${name}.maxRedirects`, 0, 1000))
+  if (options.maxBodySize !== undefined) {
+    set('maxBodySize', checkInteger(options.maxBodySize, `${name}.maxBodySize`, 0, Number.MAX_SAFE_INTEGER, true))
+  }
+  if (options.decompress !== undefined) set('decompress', checkBoolean(options.decompress, `${name}.decompress`))
+  if (options.failOnStatus !== undefined) set('errorOnStatus', checkBoolean(options.failOnStatus, `${name}.failOnStatus`))
+  if (options.retry !== undefined) set('retry', retryOptions(options.retry, `${name}.retry`))
+  let settle = false
+  if (options.settle !== undefined) settle = checkBoolean(options.settle, `${name}.settle`)
+  const signal = options.signal
+  if (signal !== undefined && signal !== null && !isAbortSignal(signal)) {
+    throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', signal)
+  }
+  const onProgress = options.onProgress
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw invalidArgType(`${name}.onProgress`, 'of type function', onProgress)
+  }
+  return { native, settle, signal: signal || undefined, onProgress }
+}
+
+const EMPTY = Object.freeze({ native: null, settle: false, signal: undefined, onProgress: undefined })
+
+function isAbortSignal (value) {
+  return isObject(value) && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function'
+}
+
+function headerPairs (headers, name) {
+  const pairs = []
+  if (headers === undefined || headers === null) return pairs
+  const iterable = typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(headers)
+  if (!isObject(headers)) throw invalidArgType(name, 'of type object', headers)
+  for (const entry of iterable) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw invalidArgValue(name, headers, 'must hold [name, value] pairs')
+    }
+    const [key, value] = entry
+    if (value === undefined) continue
+    pairs.push([String(key), String(value)])
+  }
+  return pairs
+}
+
+function pemList (value, name) {
+  const list = Array.isArray(value) ? value : [value]
+  return list.map((pem, i) => {
+    if (typeof pem === 'string') return pem
+    if (pem instanceof Uint8Array) return Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength).toString('latin1')
+    throw invalidArgType(`${name}[${i}]`, 'a string or Buffer', pem)
+  })
+}
+
+/** Client options: its own settings plus defaults for every call. */
+function clientOptions (options) {
+  if (options === undefined || options === null) options = {}
+  if (!isObject(options)) throw invalidArgType('options', 'of type object', options)
+  const out = {}
+  if (options.workers !== undefined) out.workers = checkInteger(options.workers, 'options.workers', 1, 256)
+  const timeout = options.timeout
+  let callDefaults = options
+  if (isObject(timeout) && timeout.connect !== undefined) {
+    out.connectTimeout = checkTimeout(timeout.connect, 'options.timeout.connect')
+    const rest = { ...timeout }
+    delete rest.connect
+    callDefaults = { ...options, timeout: rest }
+  }
+  const defaults = callOptions(callDefaults, 'options')
+  if (defaults.native !== null) out.defaults = defaults.native
+  if (options.http2 !== undefined) {
+    const mode = options.http2 === true ? 'auto' : options.http2 === false ? 'off' : options.http2
+    if (!['auto', 'prior-knowledge', 'off'].includes(mode)) {
+      throw invalidArgValue('options.http2', options.http2, "must be 'auto', 'prior-knowledge', 'off' or a boolean")
+    }
+    out.http2 = mode
+  }
+  if (options.ca !== undefined) out.ca = pemList(options.ca, 'options.ca')
+  if (options.rejectUnauthorized !== undefined) {
+    out.rejectUnauthorized = checkBoolean(options.rejectUnauthorized, 'options.rejectUnauthorized')
+  }
+  if (options.resolve !== undefined) {
+    checkObject(options.resolve, 'options.resolve')
+    const resolve = {}
+    for (const [from, to] of Object.entries(options.resolve || {})) {
+      const port = from.slice(from.lastIndexOf(':') + 1)
+      if (!/^\d+$/.test(port) || from.lastIndexOf(':') < 1) {
+        throw invalidArgValue('options.resolve', options.resolve, `key '${from}' must be host:port`)
+      }
+      if (typeof to !== 'string') throw invalidArgType(`options.resolve['${from}']`, 'of type string', to)
+      // A bare address takes the key's port.
+      const address = isIP(to) === 6 ? `[${to}]:${port}` : isIP(to) === 4 ? `${to}:${port}` : to
+      resolve[from.toLowerCase()] = address
+    }
+    out.resolve = resolve
+  }
+  if (options.poolMaxIdlePerHost !== undefined) {
+    out.poolMaxIdlePerHost = checkInteger(options.poolMaxIdlePerHost, 'options.poolMaxIdlePerHost', 0)
+  }
+  if (options.poolIdleTimeout !== undefined) {
+    out.poolIdleTimeout = checkTimeout(options.poolIdleTimeout, 'options.poolIdleTimeout')
+  }
+  const headers = headerPairs(options.headers, 'options.headers')
+  if (options.userAgent !== undefined) {
+    if (typeof options.userAgent !== 'string') throw invalidArgType('options.userAgent', 'of type string', options.userAgent)
+    headers.push(['user-agent', options.userAgent])
+  }
+  if (headers.length > 0) out.headers = headers
+  return out
+}
+
+module.exports = {
+  callOptions,
+  clientOptions,
+  headerPairs,
+  isAbortSignal,
+  checkInteger,
+  checkTimeout
+}

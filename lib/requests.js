@@ -1,0 +1,124 @@
+'use strict'
+
+// Turns what callers pass as requests into what the native client takes: the
+// URLs, one per line, and for object requests the extras (method, headers,
+// body, …) with their positions. A malformed item becomes that item's error.
+
+const { invalidArgType } = require('./errors')
+const { headerPairs, checkTimeout, checkInteger, isAbortSignal } = require('./options')
+
+/** WHATWG's URL parser drops ASCII tab and newline, so removing them here changes nothing. */
+function cleanUrl (url) {
+  return url.indexOf('\n') === -1 && url.indexOf('\t') === -1 && url.indexOf('\r') === -1
+    ? url
+    : url.replace(/[\t\n\r]/g, '')
+}
+
+function urlOf (request) {
+  if (typeof request === 'string') return cleanUrl(request)
+  if (request instanceof URL) return request.href
+  return null
+}
+
+function bodyBytes (body, name) {
+  if (typeof body === 'string') return Buffer.from(body)
+  if (Buffer.isBuffer(body)) return body
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  if (body instanceof ArrayBuffer) return Buffer.from(body)
+  if (body instanceof URLSearchParams) return Buffer.from(body.toString())
+  throw invalidArgType(name, 'a string, Buffer, Uint8Array, ArrayBuffer or URLSearchParams', body)
+}
+
+/**
+ * Reads an object request. Returns `{ url, extra, signal }`; `extra` is null
+ * when the object adds nothing to its URL.
+ */
+function objectRequest (request, i, name) {
+  const url = request.url
+  let href
+  if (typeof url === 'string') href = cleanUrl(url)
+  else if (url instanceof URL) href = url.href
+  else throw invalidArgType(`${name}.url`, 'of type string or an instance of URL', url)
+  let extra = null
+  const add = (key, value) => {
+    if (extra === null) extra = { i }
+    extra[key] = value
+  }
+  if (request.method !== undefined) {
+    if (typeof request.method !== 'string') throw invalidArgType(`${name}.method`, 'of type string', request.method)
+    add('method', request.method)
+  }
+  let headers = headerPairs(request.headers, `${name}.headers`)
+  if (request.json !== undefined) {
+    if (request.body !== undefined) throw invalidArgType(`${name}.body`, 'undefined when json is given', request.body)
+    const text = JSON.stringify(request.json)
+    if (text === undefined) throw invalidArgType(`${name}.json`, 'a JSON-serialisable value', request.json)
+    add('body', Buffer.from(text))
+    if (!headers.some(([k]) => k.toLowerCase() === 'content-type')) {
+      headers = headers.concat([['content-type', 'application/json']])
+    }
+    if (request.method === undefined) add('method', 'POST')
+  } else if (request.body !== undefined && request.body !== null) {
+    add('body', bodyBytes(request.body, `${name}.body`))
+    if (request.method === undefined) add('method', 'POST')
+  }
+  if (headers.length > 0) add('headers', headers.flat())
+  if (request.timeout !== undefined) add('timeout', checkTimeout(request.timeout, `${name}.timeout`))
+  if (request.maxBodySize !== undefined) {
+    add('maxBodySize', checkInteger(request.maxBodySize, `${name}.maxBodySize`, 0, Number.MAX_SAFE_INTEGER, true))
+  }
+  if (request.saveTo !== undefined) {
+    if (typeof request.saveTo !== 'string' || request.saveTo === '') {
+      throw invalidArgType(`${name}.saveTo`, 'a non-empty string', request.saveTo)
+    }
+    add('saveTo', request.saveTo)
+  }
+  let signal
+  if (request.signal !== undefined && request.signal !== null) {
+    if (!isAbortSignal(request.signal)) throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', request.signal)
+    signal = request.signal
+    add('abortable', true)
+  }
+  return { url: href, extra, signal }
+}
+
+/**
+ * Normalises `items[from..to)` (positions counted from `base` in the batch).
+ * Returns `{ lines, urls, extras, signals, errors }`: `errors` maps a batch
+ * index to the input error found for it (its line is left empty, so the
+ * engine sends nothing for it).
+ */
+function normalize (items, from, to, base) {
+  const urls = new Array(to - from)
+  let extras = null
+  let signals = null
+  let errors = null
+  for (let k = from; k < to; k++) {
+    const request = items[k]
+    const pos = k - from
+    let url = urlOf(request)
+    if (url === null) {
+      if (request !== null && typeof request === 'object') {
+        try {
+          const parsed = objectRequest(request, pos, `requests[${base + pos}]`)
+          url = parsed.url
+          if (parsed.extra !== null) (extras || (extras = [])).push(parsed.extra)
+          if (parsed.signal !== undefined) (signals || (signals = new Map())).set(base + pos, parsed.signal)
+        } catch (err) {
+          err.index = base + pos
+          ;(errors || (errors = new Map())).set(base + pos, err)
+          url = ''
+        }
+      } else {
+        const err = invalidArgType(`requests[${base + pos}]`, 'a string, a URL or a request object', request)
+        err.index = base + pos
+        ;(errors || (errors = new Map())).set(base + pos, err)
+        url = ''
+      }
+    }
+    urls[pos] = url
+  }
+  return { lines: urls.join('\n'), urls, extras, signals, errors }
+}
+
+module.exports = { normalize, objectRequest, urlOf }
