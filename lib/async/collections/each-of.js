@@ -8,13 +8,13 @@ const { isNativeCall, runNative, NONE } = require('../internal/native');
 
 function createEachOf(native) {
   function eachOf(coll, iteratee, callback) {
-    if (isNativeCall(native, iteratee)) return runNative(native, coll, Infinity, NONE, callback);
+    if (isNativeCall(native, iteratee)) return runNative(native, coll, Infinity, NONE, callback, iteratee);
     runPlain(coll, EACH_OF, wrapAsync(iteratee), null, callback);
   }
   function eachOfLimit(coll, limit, iteratee, callback) {
     if (isNativeCall(native, iteratee)) {
       checkLimit(limit);
-      return runNative(native, coll, limit, NONE, callback);
+      return runNative(native, coll, limit, NONE, callback, iteratee);
     }
     runLimit(coll, limit, EACH_OF, wrapAsync(iteratee), null, callback);
   }

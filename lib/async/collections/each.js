@@ -8,13 +8,13 @@ const { isNativeCall, runNative, NONE } = require('../internal/native');
 
 function createEach(native) {
   function each(coll, iteratee, callback) {
-    if (isNativeCall(native, iteratee)) return runNative(native, coll, Infinity, NONE, callback);
+    if (isNativeCall(native, iteratee)) return runNative(native, coll, Infinity, NONE, callback, iteratee);
     runPlain(coll, EACH, wrapAsync(iteratee), null, callback);
   }
   function eachLimit(coll, limit, iteratee, callback) {
     if (isNativeCall(native, iteratee)) {
       checkLimit(limit);
-      return runNative(native, coll, limit, NONE, callback);
+      return runNative(native, coll, limit, NONE, callback, iteratee);
     }
     runLimit(coll, limit, EACH, wrapAsync(iteratee), null, callback);
   }

@@ -24,7 +24,7 @@ function createMapValues(native) {
   function mapValuesLimit(obj, limit, iteratee, callback) {
     if (isNativeCall(native, iteratee)) {
       checkLimit(limit);
-      return runNative(native, obj, limit, VALUES, callback);
+      return runNative(native, obj, limit, VALUES, callback, iteratee);
     }
     mapValuesLimited(obj, limit, iteratee, callback);
   }

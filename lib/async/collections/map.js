@@ -22,13 +22,13 @@ function mapLimited(coll, limit, iteratee, callback) {
 
 function createMap(native) {
   function map(coll, iteratee, callback) {
-    if (isNativeCall(native, iteratee)) return runNative(native, coll, Infinity, RESULTS, callback);
+    if (isNativeCall(native, iteratee)) return runNative(native, coll, Infinity, RESULTS, callback, iteratee);
     mapPlain(coll, iteratee, callback);
   }
   function mapLimit(coll, limit, iteratee, callback) {
     if (isNativeCall(native, iteratee)) {
       checkLimit(limit);
-      return runNative(native, coll, limit, RESULTS, callback);
+      return runNative(native, coll, limit, RESULTS, callback, iteratee);
     }
     mapLimited(coll, limit, iteratee, callback);
   }

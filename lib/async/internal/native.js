@@ -57,16 +57,18 @@ function deliver(shape, keys, callback) {
 }
 
 // `limit` is already validated (Infinity for the plain forms, 1 for Series).
-function runNative(native, coll, limit, shape, callback) {
+// The iteratee (fetchpool's fetch, a client's fetch, or undefined) goes along
+// so the core can pick the client it belongs to.
+function runNative(native, coll, limit, shape, callback, iteratee) {
   if (!isArrayLike(coll) && isAsyncIterable(coll)) {
     collectAsync(coll).then(
-      ({ items, keys }) => native.mapNative(items, limit, deliver(shape, keys, callback)),
+      ({ items, keys }) => native.mapNative(items, limit, deliver(shape, keys, callback), iteratee),
       (err) => callback(err),
     );
     return;
   }
   const { items, keys } = normalise(coll);
-  native.mapNative(items, limit, deliver(shape, keys, callback));
+  native.mapNative(items, limit, deliver(shape, keys, callback), iteratee);
 }
 
 module.exports = { RESULTS, NONE, VALUES, isNativeCall, runNative };
