@@ -168,7 +168,7 @@ test('cb(false) cancels silently: the final callback never runs', async () => {
 
 test('async functions: return value used, rejections propagate, falsy rejections become Errors', async () => {
   assert.deepStrictEqual(await async.map([1, 2], async (x) => x + 1), [2, 3]);
-  const err = await new Promise((resolve) => async.map([1], async () => { throw undefined; }, resolve)); // eslint-disable-line no-throw-literal
+  const err = await new Promise((resolve) => async.map([1], async () => { throw undefined; }, resolve));
   assert.ok(err instanceof Error);
   const err2 = await new Promise((resolve) => async.each([1], async () => Promise.reject(false), resolve));
   assert.ok(err2 instanceof Error, 'a rejection with false is an error, not a cancel');

@@ -76,7 +76,7 @@ function makeIteratee(log, style, answer) {
       log.push(`start ${it.v}`);
       await ticks(it.delay);
       if (it.mode === 'err') throw new Error(`e${it.v}`);
-      if (it.mode === 'false') throw false; // eslint-disable-line no-throw-literal
+      if (it.mode === 'false') throw false;
       return answer(it);
     };
   }
@@ -142,7 +142,7 @@ function collectionCall(fnName, withKey, kind, items, style, answer, limit, useC
     const base = makeIteratee(log, style, answer);
     let iteratee = base;
     if (withKey) {
-      iteratee = style === 'async' ? async (x, key) => base(x) : (x, key, cb) => base(x, cb);
+      iteratee = style === 'async' ? async (x) => base(x) : (x, _key, cb) => base(x, cb);
     }
     const coll = makeColl(kind, items);
     const args = fnName.endsWith('Limit') ? [coll, limit, iteratee] : [coll, iteratee];

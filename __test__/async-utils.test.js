@@ -42,7 +42,7 @@ test('asyncify / wrapSync: sync values, throws, promises', async () => {
   assert.ok(err instanceof SyntaxError);
   const p = async.wrapSync((x) => Promise.resolve(x * 2));
   assert.deepStrictEqual(await call(p, 4), [null, 8]);
-  const rej = async.asyncify(() => Promise.reject(null)); // eslint-disable-line prefer-promise-reject-errors
+  const rej = async.asyncify(() => Promise.reject(null));
   const [e2] = await call(rej);
   assert.ok(e2 instanceof Error);
   assert.deepStrictEqual(await async.map([1, 2], async.asyncify((x) => x + 1)), [2, 3]);
