@@ -5,18 +5,25 @@ const { wrapAsync } = require('../internal/wrap-async');
 const { checkLimit } = require('../internal/errors');
 const { awaitify } = require('../internal/awaitify');
 const { isNativeCall, runNative, RESULTS } = require('../internal/native');
+const { isArrayLike } = require('../internal/collection');
+
+// Preallocating is much faster than growing; the engine trims the array on
+// error so partial results look exactly like async's.
+function newResults(coll) {
+  return isArrayLike(coll) ? new Array(coll.length) : [];
+}
 
 // Pure-JS map, used by the public map family and by every function built on
 // map (concat, groupBy, sortBy, times, applyEach), which never go native.
 function mapPlain(coll, iteratee, callback) {
   const fn = wrapAsync(iteratee);
-  const results = [];
+  const results = newResults(coll);
   runPlain(coll || [], MAP, fn, results, (err) => callback(err, results));
 }
 
 function mapLimited(coll, limit, iteratee, callback) {
   const fn = wrapAsync(iteratee);
-  const results = [];
+  const results = newResults(coll);
   runLimit(coll || [], limit, MAP, fn, results, (err) => callback(err, results));
 }
 

@@ -7,7 +7,7 @@ const { isArrayLike } = require('../internal/collection');
 // Tasks in an array-like give an array of results, an object of tasks gives an
 // object; a task passing several values gets an array of them.
 function newResults(tasks) {
-  return isArrayLike(tasks) ? [] : {};
+  return isArrayLike(tasks) ? new Array(tasks.length) : {};
 }
 
 function parallel(tasks, callback) {

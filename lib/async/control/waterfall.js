@@ -1,8 +1,17 @@
 'use strict';
 
 const { wrapAsync } = require('../internal/wrap-async');
-const { once, onlyOnce } = require('../internal/once');
+const { once } = require('../internal/once');
+const { alreadyCalled } = require('../internal/errors');
 const { awaitify } = require('../internal/awaitify');
+
+// The values a task passed after its error, as the next task's arguments.
+function valuesOf(args) {
+  const n = args.length;
+  if (n <= 1) return [];
+  if (n === 2) return [args[1]];
+  return Array.prototype.slice.call(args, 1);
+}
 
 // Each task gets the values the previous one passed. A task that calls back
 // synchronously does not grow the stack: the loop below starts the next one.
@@ -17,15 +26,20 @@ function waterfall(tasks, callback) {
   let looping = false;
   let pending = false;
 
-  function next(err, ...values) {
-    if (err === false) return;
-    if (err || index === tasks.length) {
-      callback(err, ...values);
-      return;
-    }
-    args = values;
-    if (looping) pending = true;
-    else run();
+  function stepCallback() {
+    let called = false;
+    return function next(err) {
+      if (called) throw alreadyCalled();
+      called = true;
+      if (err === false) return;
+      if (err || index === tasks.length) {
+        callback.apply(undefined, arguments.length === 0 ? [undefined] : arguments);
+        return;
+      }
+      args = valuesOf(arguments);
+      if (looping) pending = true;
+      else run();
+    };
   }
 
   function run() {
@@ -34,7 +48,7 @@ function waterfall(tasks, callback) {
       do {
         pending = false;
         const task = wrapAsync(tasks[index++]);
-        args.push(onlyOnce(next));
+        args.push(stepCallback());
         task.apply(undefined, args);
       } while (pending);
     } finally {

@@ -22,11 +22,10 @@ const KEYS = 1;
 const ITER = 2;
 
 function startItem(run, value, key, slot) {
-  const cb = itemCallback(run, slot);
   switch (run.kind) {
-    case EACH_OF: run.fn(value, key, cb); break;
-    case TASK: wrapAsync(value)(cb); break;
-    default: run.fn(value, cb);
+    case EACH_OF: run.fn(value, key, itemCallback(run, slot)); break;
+    case TASK: wrapAsync(value)(taskCallback(run, slot)); break;
+    default: run.fn(value, itemCallback(run, slot));
   }
 }
 
@@ -36,13 +35,33 @@ function itemCallback(run, slot) {
     // The value is stored before the double-call check, as async does.
     if (run.kind === MAP) {
       run.results[slot] = value;
-    } else if (run.kind === TASK) {
-      run.results[slot] = arguments.length > 2 ? Array.prototype.slice.call(arguments, 1) : value;
+      if (slot > run.maxSlot) run.maxSlot = slot;
     }
     if (called) throw alreadyCalled();
     called = true;
     run.settle(err, value);
   };
+}
+
+// Kept apart from itemCallback: reading `arguments` would slow every kind.
+function taskCallback(run, slot) {
+  let called = false;
+  return function taskDone(err, value) {
+    run.results[slot] = arguments.length > 2 ? Array.prototype.slice.call(arguments, 1) : value;
+    if (slot > run.maxSlot) run.maxSlot = slot;
+    if (called) throw alreadyCalled();
+    called = true;
+    run.settle(err, value);
+  };
+}
+
+// Result arrays may be preallocated for speed (see map.js). async grows its
+// array as values arrive, so the partial results handed over with an error are
+// cut back to the highest index filled so far; later values extend it again.
+function reportError(run, err) {
+  const { results } = run;
+  if (Array.isArray(results) && results.length > run.maxSlot + 1) results.length = run.maxSlot + 1;
+  run.done(err);
 }
 
 // The plain forms over array-likes start every item at once, like async's
@@ -57,6 +76,7 @@ class PlainRun {
     this.length = coll.length;
     this.completed = 0;
     this.finished = false;
+    this.maxSlot = -1;
   }
 
   start() {
@@ -73,7 +93,7 @@ class PlainRun {
     if (this.finished) return;
     if (err) {
       this.finished = true;
-      this.done(err);
+      reportError(this, err);
     } else if (err === false) {
       this.finished = true;
     } else if (++this.completed === this.length || value === breakLoop) {
@@ -97,6 +117,7 @@ class LimitRun {
     this.ended = false;
     this.finished = false;
     this.looping = false;
+    this.maxSlot = -1;
     this.coll = coll;
     this.length = 0;
     this.keys = null;
@@ -160,7 +181,7 @@ class LimitRun {
     this.running--;
     if (err) {
       this.ended = this.finished = true;
-      this.done(err);
+      reportError(this, err);
     } else if (err === false) {
       this.ended = this.finished = true;
     } else if (value === breakLoop || (this.ended && this.running <= 0)) {
@@ -188,6 +209,7 @@ class AsyncIterRun {
     this.awaiting = false;
     this.ended = false;
     this.finished = false;
+    this.maxSlot = -1;
     this.onStep = (step) => this.step(step);
     this.onError = (err) => this.fail(err);
   }
@@ -234,7 +256,7 @@ class AsyncIterRun {
     if (this.finished) return;
     this.awaiting = false;
     this.ended = this.finished = true;
-    this.done(err);
+    reportError(this, err);
   }
 }
 
