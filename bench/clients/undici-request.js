@@ -1,0 +1,20 @@
+'use strict'
+
+// undici's `request` on an Agent with one connection per concurrent request.
+
+const { Agent, request } = require('undici')
+const { runClient, limit } = require('../harness')
+
+runClient('undici-request', async ({ concurrency }) => {
+  const dispatcher = new Agent({ connections: concurrency })
+  return {
+    run (urls, n) {
+      return limit(urls, n, async (url) => {
+        const { statusCode, body } = await request(url, { dispatcher })
+        const buf = await body.arrayBuffer()
+        return statusCode === 200 ? buf.byteLength : 0
+      })
+    },
+    close: () => dispatcher.close()
+  }
+})
