@@ -5,5 +5,4 @@
 
 pub mod engine;
 
-
 mod binding;

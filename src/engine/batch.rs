@@ -106,13 +106,27 @@ impl Batch {
                 .stats
                 .queued
                 .fetch_sub(count as u64, Ordering::Relaxed);
-            batch.finish(&client, index, url, Timing::queued_at(queued_at), 0, Err(err));
+            batch.finish(
+                &client,
+                index,
+                url,
+                Timing::queued_at(queued_at),
+                0,
+                Err(err),
+            );
             batch.settle_unstarted(&client, count - 1);
             return;
         }
         for (index, url, err) in invalid {
             client.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            batch.finish(&client, index, url, Timing::queued_at(queued_at), 0, Err(err));
+            batch.finish(
+                &client,
+                index,
+                url,
+                Timing::queued_at(queued_at),
+                0,
+                Err(err),
+            );
         }
         let mut remaining = valid.len();
         for (index, url, req, abortable) in valid {
@@ -181,7 +195,8 @@ impl Batch {
             }
         };
         let outcome = {
-            let work = AssertUnwindSafe(execute(&client, &req, &batch.opts, &mut timing)).catch_unwind();
+            let work =
+                AssertUnwindSafe(execute(&client, &req, &batch.opts, &mut timing)).catch_unwind();
             tokio::select! {
                 biased;
                 _ = batch.cancel.cancelled() => None,
@@ -224,9 +239,10 @@ impl Batch {
         stats.done.fetch_add(1, Ordering::Relaxed);
         match &result {
             Ok(resp) => {
-                stats
-                    .bytes
-                    .fetch_add(resp.body.len() as u64 + resp.saved_bytes.unwrap_or(0), Ordering::Relaxed);
+                stats.bytes.fetch_add(
+                    resp.body.len() as u64 + resp.saved_bytes.unwrap_or(0),
+                    Ordering::Relaxed,
+                );
             }
             Err(_) => {
                 stats.failed.fetch_add(1, Ordering::Relaxed);

@@ -161,7 +161,11 @@ fn read_error(err: io::Error) -> FetchError {
     if find_in_chain::<hyper::Error>(&err).is_some() {
         return classify(Box::new(err));
     }
-    FetchError::new(ErrorKind::Decompress, format!("Decompression failed: {err}")).with_cause(err)
+    FetchError::new(
+        ErrorKind::Decompress,
+        format!("Decompression failed: {err}"),
+    )
+    .with_cause(err)
 }
 
 fn file_error(err: io::Error) -> FetchError {

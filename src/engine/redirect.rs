@@ -75,7 +75,10 @@ mod tests {
                 &Method::POST
             ));
         }
-        assert!(!switches_to_get(StatusCode::TEMPORARY_REDIRECT, &Method::POST));
+        assert!(!switches_to_get(
+            StatusCode::TEMPORARY_REDIRECT,
+            &Method::POST
+        ));
         assert!(!switches_to_get(StatusCode::SEE_OTHER, &Method::HEAD));
     }
 
@@ -104,10 +107,7 @@ mod tests {
     #[test]
     fn only_http_schemes_are_followed() {
         let from = Url::parse("http://a.test/x").unwrap();
-        assert_eq!(
-            next_url(&from, "/y").unwrap().as_str(),
-            "http://a.test/y"
-        );
+        assert_eq!(next_url(&from, "/y").unwrap().as_str(), "http://a.test/y");
         assert!(next_url(&from, "ftp://a.test/").is_err());
     }
 }

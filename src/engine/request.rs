@@ -184,12 +184,21 @@ mod tests {
         );
         let mut bad_method = RawRequest::get("http://x/");
         bad_method.method = Some("GE T".into());
-        assert_eq!(kind_of(bad_method), ErrorKind::Invalid(InvalidInput::HttpToken));
+        assert_eq!(
+            kind_of(bad_method),
+            ErrorKind::Invalid(InvalidInput::HttpToken)
+        );
         let mut bad_name = RawRequest::get("http://x/");
         bad_name.headers = vec![("a b".into(), "v".into())];
-        assert_eq!(kind_of(bad_name), ErrorKind::Invalid(InvalidInput::HttpToken));
+        assert_eq!(
+            kind_of(bad_name),
+            ErrorKind::Invalid(InvalidInput::HttpToken)
+        );
         let mut bad_value = RawRequest::get("http://x/");
         bad_value.headers = vec![("a".into(), "v\r\nx: y".into())];
-        assert_eq!(kind_of(bad_value), ErrorKind::Invalid(InvalidInput::HeaderChar));
+        assert_eq!(
+            kind_of(bad_value),
+            ErrorKind::Invalid(InvalidInput::HeaderChar)
+        );
     }
 }
