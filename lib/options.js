@@ -6,6 +6,7 @@
 
 const { isIP } = require('node:net')
 const { invalidArgType, invalidArgValue, outOfRange } = require('./errors')
+const { proxyOptions } = require('./proxy')
 
 const REDIRECT_MODES = ['follow', 'manual', 'error']
 
@@ -42,6 +43,14 @@ function checkTimeout (value, name) {
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw invalidArgType(name, 'of type number', value)
   }
+  if (!(value > 0) || !Number.isFinite(value)) throw outOfRange(name, '> 0', value)
+  return value
+}
+
+/** Requests per second > 0, or Infinity / false for "no limit" (sent as 0). */
+function checkRate (value, name) {
+  if (value === false || value === Infinity) return 0
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidArgType(name, 'of type number', value)
   if (!(value > 0) || !Number.isFinite(value)) throw outOfRange(name, '> 0', value)
   return value
 }
@@ -206,6 +215,15 @@ function clientOptions (options) {
   if (options.poolIdleTimeout !== undefined) {
     out.poolIdleTimeout = checkTimeout(options.poolIdleTimeout, 'options.poolIdleTimeout')
   }
+  if (options.connectionsPerHost !== undefined) {
+    const n = checkInteger(options.connectionsPerHost, 'options.connectionsPerHost', 1, 0xffffffff, true)
+    if (n !== Infinity) out.maxConnectionsPerHost = n
+  }
+  if (options.rateLimit !== undefined) out.rateLimit = checkRate(options.rateLimit, 'options.rateLimit')
+  if (options.rateLimitPerHost !== undefined) {
+    out.rateLimitPerHost = checkRate(options.rateLimitPerHost, 'options.rateLimitPerHost')
+  }
+  Object.assign(out, proxyOptions(options.proxy))
   const headers = headerPairs(options.headers, 'options.headers')
   if (options.userAgent !== undefined) {
     if (typeof options.userAgent !== 'string') throw invalidArgType('options.userAgent', 'of type string', options.userAgent)

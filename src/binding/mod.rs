@@ -83,8 +83,9 @@ impl NativeClient {
     ) -> Result<Self> {
         let config = client_config(options)?;
         let defaults = Arc::new(config.defaults.clone());
-        let client = Client::new(config)
-            .map_err(|e| Error::new(Status::InvalidArg, format!("{}: {}", e.code(), e.message())))?;
+        let client = Client::new(config).map_err(|e| {
+            Error::new(Status::InvalidArg, format!("{}: {}", e.code(), e.message()))
+        })?;
         let sink = ChunkSink::new(time_origin);
         sink.attach(on_chunk)?;
         Ok(NativeClient {
@@ -163,11 +164,14 @@ impl NativeClient {
 }
 
 /// The defaults the engine applies, for the JavaScript API and its types.
+// Only JavaScript calls it: the test build has no caller.
+#[cfg_attr(test, allow(dead_code))]
 #[napi]
 pub fn native_defaults() -> serde_json::Value {
     let c = crate::engine::ClientConfig::default();
     let d = &c.defaults;
-    let ms = |v: Option<Duration>| v.map_or(serde_json::Value::Null, |d| (d.as_millis() as u64).into());
+    let ms =
+        |v: Option<Duration>| v.map_or(serde_json::Value::Null, |d| (d.as_millis() as u64).into());
     serde_json::json!({
         "workers": c.workers,
         "connectTimeout": ms(c.connect_timeout),

@@ -4,6 +4,7 @@ use std::error::Error as StdError;
 
 use super::connector::{ConnectTimeoutError, DnsError};
 use super::error::{errno_name, find_in_chain, find_io, ErrorKind, FetchError};
+use super::proxy::ProxyError;
 
 /// Classifies a failure of `client.request(…)` or of reading a body.
 pub fn classify(err: Box<dyn StdError + Send + Sync + 'static>) -> FetchError {
@@ -25,6 +26,10 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
 }
 
 fn kind_of(err: &(dyn StdError + 'static)) -> ErrorKind {
+    // Whatever went wrong on the way to the proxy is the proxy's failure.
+    if find_in_chain::<ProxyError>(err).is_some() {
+        return ErrorKind::Proxy;
+    }
     if find_in_chain::<ConnectTimeoutError>(err).is_some() {
         return ErrorKind::ConnectTimeout;
     }

@@ -18,10 +18,12 @@ use super::batch::{Batch, Sink};
 use super::config::{CallOptions, ClientConfig, Http2Mode};
 use super::connector::TcpConnector;
 use super::error::{ErrorKind, FetchError};
+use super::limits::{HostSemaphores, RateLimits};
+use super::proxy::{Proxies, ProxyConnector};
 use super::request::RawRequest;
 use super::tls::client_tls_config;
 
-pub type Http = HyperClient<HttpsConnector<TcpConnector>, Full<Bytes>>;
+pub type Http = HyperClient<HttpsConnector<ProxyConnector>, Full<Bytes>>;
 
 pub const USER_AGENT: &str = concat!("fetchpool/", env!("CARGO_PKG_VERSION"));
 
@@ -45,6 +47,10 @@ pub struct StatsSnapshot {
 
 pub struct ClientInner {
     pub(crate) http: Http,
+    pub(crate) proxies: Arc<Proxies>,
+    /// Requests in flight per host, when `max_connections_per_host` is set.
+    pub(crate) host_requests: Option<Arc<HostSemaphores>>,
+    pub(crate) rates: RateLimits,
     pub(crate) default_headers: HeaderMap,
     pub(crate) stats: Stats,
     pub(crate) batches: Mutex<HashMap<u32, Arc<Batch>>>,
@@ -58,8 +64,12 @@ pub struct Client {
     runtime: Mutex<Option<Runtime>>,
 }
 
-fn build_http(config: &ClientConfig) -> Result<Http, FetchError> {
+fn build_http(config: &ClientConfig, proxies: Arc<Proxies>) -> Result<Http, FetchError> {
     let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
+    // Connections per host are capped where they are made, so a connection
+    // that outlives its request (idle in the pool) still counts.
+    let connections = config.max_connections_per_host.map(HostSemaphores::new);
+    let tcp = ProxyConnector::new(tcp, proxies, connections);
     let tls = client_tls_config(config)?;
     let https = match config.http2 {
         Http2Mode::Off => HttpsConnectorBuilder::new()
@@ -97,10 +107,11 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;
+        let proxies = Arc::new(Proxies::new(&config.proxy)?);
         let http = {
             // The connector's timer and resolver need the runtime's context.
             let _guard = runtime.enter();
-            build_http(&config)?
+            build_http(&config, proxies.clone())?
         };
         let mut default_headers = HeaderMap::new();
         default_headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
@@ -112,6 +123,9 @@ impl Client {
             handle: runtime.handle().clone(),
             inner: Arc::new(ClientInner {
                 http,
+                proxies,
+                host_requests: config.max_connections_per_host.map(HostSemaphores::new),
+                rates: RateLimits::new(config.rate_limit, config.rate_limit_per_host),
                 default_headers,
                 stats: Stats::default(),
                 batches: Mutex::new(HashMap::new()),
@@ -176,13 +190,8 @@ impl Client {
             .queued
             .fetch_add(count as u64, Ordering::Relaxed);
         let inner = self.inner.clone();
-        self.handle.spawn(Batch::drive(
-            inner,
-            batch,
-            first_index,
-            items,
-            queued_at,
-        ));
+        self.handle
+            .spawn(Batch::drive(inner, batch, first_index, items, queued_at));
         Ok(())
     }
 

@@ -19,6 +19,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
+use super::limits::HostPermit;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Marks a failed host-name lookup in an error chain.
@@ -141,21 +143,42 @@ impl Service<Uri> for TcpConnector {
             Ok(TimedStream {
                 inner: stream,
                 connected_at: Instant::now(),
+                forwarding: false,
+                _permit: None,
             })
         })
     }
 }
 
-/// A TCP stream that remembers when it was connected.
+/// A TCP stream that remembers when it was connected, whether it leads to a
+/// forwarding proxy, and holds its host's connection permit while it lives.
 pub struct TimedStream {
     inner: TokioIo<TcpStream>,
     connected_at: Instant,
+    forwarding: bool,
+    _permit: Option<HostPermit>,
+}
+
+impl TimedStream {
+    /// Marks a connection to a forwarding proxy: requests on it carry
+    /// absolute-form URIs.
+    pub fn forwarding(mut self) -> Self {
+        self.forwarding = true;
+        self
+    }
+
+    /// Keeps `permit` until the connection closes.
+    pub fn holding(mut self, permit: Option<HostPermit>) -> Self {
+        self._permit = permit;
+        self
+    }
 }
 
 impl Connection for TimedStream {
     fn connected(&self) -> Connected {
         self.inner
             .connected()
+            .proxy(self.forwarding)
             .extra(ConnectedAt(self.connected_at))
     }
 }

@@ -13,6 +13,8 @@ use super::client::ClientInner;
 use super::config::{CallOptions, RedirectMode};
 use super::connector::ConnectedAt;
 use super::error::{ErrorKind, FetchError};
+use super::limits::host_key;
+use super::proxy::Route;
 use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
 use super::request::{to_uri, Request};
 use super::response::{ResponseData, Timing};
@@ -79,6 +81,7 @@ async fn follow_redirects(
     let mut redirects = 0u32;
     loop {
         let uri = to_uri(&url)?;
+        let route = client.proxies.route(&uri);
         let mut builder = http::Request::builder().method(method.clone()).uri(uri);
         let out_headers = builder.headers_mut().expect("fresh request builder");
         for (name, value) in &client.default_headers {
@@ -92,12 +95,27 @@ async fn follow_redirects(
                 HeaderValue::from_static(ACCEPT_ENCODING),
             );
         }
+        if let Route::Forwarded { auth: Some(auth) } = &route {
+            if !headers.contains_key(header::PROXY_AUTHORIZATION) {
+                out_headers.insert(header::PROXY_AUTHORIZATION, auth.clone());
+            }
+        }
         for (name, value) in &headers {
             out_headers.append(name, value.clone());
         }
         let request = builder
             .body(Full::new(body.clone()))
             .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;
+
+        // Held until this hop's body is read: the host's share of requests.
+        let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
+        let _host_permit = match &client.host_requests {
+            Some(hosts) => Some(hosts.acquire(key.clone()).await),
+            None => None,
+        };
+        if client.rates.is_limited() {
+            client.rates.wait(&key).await;
+        }
 
         let sent_at = Instant::now();
         timing.start.get_or_insert(sent_at);
@@ -117,6 +135,15 @@ async fn follow_redirects(
         }
 
         let status = response.status();
+        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+            && matches!(route, Route::Forwarded { .. })
+        {
+            discard_body(response.into_body());
+            return Err(FetchError::new(
+                ErrorKind::Proxy,
+                format!("The proxy for {url} requires authentication (407)"),
+            ));
+        }
         if is_redirect(status) && opts.redirect != RedirectMode::Manual {
             if let Some(location) = response.headers().get(header::LOCATION) {
                 if opts.redirect == RedirectMode::Error {

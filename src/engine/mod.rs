@@ -9,6 +9,8 @@ mod config;
 mod connector;
 mod error;
 mod execute;
+mod limits;
+mod proxy;
 mod redirect;
 mod request;
 mod response;

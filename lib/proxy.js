@@ -1,0 +1,80 @@
+'use strict'
+
+// The `proxy` client option, and the environment when it is not given.
+//   proxy: 'http://user:pass@host:port'       one proxy for http and https
+//   proxy: { http, https, noProxy }           each optional
+//   proxy: false                               no proxy, whatever the environment says
+//   proxy: undefined                           http_proxy / HTTP_PROXY, https_proxy /
+//                                              HTTPS_PROXY, no_proxy / NO_PROXY
+// Returns the native option names: { proxyHttp, proxyHttps, noProxy }.
+
+const { invalidArgType, invalidArgValue } = require('./errors')
+
+/** The URL as an error message may show it: without its credentials. */
+function redact (value) {
+  return value.replace(/\/\/[^/@]*@/, '//***@')
+}
+
+/** A proxy URL as the engine takes it: absolute, http:, with a host. */
+function checkProxyUrl (value, name) {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
+  const shown = redact(value)
+  // `host:port` alone means http, as curl reads it.
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`
+  let url
+  try {
+    url = new URL(text)
+  } catch {
+    throw invalidArgValue(name, shown, 'must be a proxy URL such as http://host:port')
+  }
+  if (url.protocol !== 'http:') {
+    throw invalidArgValue(name, shown, 'must be an http: proxy URL (https: and socks proxies are not supported)')
+  }
+  if (url.hostname === '') throw invalidArgValue(name, shown, 'must name the proxy host')
+  return text
+}
+
+function fromEnv (env, lower, upper) {
+  const value = env[lower] !== undefined && env[lower] !== '' ? env[lower] : env[upper]
+  return value === undefined || value === '' ? undefined : [value, env[lower] ? lower : upper]
+}
+
+function proxyOptions (value, env = process.env) {
+  if (value === false || value === null) return {}
+  const out = {}
+  if (value === undefined) {
+    const http = fromEnv(env, 'http_proxy', 'HTTP_PROXY')
+    const https = fromEnv(env, 'https_proxy', 'HTTPS_PROXY')
+    const no = fromEnv(env, 'no_proxy', 'NO_PROXY')
+    if (http) out.proxyHttp = checkProxyUrl(http[0], `process.env.${http[1]}`)
+    if (https) out.proxyHttps = checkProxyUrl(https[0], `process.env.${https[1]}`)
+    if (no && (http || https)) out.noProxy = no[0]
+    return out
+  }
+  if (typeof value === 'string' || value instanceof URL) {
+    const url = checkProxyUrl(String(value), 'options.proxy')
+    return { proxyHttp: url, proxyHttps: url }
+  }
+  if (typeof value !== 'object') throw invalidArgType('options.proxy', 'a string, an object or false', value)
+  for (const key of Object.keys(value)) {
+    if (!['http', 'https', 'noProxy'].includes(key)) {
+      throw invalidArgValue('options.proxy', key, `has an unknown key '${key}' (http, https, noProxy)`)
+    }
+  }
+  if (value.http !== undefined && value.http !== null && value.http !== false) {
+    out.proxyHttp = checkProxyUrl(String(value.http), 'options.proxy.http')
+  }
+  if (value.https !== undefined && value.https !== null && value.https !== false) {
+    out.proxyHttps = checkProxyUrl(String(value.https), 'options.proxy.https')
+  }
+  if (value.noProxy !== undefined && value.noProxy !== null) {
+    const list = Array.isArray(value.noProxy) ? value.noProxy : [value.noProxy]
+    if (list.some((entry) => typeof entry !== 'string')) {
+      throw invalidArgType('options.proxy.noProxy', 'a string or an array of strings', value.noProxy)
+    }
+    out.noProxy = list.join(',')
+  }
+  return out
+}
+
+module.exports = { proxyOptions, checkProxyUrl }
