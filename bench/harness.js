@@ -39,24 +39,25 @@ function makeUrls (base, count, round) {
 /**
  * The limiter the promise-based clients share: `concurrency` loops pulling
  * the next index, so no client pays for a heavier queue than another.
- * Resolves with the sum of what `one` returned (bytes received).
+ * Resolves with what `one` returned for each URL, in input order.
  */
 async function limit (urls, concurrency, one) {
+  const results = new Array(urls.length)
   let next = 0
-  let bytes = 0
   async function lane () {
     while (next < urls.length) {
-      const url = urls[next++]
-      // Not `bytes += await …`: that reads `bytes` before the await.
-      const got = await one(url)
-      bytes += got
+      const k = next++
+      results[k] = await one(urls[k])
     }
   }
   const lanes = []
   for (let k = 0; k < Math.min(concurrency, urls.length); k++) lanes.push(lane())
   await Promise.all(lanes)
-  return bytes
+  return results
 }
+
+/** The body recorded for a non-200 response: it fails the byte count. */
+const EMPTY = new Uint8Array(0)
 
 function fail (name, err) {
   process.stdout.write(JSON.stringify({ client: name, error: String((err && err.stack) || err) }) + '\n')
@@ -64,8 +65,11 @@ function fail (name, err) {
 }
 
 /**
- * Runs one client: `setup(scn)` returns `{ run(urls, concurrency) → bytes,
- * close() }`. Prints one JSON line and exits.
+ * Runs one client: `setup(scn)` returns `{ run(urls, concurrency) → bodies,
+ * close() }`, where `bodies` holds every response body (a Buffer, Uint8Array
+ * or ArrayBuffer; empty for a non-200 status) in input order. Every client
+ * keeps all its bodies until the run ends, as `gather` must, so peak RSS is
+ * compared on equal terms. Prints one JSON line and exits.
  */
 async function runClient (name, setup) {
   let client
@@ -73,19 +77,19 @@ async function runClient (name, setup) {
     const scn = scenario()
     client = await setup(scn)
     if (scn.warmup > 0) {
-      const got = await client.run(makeUrls(scn.base, scn.warmup, 'w'), scn.concurrency)
-      check(got, scn.warmup, scn.size)
+      const bodies = await client.run(makeUrls(scn.base, scn.warmup, 'w'), scn.concurrency)
+      check(bodies, scn.warmup, scn.size)
     }
     const urls = makeUrls(scn.base, scn.count, 't')
     const eld = monitorEventLoopDelay({ resolution: 1 })
     const cpu0 = process.cpuUsage()
     eld.enable()
     const t0 = performance.now()
-    const bytes = await client.run(urls, scn.concurrency)
+    const bodies = await client.run(urls, scn.concurrency)
     const seconds = (performance.now() - t0) / 1000
     eld.disable()
     const cpu = process.cpuUsage(cpu0)
-    check(bytes, scn.count, scn.size)
+    check(bodies, scn.count, scn.size)
     const cpuSeconds = (cpu.user + cpu.system) / 1e6
     const line = {
       client: name,
@@ -113,10 +117,12 @@ async function runClient (name, setup) {
   setImmediate(() => process.exit())
 }
 
-function check (bytes, count, size) {
-  if (bytes !== count * size) {
+function check (bodies, count, size) {
+  let bytes = 0
+  for (let k = 0; k < bodies.length; k++) bytes += bodies[k].byteLength
+  if (bodies.length !== count || bytes !== count * size) {
     throw new Error(`received ${bytes} bytes, expected ${count} × ${size} = ${count * size}`)
   }
 }
 
-module.exports = { runClient, limit, scenario }
+module.exports = { runClient, limit, scenario, EMPTY }

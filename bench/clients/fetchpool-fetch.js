@@ -3,13 +3,13 @@
 // fetchpool: one `fetch()` call per request, through the shared limiter.
 
 const fp = require('./fetchpool')
-const { runClient, limit } = require('../harness')
+const { runClient, limit, EMPTY } = require('../harness')
 
 runClient('fetchpool-fetch', async () => ({
   run (urls, concurrency) {
     return limit(urls, concurrency, async (url) => {
       const res = await fp.fetch(url)
-      return res.status === 200 ? res.buffer.length : 0
+      return res.status === 200 ? res.buffer : EMPTY
     })
   }
 }))

@@ -3,7 +3,7 @@
 // impit (napi-rs + reqwest): one `fetch` per request through the shared limiter.
 
 const { Impit } = require('impit')
-const { runClient, limit } = require('../harness')
+const { runClient, limit, EMPTY } = require('../harness')
 
 runClient('impit', async () => {
   const impit = new Impit()
@@ -12,7 +12,7 @@ runClient('impit', async () => {
       return limit(urls, concurrency, async (url) => {
         const res = await impit.fetch(url)
         const buf = await res.arrayBuffer()
-        return res.status === 200 ? buf.byteLength : 0
+        return res.status === 200 ? buf : EMPTY
       })
     }
   }

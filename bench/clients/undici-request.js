@@ -3,7 +3,7 @@
 // undici's `request` on an Agent with one connection per concurrent request.
 
 const { Agent, request } = require('undici')
-const { runClient, limit } = require('../harness')
+const { runClient, limit, EMPTY } = require('../harness')
 
 runClient('undici-request', async ({ concurrency }) => {
   const dispatcher = new Agent({ connections: concurrency })
@@ -12,7 +12,7 @@ runClient('undici-request', async ({ concurrency }) => {
       return limit(urls, n, async (url) => {
         const { statusCode, body } = await request(url, { dispatcher })
         const buf = await body.arrayBuffer()
-        return statusCode === 200 ? buf.byteLength : 0
+        return statusCode === 200 ? buf : EMPTY
       })
     },
     close: () => dispatcher.close()

@@ -4,7 +4,7 @@
 // limiter; the session keeps its connections between requests.
 
 const { createSession } = require('wreq-js')
-const { runClient, limit } = require('../harness')
+const { runClient, limit, EMPTY } = require('../harness')
 
 runClient('wreq-js', async () => {
   const session = await createSession()
@@ -13,7 +13,7 @@ runClient('wreq-js', async () => {
       return limit(urls, concurrency, async (url) => {
         const res = await session.fetch(url)
         const buf = await res.arrayBuffer()
-        return res.status === 200 ? buf.byteLength : 0
+        return res.status === 200 ? buf : EMPTY
       })
     },
     close: () => session.close()
