@@ -161,9 +161,14 @@ function headerPairs (headers, name) {
 function pemList (value, name) {
   const list = Array.isArray(value) ? value : [value]
   return list.map((pem, i) => {
-    if (typeof pem === 'string') return pem
-    if (pem instanceof Uint8Array) return Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength).toString('latin1')
-    throw invalidArgType(`${name}[${i}]`, 'a string or Buffer', pem)
+    let text
+    if (typeof pem === 'string') text = pem
+    else if (pem instanceof Uint8Array) text = Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength).toString('latin1')
+    else throw invalidArgType(`${name}[${i}]`, 'a string or Buffer', pem)
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+      throw invalidArgValue(`${name}[${i}]`, pem, 'must hold PEM certificates')
+    }
+    return text
   })
 }
 

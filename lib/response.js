@@ -1,6 +1,7 @@
 'use strict'
 
 const { STATUS_CODES } = require('node:http')
+const { inspect } = require('node:util')
 const { ResponseHeaders } = require('./headers')
 
 // A buffered response. Names shared with WHATWG's Response mean the same here;
@@ -9,6 +10,8 @@ const { ResponseHeaders } = require('./headers')
 
 const kChunk = Symbol('chunk')
 const kRow = Symbol('row')
+const kHeaders = Symbol('headers')
+const kBuffer = Symbol('buffer')
 
 /**
  * Row layout (see src/binding/delivery.rs):
@@ -25,8 +28,8 @@ class Response {
     this.index = index
     this.attempts = row[4]
     this.httpVersion = row[3]
-    this._headers = null
-    this._buffer = null
+    this[kHeaders] = null
+    this[kBuffer] = null
   }
 
   get ok () {
@@ -38,20 +41,20 @@ class Response {
   }
 
   get headers () {
-    if (this._headers === null) {
+    if (this[kHeaders] === null) {
       const row = this[kRow]
-      this._headers = new ResponseHeaders(this[kChunk].subarray(row[7], row[8]))
+      this[kHeaders] = new ResponseHeaders(this[kChunk].subarray(row[7], row[8]))
     }
-    return this._headers
+    return this[kHeaders]
   }
 
   /** The whole body, decoded, as a Buffer (empty when it went to `saveTo`). */
   get buffer () {
-    if (this._buffer === null) {
+    if (this[kBuffer] === null) {
       const row = this[kRow]
-      this._buffer = this[kChunk].subarray(row[8], row[9])
+      this[kBuffer] = this[kChunk].subarray(row[8], row[9])
     }
-    return this._buffer
+    return this[kBuffer]
   }
 
   /** Bytes written to the `saveTo` file, or undefined. */
@@ -115,6 +118,11 @@ class Response {
 
   get [Symbol.toStringTag] () {
     return 'Response'
+  }
+
+  [inspect.custom] (depth, options) {
+    const shown = { status: this.status, url: this.url, index: this.index, httpVersion: this.httpVersion, size: this.buffer.length }
+    return `Response ${inspect(shown, options)}`
   }
 }
 

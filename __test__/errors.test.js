@@ -1,0 +1,161 @@
+'use strict'
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { spawn } = require('node:child_process')
+const net = require('node:net')
+const fetchpool = require('..')
+const { FetchError } = fetchpool
+const { startServer, startRawServer, refusedPort } = require('./support/server')
+
+let server
+before(async () => { server = await startServer() })
+after(() => server.close())
+
+test('a refused connection is ECONNREFUSED with url, index and attempts', async () => {
+  const port = await refusedPort()
+  const url = `http://127.0.0.1:${port}/x`
+  const err = await fetchpool.fetch(url).then(() => null, (e) => e)
+  assert.ok(err instanceof FetchError)
+  assert.equal(err.name, 'FetchError')
+  assert.equal(err.code, 'ECONNREFUSED')
+  assert.equal(err.url, url)
+  assert.equal(err.index, 0)
+  assert.equal(err.attempts, 1)
+})
+
+/** A listener that never accepts: a child process whose event loop is blocked. */
+async function blackHole (t) {
+  const child = spawn(process.execPath, ['-e', `
+    const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      console.log(s.address().port)
+      setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000), 50)
+    })`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => child.kill('SIGKILL'))
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  // Fill the accept queue so that further handshakes get no answer.
+  const fillers = []
+  for (let i = 0; i < 8; i++) {
+    const s = net.connect(port, '127.0.0.1')
+    s.on('error', () => {})
+    fillers.push(s)
+  }
+  t.after(() => fillers.forEach((s) => s.destroy()))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  return port
+}
+
+test('a connect that gets no answer is ERR_CONNECT_TIMEOUT', async (t) => {
+  const port = await blackHole(t)
+  const client = new fetchpool.Client({ timeout: { connect: 300, headers: 3000 } })
+  t.after(() => client.close())
+  await assert.rejects(client.fetch(`http://127.0.0.1:${port}/`), { code: 'ERR_CONNECT_TIMEOUT' })
+})
+
+test('each timeout has its own code', async () => {
+  await assert.rejects(fetchpool.fetch(server.url('/headers-delay?ms=2000'), { timeout: { headers: 100 } }),
+    { code: 'ERR_HEADERS_TIMEOUT', name: 'FetchError' })
+  await assert.rejects(fetchpool.fetch(server.url('/body-stall'), { timeout: { body: 150 } }),
+    { code: 'ERR_BODY_TIMEOUT' })
+  // Never idle for 150 ms, but 20 × 40 ms in total.
+  await assert.rejects(fetchpool.fetch(server.url('/dribble?n=20&ms=40'), { timeout: { body: 150, total: 300 } }),
+    { code: 'ERR_TOTAL_TIMEOUT' })
+  await assert.rejects(fetchpool.fetch(server.url('/headers-delay?ms=2000'), { timeout: 100 }),
+    { code: 'ERR_TOTAL_TIMEOUT' })
+  await assert.rejects(fetchpool.fetch({ url: server.url('/headers-delay?ms=2000'), timeout: 100 }),
+    { code: 'ERR_TOTAL_TIMEOUT' })
+  const ok = await fetchpool.fetch(server.url('/dribble?n=5&ms=20'), { timeout: { body: 500, total: 2000 } })
+  assert.equal(ok.buffer.length, 5)
+})
+
+test('an AbortSignal cancels a fetch with ABORT_ERR', async () => {
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 50)
+  const started = Date.now()
+  const err = await fetchpool.fetch(server.url('/slow?ms=3000'), { signal: ac.signal }).then(() => null, (e) => e)
+  assert.equal(err.code, 'ABORT_ERR')
+  assert.equal(err.name, 'AbortError')
+  assert.ok(Date.now() - started < 2000)
+  const pre = AbortSignal.abort()
+  await assert.rejects(fetchpool.fetch(server.url('/x'), { signal: pre }), { code: 'ABORT_ERR' })
+  const perRequest = new AbortController()
+  setTimeout(() => perRequest.abort(), 50)
+  await assert.rejects(fetchpool.fetch({ url: server.url('/slow?ms=3000'), signal: perRequest.signal }), { code: 'ABORT_ERR' })
+})
+
+test('malformed responses are ERR_HTTP_PROTOCOL; a reset is ECONNRESET', async (t) => {
+  const raw = await startRawServer('HELLO THERE\r\n\r\n')
+  t.after(() => raw.close())
+  await assert.rejects(fetchpool.fetch(raw.url('/')), { code: 'ERR_HTTP_PROTOCOL' })
+  await assert.rejects(fetchpool.fetch(server.url('/truncated')), { code: 'ERR_HTTP_PROTOCOL' })
+  await assert.rejects(fetchpool.fetch(server.url('/reset')), { code: 'ECONNRESET' })
+})
+
+test('redirect limits: ERR_TOO_MANY_REDIRECTS', async () => {
+  await assert.rejects(fetchpool.fetch(server.url('/loop')), { code: 'ERR_TOO_MANY_REDIRECTS' })
+  await assert.rejects(fetchpool.fetch(server.url('/redirect?n=3'), { maxRedirects: 2 }), { code: 'ERR_TOO_MANY_REDIRECTS' })
+  await assert.rejects(fetchpool.fetch(server.url('/redirect?n=1'), { redirect: 'error' }), { code: 'ERR_TOO_MANY_REDIRECTS' })
+})
+
+test('failOnStatus turns non-2xx into ERR_HTTP_STATUS', async () => {
+  const err = await fetchpool.fetch(server.url('/status/503'), { failOnStatus: true }).then(() => null, (e) => e)
+  assert.equal(err.code, 'ERR_HTTP_STATUS')
+  assert.equal(err.status, 503)
+})
+
+// Bad input: rejected in Promise style, thrown in callback style, nothing sent.
+const badInputs = [
+  ['a number as the request', () => [42], 'ERR_INVALID_ARG_TYPE', TypeError],
+  ['no request', () => [undefined], 'ERR_INVALID_ARG_TYPE', TypeError],
+  ['a non-URL string', () => ['not a url'], 'ERR_INVALID_URL', TypeError],
+  ['a relative URL', () => ['/relative'], 'ERR_INVALID_URL', TypeError],
+  ['an ftp URL', () => ['ftp://127.0.0.1/'], 'ERR_INVALID_URL_SCHEME', TypeError],
+  ['a file URL', () => [new URL('file:///etc/passwd')], 'ERR_INVALID_URL_SCHEME', TypeError],
+  ['a bad method', () => [{ url: server.url('/'), method: 'GE T' }], 'ERR_INVALID_HTTP_TOKEN', TypeError],
+  ['a bad header name', () => [{ url: server.url('/'), headers: { 'a b': 'c' } }], 'ERR_INVALID_HTTP_TOKEN', TypeError],
+  ['a header value with CRLF', () => [{ url: server.url('/'), headers: { a: 'b\r\nx: y' } }], 'ERR_INVALID_CHAR', TypeError],
+  ['a body of the wrong type', () => [{ url: server.url('/'), body: 42 }], 'ERR_INVALID_ARG_TYPE', TypeError],
+  ['a url of the wrong type', () => [{ url: 42 }], 'ERR_INVALID_ARG_TYPE', TypeError],
+  ['a GET with a body', () => [{ url: server.url('/'), method: 'GET', body: 'x' }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ['options that are not an object', () => [server.url('/'), 'fast'], 'ERR_INVALID_ARG_TYPE', TypeError],
+  ['a zero timeout', () => [server.url('/'), { timeout: 0 }], 'ERR_OUT_OF_RANGE', RangeError],
+  ['a negative timeout', () => [server.url('/'), { timeout: -5 }], 'ERR_OUT_OF_RANGE', RangeError],
+  ['a timeout of the wrong type', () => [server.url('/'), { timeout: '1s' }], 'ERR_INVALID_ARG_TYPE', TypeError],
+  ['a zero concurrency', () => [server.url('/'), { concurrency: 0 }], 'ERR_OUT_OF_RANGE', RangeError],
+  ['a fractional concurrency', () => [server.url('/'), { concurrency: 1.5 }], 'ERR_OUT_OF_RANGE', RangeError],
+  ['an unknown redirect mode', () => [server.url('/'), { redirect: 'sometimes' }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ['a signal that is not an AbortSignal', () => [server.url('/'), { signal: {} }], 'ERR_INVALID_ARG_TYPE', TypeError],
+  ['a per-call connect timeout', () => [server.url('/'), { timeout: { connect: 5 } }], 'ERR_INVALID_ARG_VALUE', TypeError]
+]
+
+for (const [what, args, code, Ctor] of badInputs) {
+  test(`bad input (${what}) is ${code} before anything is sent`, async () => {
+    server.reset()
+    const err = await fetchpool.fetch(...args()).then(() => null, (e) => e)
+    assert.ok(err instanceof Ctor, `${err} is a ${Ctor.name}`)
+    assert.equal(err.code, code)
+    let thrown = null
+    try {
+      fetchpool.fetch(...args(), () => assert.fail('callback must not be called'))
+    } catch (e) {
+      thrown = e
+    }
+    assert.ok(thrown, 'callback style throws synchronously')
+    assert.equal(thrown.code, code)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(server.stats.requests, 0)
+  })
+}
+
+test('a callback that is not a function is ERR_INVALID_ARG_TYPE', () => {
+  assert.throws(() => fetchpool.fetch(server.url('/'), {}, 'cb'), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('client options are checked', () => {
+  assert.throws(() => new fetchpool.Client({ workers: 0 }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => new fetchpool.Client({ workers: 'many' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => new fetchpool.Client({ http2: 'maybe' }), { code: 'ERR_INVALID_ARG_VALUE' })
+  assert.throws(() => new fetchpool.Client('x'), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => new fetchpool.Client({ timeout: { connect: 0 } }), { code: 'ERR_OUT_OF_RANGE' })
+})

@@ -1,0 +1,168 @@
+'use strict'
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { performance } = require('node:perf_hooks')
+const fetchpool = require('..')
+const { startServer } = require('./support/server')
+
+let server
+before(async () => { server = await startServer() })
+after(() => server.close())
+
+test('fetch resolves a Response with the WHATWG fields', async () => {
+  const before = performance.now()
+  const res = await fetchpool.fetch(server.url('/json'))
+  assert.equal(res.status, 200)
+  assert.equal(res.statusText, 'OK')
+  assert.equal(res.ok, true)
+  assert.equal(res.url, server.url('/json'))
+  assert.equal(res.redirected, false)
+  assert.equal(res.httpVersion, '1.1')
+  assert.equal(res.attempts, 1)
+  assert.equal(res.index, 0)
+  assert.equal(res.headers.get('Content-Type'), 'application/json')
+  assert.equal(res.headers.has('content-type'), true)
+  assert.equal(res.headers.has('x-missing'), false)
+  assert.equal(res.headers.get('x-missing'), null)
+  assert.equal(res.headers.get('x-multi'), '1, 2')
+  assert.deepEqual(res.headers.getSetCookie(), ['a=1', 'b=2'])
+  assert.ok([...res.headers].some(([name]) => name === 'content-type'))
+  assert.deepEqual(await res.json(), { hello: 'world', n: 42 })
+  assert.equal(await res.text(), '{"hello":"world","n":42}')
+  assert.ok(Buffer.isBuffer(res.buffer))
+  assert.equal(res.buffer.toString(), '{"hello":"world","n":42}')
+  const ab = await res.arrayBuffer()
+  assert.ok(ab instanceof ArrayBuffer)
+  assert.equal(ab.byteLength, res.buffer.length)
+  const bytes = await res.bytes()
+  assert.ok(bytes instanceof Uint8Array)
+  assert.equal(bytes[0], '{'.charCodeAt(0))
+  const t = res.timing
+  assert.ok(t.queued >= before, 'queued is on the performance.now() clock')
+  assert.ok(t.start >= t.queued && t.firstByte >= t.start && t.end >= t.firstByte)
+  assert.ok(t.end <= performance.now())
+})
+
+test('timing.connected is set on a new connection and absent on a reused one', async () => {
+  const client = new fetchpool.Client()
+  try {
+    const first = await client.fetch(server.url('/a'))
+    assert.equal(typeof first.timing.connected, 'number')
+    assert.ok(first.timing.connected >= first.timing.start)
+    const second = await client.fetch(server.url('/b'))
+    assert.equal('connected' in second.timing, false)
+  } finally {
+    client.close()
+  }
+})
+
+test('fetch with a callback calls back asynchronously and returns undefined', async () => {
+  let sync = true
+  const result = await new Promise((resolve, reject) => {
+    const ret = fetchpool.fetch(server.url('/cb'), (err, res) => {
+      if (err) return reject(err)
+      resolve({ res, sync, ret })
+    })
+    assert.equal(ret, undefined)
+    sync = false
+  })
+  assert.equal(result.sync, false)
+  assert.equal(result.res.status, 200)
+  assert.equal(await result.res.text(), 'hello /cb')
+})
+
+test('fetch with options and a callback', (t, done) => {
+  fetchpool.fetch(server.url('/x'), { timeout: 5000 }, (err, res) => {
+    assert.equal(err, null)
+    assert.equal(res.status, 200)
+    done()
+  })
+})
+
+test('a URL object and request objects with method, headers, body and json', async () => {
+  const byUrl = await fetchpool.fetch(new URL(server.url('/u')))
+  assert.equal(await byUrl.text(), 'hello /u')
+
+  const res = await fetchpool.fetch({
+    url: server.url('/echo'),
+    method: 'PUT',
+    headers: { 'x-one': '1', 'X-Two': 2 },
+    body: 'payload'
+  })
+  const echo = await res.json()
+  assert.equal(echo.method, 'PUT')
+  assert.equal(echo.headers['x-one'], '1')
+  assert.equal(echo.headers['x-two'], '2')
+  assert.equal(echo.body, 'payload')
+  assert.match(echo.headers['user-agent'], /^fetchpool\//)
+
+  const json = await (await fetchpool.fetch({ url: server.url('/echo'), json: { a: [1, 2] } })).json()
+  assert.equal(json.method, 'POST')
+  assert.equal(json.headers['content-type'], 'application/json')
+  assert.deepEqual(JSON.parse(json.body), { a: [1, 2] })
+
+  const buf = await (await fetchpool.fetch({ url: server.url('/echo'), method: 'post', body: Buffer.from('bin') })).json()
+  assert.equal(buf.method, 'POST')
+  assert.equal(buf.body, 'bin')
+
+  const headers = new Headers([['x-h', 'v']])
+  const viaHeaders = await (await fetchpool.fetch({ url: server.url('/echo'), headers })).json()
+  assert.equal(viaHeaders.headers['x-h'], 'v')
+})
+
+test('non-2xx statuses are responses, not errors', async () => {
+  const res = await fetchpool.fetch(server.url('/status/404'))
+  assert.equal(res.status, 404)
+  assert.equal(res.ok, false)
+  assert.equal(res.statusText, 'Not Found')
+})
+
+test('redirects are followed; url and redirected report the outcome', async () => {
+  const res = await fetchpool.fetch(server.url('/redirect?n=3'))
+  assert.equal(res.status, 200)
+  assert.equal(res.redirected, true)
+  assert.equal(res.url, server.url('/echo'))
+  const manual = await fetchpool.fetch(server.url('/redirect?n=1'), { redirect: 'manual' })
+  assert.equal(manual.status, 302)
+  assert.equal(manual.headers.get('location'), '/echo')
+  assert.equal(manual.redirected, false)
+})
+
+test('maxBodySize below the body size fails; at the size it passes', async () => {
+  const ok = await fetchpool.fetch({ url: server.url('/bytes?size=100'), maxBodySize: 100 })
+  assert.equal(ok.buffer.length, 100)
+  await assert.rejects(fetchpool.fetch(server.url('/bytes?size=101'), { maxBodySize: 100 }), { code: 'ERR_BODY_TOO_LARGE' })
+})
+
+test('a large body arrives whole', async () => {
+  const res = await fetchpool.fetch(server.url('/bytes?size=3000000'))
+  assert.equal(res.buffer.length, 3000000)
+  assert.equal(res.buffer[2999999], 'y'.charCodeAt(0))
+})
+
+test('saveTo streams the body to a file', async () => {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const os = require('node:os')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-'))
+  const file = path.join(dir, 'out.bin')
+  try {
+    const res = await fetchpool.fetch({ url: server.url('/bytes?size=200000'), saveTo: file })
+    assert.equal(res.savedBytes, 200000)
+    assert.equal(res.buffer.length, 0)
+    assert.equal(fs.statSync(file).size, 200000)
+    await assert.rejects(
+      fetchpool.fetch({ url: server.url('/bytes?size=10'), saveTo: path.join(dir, 'missing', 'x') }),
+      { code: 'ENOENT' })
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('ESM entry point exports the same API', async () => {
+  const esm = await import('../index.mjs')
+  assert.equal(esm.fetch, fetchpool.fetch)
+  assert.equal(esm.default.gather, fetchpool.gather)
+  assert.equal(typeof esm.Client, 'function')
+})

@@ -1,0 +1,157 @@
+'use strict'
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fetchpool = require('..')
+const { startServer, refusedPort, delay } = require('./support/server')
+
+let server
+before(async () => { server = await startServer() })
+after(() => server.close())
+
+test('gather returns responses in input order, whatever order they finish in', async () => {
+  // Earlier items are slower, so they finish last.
+  const urls = Array.from({ length: 20 }, (_, i) => server.url(`/slow?ms=${(20 - i) * 5}&id=${i}`))
+  const results = await fetchpool.gather(urls, { concurrency: 20 })
+  assert.equal(results.length, 20)
+  for (let i = 0; i < 20; i++) {
+    assert.equal(results[i].index, i)
+    assert.equal(await results[i].text(), `slow ${i}`)
+  }
+})
+
+test('gather of many URLs, and of mixed request kinds', async () => {
+  const urls = Array.from({ length: 3000 }, (_, i) => server.url(`/p/${i}`))
+  const results = await fetchpool.gather(urls)
+  assert.equal(results.length, 3000)
+  assert.ok(results.every((r, i) => r.status === 200 && r.buffer.toString() === `hello /p/${i}`))
+  const mixed = await fetchpool.gather([
+    server.url('/a'),
+    new URL(server.url('/b')),
+    { url: server.url('/echo'), method: 'DELETE' }
+  ])
+  assert.equal(await mixed[0].text(), 'hello /a')
+  assert.equal(await mixed[1].text(), 'hello /b')
+  assert.equal((await mixed[2].json()).method, 'DELETE')
+})
+
+test('gather accepts any iterable and an empty list', async () => {
+  const set = new Set([server.url('/s1'), server.url('/s2')])
+  const results = await fetchpool.gather(set)
+  assert.deepEqual(results.map((r) => r.status), [200, 200])
+  assert.deepEqual(await fetchpool.gather([]), [])
+})
+
+test('concurrency bounds the requests in flight', async () => {
+  server.reset()
+  const urls = Array.from({ length: 40 }, () => server.url('/slow?ms=20'))
+  await fetchpool.gather(urls, { concurrency: 3 })
+  assert.equal(server.stats.requests, 40)
+  assert.ok(server.stats.maxInFlight <= 3, `max in flight ${server.stats.maxInFlight}`)
+  assert.ok(server.stats.maxInFlight >= 2)
+  server.reset()
+  await fetchpool.gather(urls, { concurrency: 16 })
+  assert.ok(server.stats.maxInFlight > 3 && server.stats.maxInFlight <= 16, `max in flight ${server.stats.maxInFlight}`)
+})
+
+test('the first error rejects, stops launching and cancels what is in flight', async () => {
+  const port = await refusedPort()
+  server.reset()
+  const urls = [
+    ...Array.from({ length: 4 }, () => server.url('/slow?ms=3000')),
+    `http://127.0.0.1:${port}/refused`,
+    ...Array.from({ length: 50 }, () => server.url('/slow?ms=3000'))
+  ]
+  const started = Date.now()
+  const err = await fetchpool.gather(urls, { concurrency: 5 }).then(() => null, (e) => e)
+  assert.equal(err.code, 'ECONNREFUSED')
+  assert.equal(err.index, 4)
+  assert.ok(Date.now() - started < 2000, 'rejected without waiting for the slow ones')
+  await delay(100)
+  assert.ok(server.stats.requests <= 5, `launched ${server.stats.requests}`)
+  assert.equal(server.stats.inFlight, 0, 'in-flight requests were cancelled')
+})
+
+test('settle: true gives allSettled-shaped outcomes and fetches the rest', async () => {
+  const port = await refusedPort()
+  const results = await fetchpool.gather([
+    server.url('/one'),
+    `http://127.0.0.1:${port}/`,
+    'not a url',
+    42,
+    server.url('/two')
+  ], { settle: true })
+  assert.equal(results[0].status, 'fulfilled')
+  assert.equal(await results[0].value.text(), 'hello /one')
+  assert.equal(results[1].status, 'rejected')
+  assert.equal(results[1].reason.code, 'ECONNREFUSED')
+  assert.equal(results[1].reason.index, 1)
+  assert.equal(results[2].reason.code, 'ERR_INVALID_URL')
+  assert.equal(results[2].reason.index, 2)
+  assert.equal(results[3].reason.code, 'ERR_INVALID_ARG_TYPE')
+  assert.equal(results[3].reason.index, 3)
+  assert.equal(results[4].value.status, 200)
+})
+
+test('a malformed item fails a fail-fast gather before anything is sent', async () => {
+  for (const bad of ['not a url', 42, { url: server.url('/'), method: 'B A D' }, 'gopher://x/']) {
+    server.reset()
+    const err = await fetchpool.gather([server.url('/a'), server.url('/b'), bad, server.url('/c')]).then(() => null, (e) => e)
+    assert.ok(err, `rejected for ${bad}`)
+    assert.equal(err.index, 2)
+    assert.match(err.code, /^ERR_INVALID_/)
+    await delay(30)
+    assert.equal(server.stats.requests, 0)
+  }
+})
+
+test('gather with a callback', async () => {
+  const results = await new Promise((resolve, reject) => {
+    const ret = fetchpool.gather([server.url('/c1'), server.url('/c2')], { concurrency: 2 }, (err, res) => (err ? reject(err) : resolve(res)))
+    assert.equal(ret, undefined)
+  })
+  assert.deepEqual(results.map((r) => r.index), [0, 1])
+  const err = await new Promise((resolve) => fetchpool.gather([server.url('/status/500'), 'x://'], (e) => resolve(e)))
+  assert.equal(err.code, 'ERR_INVALID_URL_SCHEME')
+  assert.throws(() => fetchpool.gather('not a list', () => {}), { code: 'ERR_INVALID_ARG_TYPE' })
+  await assert.rejects(fetchpool.gather(42), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('an AbortSignal cancels the whole gather', async () => {
+  server.reset()
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(new Error('enough')), 100)
+  const urls = Array.from({ length: 30 }, () => server.url('/slow?ms=3000'))
+  const err = await fetchpool.gather(urls, { concurrency: 10, signal: ac.signal }).then(() => null, (e) => e)
+  assert.equal(err.code, 'ABORT_ERR')
+  assert.equal(err.name, 'AbortError')
+  assert.equal(err.cause.message, 'enough')
+  await delay(100)
+  assert.equal(server.stats.inFlight, 0)
+  assert.equal(server.stats.requests, 10)
+})
+
+test('a request object signal cancels that request only', async () => {
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 50)
+  const results = await fetchpool.gather([
+    { url: server.url('/slow?ms=3000'), signal: ac.signal },
+    server.url('/slow?ms=100&id=kept')
+  ], { settle: true })
+  assert.equal(results[0].reason.code, 'ABORT_ERR')
+  assert.equal(results[0].reason.index, 0)
+  assert.equal(await results[1].value.text(), 'slow kept')
+})
+
+test('onProgress reports counts, ending with the total', async () => {
+  const reports = []
+  const urls = Array.from({ length: 50 }, (_, i) => server.url(`/slow?ms=5&id=${i}`))
+  await fetchpool.gather(urls, { concurrency: 5, onProgress: (p) => reports.push(p) })
+  assert.ok(reports.length >= 1)
+  const last = reports[reports.length - 1]
+  assert.equal(last.done, 50)
+  assert.equal(last.failed, 0)
+  assert.equal(last.total, 50)
+  assert.equal(last.inFlight, 0)
+  assert.ok(last.bytes > 0)
+})

@@ -1,0 +1,92 @@
+'use strict'
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fetchpool = require('..')
+const { startServer, refusedPort, delay } = require('./support/server')
+
+let server
+before(async () => { server = await startServer() })
+after(() => server.close())
+
+test('stream yields every result once, in completion order, each with its index', async () => {
+  const delays = [120, 10, 60, 30]
+  const urls = delays.map((ms, i) => server.url(`/slow?ms=${ms}&id=${i}`))
+  const seen = []
+  for await (const res of fetchpool.stream(urls, { concurrency: 4 })) {
+    seen.push(res.index)
+    assert.equal(await res.text(), `slow ${res.index}`)
+  }
+  assert.deepEqual(seen, [1, 3, 2, 0])
+})
+
+test('stream pulls from the source lazily: memory stays bounded', async () => {
+  let pulled = 0
+  let consumed = 0
+  let maxAhead = 0
+  function * source () {
+    for (let i = 0; i < 2000; i++) {
+      pulled++
+      maxAhead = Math.max(maxAhead, pulled - consumed)
+      yield server.url(`/g/${i}`)
+    }
+  }
+  for await (const res of fetchpool.stream(source(), { concurrency: 8 })) {
+    assert.equal(res.status, 200)
+    consumed++
+  }
+  assert.equal(consumed, 2000)
+  assert.ok(maxAhead <= 64, `ran ahead of the consumer by ${maxAhead}`)
+})
+
+test('stream takes async iterables', async () => {
+  async function * source () {
+    for (let i = 0; i < 30; i++) {
+      await delay(1)
+      yield server.url(`/ag/${i}`)
+    }
+  }
+  const indices = []
+  for await (const res of fetchpool.stream(source(), { concurrency: 4 })) indices.push(res.index)
+  assert.deepEqual(indices.sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i))
+})
+
+test('stream throws the first error by default and settles with settle: true', async () => {
+  const port = await refusedPort()
+  const urls = [server.url('/slow?ms=50'), `http://127.0.0.1:${port}/`, server.url('/slow?ms=50')]
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream(urls)) assert.ok(res)
+  }, { code: 'ECONNREFUSED', index: 1 })
+  const outcomes = []
+  for await (const item of fetchpool.stream(urls, { settle: true })) outcomes.push(item)
+  assert.equal(outcomes.length, 3)
+  const rejected = outcomes.filter((o) => o.status === 'rejected')
+  assert.equal(rejected.length, 1)
+  assert.equal(rejected[0].index, 1)
+  assert.equal(rejected[0].reason.code, 'ECONNREFUSED')
+})
+
+test('breaking out of a stream cancels what is in flight', async () => {
+  server.reset()
+  const urls = [server.url('/x'), ...Array.from({ length: 20 }, () => server.url('/slow?ms=3000'))]
+  for await (const res of fetchpool.stream(urls, { concurrency: 5 })) {
+    assert.equal(res.index, 0)
+    break
+  }
+  await delay(100)
+  assert.equal(server.stats.inFlight, 0)
+  assert.ok(server.stats.requests <= 6)
+})
+
+test('an AbortSignal ends a stream with ABORT_ERR', async () => {
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 50)
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream([server.url('/slow?ms=3000')], { signal: ac.signal })) assert.ok(res)
+  }, { code: 'ABORT_ERR' })
+})
+
+test('stream checks its input', () => {
+  assert.throws(() => fetchpool.stream(42), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => fetchpool.stream([], { concurrency: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+})
