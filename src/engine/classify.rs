@@ -71,3 +71,59 @@ fn kind_of(err: &(dyn StdError + 'static)) -> ErrorKind {
     }
     ErrorKind::Protocol
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    /// rustls errors reach us inside an `io::Error` (tokio-rustls), inside the
+    /// connector's box, inside hyper-util's error.
+    fn wrapped(err: rustls::Error) -> Box<dyn StdError + Send + Sync> {
+        let io = io::Error::new(io::ErrorKind::InvalidData, err);
+        Box::new(OuterError(Box::new(io)))
+    }
+
+    #[derive(Debug)]
+    struct OuterError(Box<dyn StdError + Send + Sync>);
+
+    impl std::fmt::Display for OuterError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+
+    impl StdError for OuterError {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(self.0.as_ref())
+        }
+    }
+
+    #[test]
+    fn certificate_failures_are_tls_cert() {
+        use rustls::CertificateError;
+        for cert in [
+            CertificateError::Expired,
+            CertificateError::UnknownIssuer,
+            CertificateError::NotValidForName,
+        ] {
+            let err = classify(wrapped(rustls::Error::InvalidCertificate(cert)));
+            assert_eq!(err.code(), "ERR_TLS_CERT");
+        }
+    }
+
+    #[test]
+    fn other_handshake_failures_are_tls() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        assert_eq!(classify(wrapped(alert)).code(), "ERR_TLS");
+        let corrupt = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert_eq!(classify(wrapped(corrupt)).code(), "ERR_TLS");
+    }
+
+    #[test]
+    fn anything_on_the_way_to_a_proxy_is_proxy() {
+        let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        let err = ProxyError(Box::new(refused));
+        assert_eq!(classify(Box::new(err)).code(), "ERR_PROXY");
+    }
+}

@@ -1,0 +1,171 @@
+'use strict'
+
+// TLS against nginx with certificates made at test time: a trusted `ca`,
+// rejectUnauthorized: false, and each certificate failure (untrusted, expired,
+// wrong host) as ERR_TLS_CERT; other handshake failures as ERR_TLS.
+
+const { describe, test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const { Client } = require('..')
+const { makeCerts } = require('./support/certs')
+const { startNginx } = require('./support/nginx')
+
+let certs
+let nginx
+const clients = []
+
+function client (options) {
+  const c = new Client(options)
+  clients.push(c)
+  return c
+}
+
+before(async () => {
+  certs = makeCerts()
+  const hello = 'location = /hello { return 200 "hello over tls\\n"; }'
+  nginx = await startNginx({
+    servers: {
+      good: { ssl: certs.server, http2: true, config: hello },
+      expired: { ssl: certs.expired, config: hello },
+      wrongHost: { ssl: certs.wrongHost, config: hello },
+      stranger: { ssl: certs.stranger, config: hello },
+      // TLS 1.2 with only a CBC suite: rustls offers none it accepts.
+      cbcOnly: {
+        ssl: certs.server,
+        config: `ssl_protocols TLSv1.2; ssl_ciphers ECDHE-ECDSA-AES128-SHA; ${hello}`
+      },
+      plain: { config: hello }
+    }
+  })
+})
+
+after(async () => {
+  for (const c of clients) c.close()
+  if (nginx) await nginx.stop()
+  if (certs) certs.remove()
+})
+
+async function codeOf (promise) {
+  try {
+    const res = await promise
+    return `resolved with ${res.status}`
+  } catch (err) {
+    return err.code
+  }
+}
+
+describe('trusted certificates', () => {
+  test('a certificate from the `ca` given (string) is trusted', async () => {
+    const res = await client({ ca: certs.ca.pem }).fetch(nginx.url('good', '/hello'))
+    assert.equal(res.status, 200)
+    assert.equal(await res.text(), 'hello over tls\n')
+  })
+
+  test('`ca` also takes a Buffer and an array', async () => {
+    const fromBuffer = await client({ ca: fs.readFileSync(certs.ca.cert) }).fetch(nginx.url('good', '/hello'))
+    assert.equal(fromBuffer.status, 200)
+    const fromList = await client({ ca: [certs.otherCa.pem, certs.ca.pem] }).fetch(nginx.url('good', '/hello'))
+    assert.equal(fromList.status, 200)
+  })
+
+  test('`ca` adds to the roots: the system and webpki roots stay', async () => {
+    // With only our CA the stranger (signed by another CA) is refused, and
+    // with both it is accepted: roots add up rather than replace each other.
+    const both = client({ ca: [certs.ca.pem, certs.otherCa.pem] })
+    assert.equal((await both.fetch(nginx.url('stranger', '/hello'))).status, 200)
+    assert.equal((await both.fetch(nginx.url('good', '/hello'))).status, 200)
+  })
+
+  test('a `ca` that is not PEM is refused before anything is sent', () => {
+    assert.throws(() => new Client({ ca: 'not a certificate' }), { code: 'ERR_INVALID_ARG_VALUE' })
+    assert.throws(() => new Client({ ca: 42 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  })
+})
+
+describe('certificate failures are ERR_TLS_CERT', () => {
+  test('untrusted: no `ca` for our authority', async () => {
+    assert.equal(await codeOf(client().fetch(nginx.url('good', '/hello'))), 'ERR_TLS_CERT')
+  })
+
+  test('untrusted: signed by an authority the client does not know', async () => {
+    const c = client({ ca: certs.ca.pem })
+    assert.equal(await codeOf(c.fetch(nginx.url('stranger', '/hello'))), 'ERR_TLS_CERT')
+  })
+
+  test('expired', async () => {
+    const c = client({ ca: certs.ca.pem })
+    assert.equal(await codeOf(c.fetch(nginx.url('expired', '/hello'))), 'ERR_TLS_CERT')
+  })
+
+  test('wrong host', async () => {
+    const c = client({ ca: certs.ca.pem })
+    assert.equal(await codeOf(c.fetch(nginx.url('wrongHost', '/hello'))), 'ERR_TLS_CERT')
+  })
+
+  test('the error carries url and attempts, and is not retried by default', async () => {
+    const c = client({ ca: certs.ca.pem })
+    const url = nginx.url('expired', '/hello')
+    const err = await c.fetch(url, { retry: 3 }).then(() => null, (e) => e)
+    assert.ok(err, 'expected a rejection')
+    assert.equal(err.code, 'ERR_TLS_CERT')
+    assert.equal(err.url, url)
+    assert.equal(err.attempts, 1)
+  })
+})
+
+describe('rejectUnauthorized: false', () => {
+  test('accepts untrusted, expired and wrong-host certificates', async () => {
+    const c = client({ rejectUnauthorized: false })
+    for (const name of ['good', 'stranger', 'expired', 'wrongHost']) {
+      const res = await c.fetch(nginx.url(name, '/hello'))
+      assert.equal(res.status, 200, name)
+      assert.equal(await res.text(), 'hello over tls\n')
+    }
+  })
+
+  test('still fails a handshake that cannot complete', async () => {
+    const c = client({ rejectUnauthorized: false })
+    assert.equal(await codeOf(c.fetch(nginx.url('cbcOnly', '/hello'))), 'ERR_TLS')
+  })
+
+  test('must be a boolean', () => {
+    assert.throws(() => new Client({ rejectUnauthorized: 'no' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  })
+})
+
+describe('other handshake failures are ERR_TLS', () => {
+  test('no cipher suite in common', async () => {
+    const c = client({ ca: certs.ca.pem })
+    assert.equal(await codeOf(c.fetch(nginx.url('cbcOnly', '/hello'))), 'ERR_TLS')
+  })
+
+  test('https to a port that speaks plain http', async () => {
+    const c = client({ ca: certs.ca.pem })
+    const url = `https://127.0.0.1:${nginx.port('plain')}/hello`
+    assert.equal(await codeOf(c.fetch(url)), 'ERR_TLS')
+  })
+})
+
+describe('`resolve` with TLS keeps the name of the URL', () => {
+  test('SNI and the certificate check use the URL host, not the address dialled', async () => {
+    const port = nginx.port('good')
+    const c = client({ ca: certs.ca.pem, resolve: { [`example.test:${port}`]: `127.0.0.1:${port}` } })
+    const res = await c.fetch(`https://example.test:${port}/hello`)
+    assert.equal(res.status, 200)
+    assert.equal(res.url, `https://example.test:${port}/hello`)
+  })
+
+  test('a name the certificate does not cover fails even though the address is right', async () => {
+    const port = nginx.port('good')
+    const c = client({ ca: certs.ca.pem, resolve: { [`wrong.test:${port}`]: '127.0.0.1' } })
+    assert.equal(await codeOf(c.fetch(`https://wrong.test:${port}/hello`)), 'ERR_TLS_CERT')
+  })
+
+  test('and the name the certificate does cover succeeds on the wrong-host server', async () => {
+    const port = nginx.port('wrongHost')
+    const c = client({ ca: certs.ca.pem, resolve: { [`wrong.test:${port}`]: '127.0.0.1' } })
+    const res = await c.fetch(`https://wrong.test:${port}/hello`)
+    assert.equal(res.status, 200)
+  })
+})
