@@ -11,6 +11,7 @@
 const N = Number(process.env.FETCHPOOL_BENCH_N || 100000);
 const ROUNDS = Number(process.env.FETCHPOOL_BENCH_ROUNDS || 7);
 const LIMIT = Number(process.env.FETCHPOOL_BENCH_LIMIT || 16);
+const SAMPLE_MS = Number(process.env.FETCHPOOL_BENCH_SAMPLE_MS || 60);
 const ONLY = process.env.FETCHPOOL_BENCH_ONLY ? new RegExp(process.env.FETCHPOOL_BENCH_ONLY) : null;
 
 function load(name, path) {
@@ -89,8 +90,10 @@ process.on('uncaughtException', (err) => {
   failCurrent(err instanceof RangeError ? 'stack overflow' : `threw ${err.name}`);
 });
 
-// Items per second for one run, or a word on how the library failed.
-function runOnce(run, lib, name) {
+// Items per second over `reps` back-to-back runs, or a word on how the library
+// failed. Synchronous cases finish in a few milliseconds, so they are repeated
+// until a sample lasts long enough to be measured reliably.
+function runOnce(run, lib, name, reps = 1) {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (value) => {
@@ -102,15 +105,25 @@ function runOnce(run, lib, name) {
     failCurrent = finish;
     if (global.gc) global.gc();
     const start = process.hrtime.bigint();
-    try {
-      run(lib, (err) => {
-        const ns = Number(process.hrtime.bigint() - start);
-        // Let the stack unwind before the next run starts.
-        setImmediate(finish, err ? (err.message === 'n/a' ? 'n/a' : `error: ${err.message}`) : N / (ns / 1e9));
-      }, name);
-    } catch (err) {
-      finish(err instanceof RangeError ? 'stack overflow' : `threw ${err.name}`);
-    }
+    let left = reps;
+    const once = () => {
+      try {
+        run(lib, (err) => {
+          if (err) {
+            setImmediate(finish, err.message === 'n/a' ? 'n/a' : `error: ${err.message}`);
+          } else if (--left > 0) {
+            // Let the stack unwind before the next run starts.
+            setImmediate(once);
+          } else {
+            const ns = Number(process.hrtime.bigint() - start);
+            setImmediate(finish, (N * reps) / (ns / 1e9));
+          }
+        }, name);
+      } catch (err) {
+        finish(err instanceof RangeError ? 'stack overflow' : `threw ${err.name}`);
+      }
+    };
+    once();
   });
 }
 
@@ -129,10 +142,17 @@ async function main() {
   for (const [label, run] of cases) {
     if (ONLY && !ONLY.test(label)) continue;
     const samples = new Map(libs.map((l) => [l.name, []]));
-    for (const l of libs) await runOnce(run, l.lib, l.name); // warm-up
+    // Warm-up, which also sizes the samples: the slowest library's run is
+    // repeated until a sample lasts about SAMPLE_MS.
+    let slowest = Infinity;
+    for (const l of libs) {
+      const rate = await runOnce(run, l.lib, l.name);
+      if (typeof rate === 'number') slowest = Math.min(slowest, rate);
+    }
+    const reps = Number.isFinite(slowest) ? Math.max(1, Math.min(50, Math.round((SAMPLE_MS / 1000) * slowest / N))) : 1;
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? libs : [...libs].reverse();
-      for (const l of order) samples.get(l.name).push(await runOnce(run, l.lib, l.name));
+      for (const l of order) samples.get(l.name).push(await runOnce(run, l.lib, l.name, reps));
     }
     const m = Object.fromEntries([...samples].map(([name, s]) => [name, median(s)]));
     rows.push({
