@@ -330,3 +330,131 @@ test('differential: queue, priorityQueue, cargo, cargoQueue events and order', {
     });
   }
 });
+
+// Hand-picked edge cases, each run through both libraries.
+const EDGES = {
+  'map(null)': (lib, log, done) => lib.map(null, (x, cb) => cb(null, x), done),
+  'mapLimit limit 0, callback': (lib, log, done) => lib.mapLimit([1], 0, (x, cb) => cb(null, x), done),
+  'mapLimit limit 0, promise': (lib) => lib.mapLimit([1], 0, (x, cb) => cb(null, x)),
+  'eachLimit limit -1 with bad iteratee': (lib, log, done) => lib.eachLimit([1], -1, null, done),
+  'map bad iteratee, promise': (lib) => lib.map([1], 5),
+  'falsy errors count as success': (lib, log, done) =>
+    lib.map([0, '', null, undefined, NaN], (x, cb) => cb(x, typeof x), done),
+  'string collection': (lib, log, done) => lib.mapSeries('héllo', (c, cb) => cb(null, c.toUpperCase()), done),
+  'function is array-like': (lib, log, done) => lib.map(function two(a, b) { return a + b; }, (x, cb) => cb(null, x), done),
+  'number collection': (lib, log, done) => lib.map(42, (x, cb) => cb(null, x), done),
+  'object with __proto__ key': (lib, log, done) =>
+    lib.mapValues(JSON.parse('{"a":1,"__proto__":2,"b":3}'), (v, k, cb) => cb(null, `${k}${v}`), done),
+  'detect finds a falsy item first': (lib, log, done) => lib.detect([0, 1, 2], (x, cb) => cb(null, true), done),
+  'detectSeries falsy item': (lib, log, done) => lib.detectSeries([0, 5], (x, cb) => cb(null, true), done),
+  'sync throw in iteratee': (lib, log, done) => lib.map([1, 2], (x) => { log.push(`it ${x}`); throw new Error('sync'); }, done),
+  'double callback message': (lib, log, done) => lib.map([1], (x, cb) => {
+    cb(null, 1);
+    try { cb(null, 2); } catch (e) { log.push(`caught ${e.message}`); }
+  }, done),
+  'async generator that throws': (lib, log, done) => lib.mapLimit((async function* g() {
+    yield 1;
+    throw new Error('gen');
+  })(), 2, (x, cb) => { log.push(`it ${x}`); setImmediate(cb, null, x); }, done),
+  'async generator, sync error mid-way': (lib, log, done) => lib.eachSeries((async function* g() {
+    yield 1; yield 2; yield 3;
+  })(), (x, cb) => { log.push(`it ${x}`); cb(x === 2 ? new Error('two') : null); }, done),
+  'parallel with a non-function task': (lib, log, done) => lib.parallel([(cb) => cb(null, 1), 'x'], done),
+  'parallel over a Map': (lib, log, done) => lib.parallel(new Map([['a', (cb) => cb()]]), done),
+  'series object, multi-value': (lib, log, done) => lib.series({ a: (cb) => cb(null, 1, 2), b: (cb) => cb() }, done),
+  'waterfall not an array': (lib, log, done) => lib.waterfall({ a: 1 }, done),
+  'waterfall empty': (lib, log, done) => lib.waterfall([], (...args) => { log.push(`args ${args.length}`); done(...args); }),
+  'race empty': (lib, log, done) => lib.race([], (...args) => { log.push(`args ${args.length}`); done(...args); }),
+  'race cb(false)': (lib, log, done) => lib.race([(cb) => cb(false)], done),
+  'tryEach empty': (lib, log, done) => lib.tryEach([], done),
+  'tryEach all fail': (lib, log, done) => lib.tryEach([(cb) => cb(new Error('a')), (cb) => cb(new Error('b'), 'x')], done),
+  'tryEach over an object': (lib, log, done) => lib.tryEach({ a: (cb) => cb(new Error('a')), b: (cb) => cb(null, 'B') }, done),
+  'concat with undefined values': (lib, log, done) => lib.concat([1, 2], (x, cb) => (x === 1 ? cb(null) : cb(null, undefined)), done),
+  'groupBy object keys': (lib, log, done) => lib.groupBy({ a: 1, b: 2, c: 3 }, (x, cb) => cb(null, x > 1), done),
+  'sortBy strings and ties': (lib, log, done) => lib.sortBy(['b', 'a', 'c', 'a'], (x, cb) => cb(null, x === 'c' ? 'a' : x), done),
+  'reduce over object': (lib, log, done) => lib.reduce({ a: 1, b: 2 }, 10, (m, x, cb) => cb(null, m + x), done),
+  'reduceRight over string': (lib, log, done) => lib.reduceRight('abc', '', (m, x, cb) => cb(null, m + x), done),
+  'transform default accumulator object': (lib, log, done) =>
+    lib.transform(new Set([1, 2]), (acc, v, k, cb) => { acc[k] = v; cb(); }, done),
+  'filter over object with async completion': (lib, log, done) =>
+    lib.filter({ x: 3, y: 1, z: 2 }, (v, cb) => setTimeout(cb, v, null, v > 1), done),
+  'every empty / some empty': (lib, log, done) => lib.every([], (x, cb) => cb(null, false), () =>
+    lib.some([], (x, cb) => cb(null, true), done)),
+  'times negative': (lib, log, done) => lib.times(-1, (n, cb) => cb(null, n), done),
+  'whilst test false at once': (lib, log, done) => lib.whilst((cb) => cb(null, false), (cb) => cb(), done),
+  'doWhilst results': (lib, log, done) => lib.doWhilst((cb) => cb(null, 'a', 'b'), (a, b, cb) => cb(null, false), done),
+  // (async returns an internal Promise from this call in callback mode; the
+  // contract here is undefined, so only the callbacks are compared.)
+  'until with async test': (lib, log, done) => {
+    let i = 0;
+    lib.until(async () => i > 2, (cb) => { i++; cb(null, i); }, done);
+  },
+  'auto task error with concurrency 1': (lib, log, done) => lib.auto({
+    a: (cb) => cb(null, 'A'),
+    b: (cb) => setImmediate(cb, new Error('B'), 'bv', 'bw'),
+    c: ['a', (r, cb) => cb(null, 'C')],
+  }, 1, done),
+  'auto missing dependency': (lib, log, done) => lib.auto({ a: ['nope', (r, cb) => cb()] }, done),
+  'autoInject shapes': (lib, log, done) => lib.autoInject({
+    a: (cb) => cb(null, 1),
+    b: (a, cb) => cb(null, a + 1),
+    c: async (a, b) => a + b,
+    d: ['c', (c, cb) => cb(null, c * 2)],
+    e: function (d, /* comment, */ callback) { callback(null, d); },
+  }, done),
+  'retry with errorFilter and interval function': (lib, log, done) => {
+    let n = 0;
+    return lib.retry({ times: 4, interval: (c) => { log.push(`interval ${c}`); return 0; }, errorFilter: (e) => e.message !== 'stop' },
+      (cb) => { n++; cb(new Error(n === 3 ? 'stop' : 'again')); }, done);
+  },
+  'retryable promise': (lib) => {
+    let n = 0;
+    return lib.retryable({ times: 3 }, (a, b, cb) => { n++; cb(n < 2 ? new Error('x') : null, a + b); })(1, 2);
+  },
+  'reflect outcomes': (lib, log, done) => lib.parallel(lib.reflectAll([
+    (cb) => cb(null), (cb) => cb(null, undefined), (cb) => cb(new Error('e'), 'v'), (cb) => cb(false), (cb) => cb(null, 1, 2),
+  ]), done),
+  'seq with error': (lib, log, done) => lib.seq((x, cb) => cb(null, x + 1, 'extra'), (x, y, cb) => cb(new Error('s'), x, y))(1, done),
+  'applyEach with object': (lib, log, done) => lib.applyEach({ a: (x, cb) => cb(null, x), b: (x, cb) => cb(null, x * 2) }, 3)(done),
+  'constant and apply in waterfall': (lib, log, done) => lib.waterfall([lib.constant(1, 2), lib.apply((p, a, b, cb) => cb(null, p + a + b), 10)], done),
+  'memoize concurrent calls': (lib, log, done) => {
+    const m = lib.memoize((x, cb) => { log.push(`compute ${x}`); setImmediate(cb, null, x * 2); });
+    m(1, () => log.push('first'));
+    m(1, () => log.push('second'));
+    m(2, done);
+  },
+  'ensureAsync order': (lib, log, done) => {
+    const f = lib.ensureAsync((cb) => cb(null, 'v'));
+    f(done);
+    log.push('after call');
+  },
+  'queue push empty array drains': (lib, log) => {
+    const q = lib.queue((t, cb) => cb());
+    q.drain(() => log.push('drain'));
+    return q.push([]);
+  },
+  'queue kill and error event': (lib, log) => {
+    const q = lib.queue((t, cb) => setImmediate(cb, t === 2 ? new Error('two') : null, t), 1);
+    q.error((e, t) => log.push(`error ${e.message} ${t}`));
+    q.push([1, 2, 3, 4], (e, v) => { log.push(`cb ${v}`); if (v === 3) q.kill(); });
+    return undefined;
+  },
+  'queue remove and iterate': (lib, log) => {
+    const q = lib.queue((t, cb) => setImmediate(cb), 1);
+    q.push([1, 2, 3, 4]);
+    q.remove(({ data }) => data % 2 === 0);
+    log.push(`left ${[...q]}`);
+    return q.drain();
+  },
+  'priorityQueue array push': (lib, log) => {
+    const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb); }, 1);
+    q.push([5, 6], 2);
+    q.push(1, 1);
+    q.push(9);
+    return q.drain();
+  },
+};
+
+test('differential: edge cases', { skip }, async () => {
+  for (const [name, call] of Object.entries(EDGES)) await compare(name, call, 2);
+});
