@@ -1,0 +1,183 @@
+'use strict'
+
+// Decompression: gzip from nginx's own gzip module, deflate/br/zstd and
+// broken bodies from a small Node server. On by default (Accept-Encoding
+// sent), off with `decompress: false` (none sent, body as it came);
+// maxBodySize counts decoded bytes, so a bomb stops early.
+
+const { describe, test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const zlib = require('node:zlib')
+const { Client } = require('..')
+const { startNginx } = require('./support/nginx')
+const { startHttpServer } = require('./support/http-server')
+const { zstdStored, zstdBomb } = require('./support/zstd')
+
+const TEXT = Buffer.from('fetchpool decodes this line, again and again.\n'.repeat(5000))
+const MiB = 1024 * 1024
+const ZEROS = Buffer.alloc(8 * MiB)
+const ENCODE = {
+  gzip: (b) => zlib.gzipSync(b),
+  deflate: (b) => zlib.deflateSync(b),
+  br: (b) => zlib.brotliCompressSync(b),
+  zstd: (b) => zstdStored(b)
+}
+
+let nginx
+let node
+let client
+
+before(async () => {
+  nginx = await startNginx({
+    servers: { gz: {} },
+    http: 'gzip on; gzip_types *; gzip_min_length 0; gzip_comp_level 6;',
+    files: { 'text.txt': TEXT, 'zeros.bin': ZEROS }
+  })
+  node = await startHttpServer((req, res, url) => {
+    const coding = url.searchParams.get('coding')
+    const kind = url.pathname.slice(1)
+    let body
+    if (kind === 'echo') {
+      res.setHeader('content-type', 'application/json')
+      return res.end(JSON.stringify(req.headers))
+    }
+    if (kind === 'good') body = ENCODE[coding](TEXT)
+    else if (kind === 'garbage') body = Buffer.from('this is not compressed data at all, not even a little')
+    else if (kind === 'truncated') {
+      const whole = ENCODE[coding](TEXT)
+      body = whole.subarray(0, Math.floor(whole.length / 2))
+    } else if (kind === 'bomb') body = zstdBomb(1024 * MiB) // 1 GiB from 32 KiB
+    else if (kind === 'unknown') body = Buffer.from('left as it is')
+    else {
+      res.statusCode = 404
+      return res.end()
+    }
+    res.writeHead(200, { 'content-encoding': coding, 'content-length': body.length })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  })
+  client = new Client()
+})
+
+after(async () => {
+  if (client) client.close()
+  if (nginx) await nginx.stop()
+  if (node) await node.close()
+})
+
+async function codeOf (promise) {
+  try {
+    const res = await promise
+    return `resolved with ${res.status} (${res.buffer.length} bytes)`
+  } catch (err) {
+    return err.code
+  }
+}
+
+describe('on by default', () => {
+  test('sends Accept-Encoding: gzip, deflate, br, zstd', async () => {
+    const headers = await (await client.fetch(node.url('/echo'))).json()
+    assert.equal(headers['accept-encoding'], 'gzip, deflate, br, zstd')
+  })
+
+  test('gzip from nginx is decoded, and its coding and length headers go', async () => {
+    // What nginx sends when asked for gzip: compressed.
+    const raw = await client.fetch({ url: nginx.url('gz', '/text.txt'), headers: { 'accept-encoding': 'gzip' } },
+      { decompress: false })
+    assert.equal(raw.headers.get('content-encoding'), 'gzip')
+    assert.ok(raw.buffer.length < TEXT.length / 10)
+    const res = await client.fetch(nginx.url('gz', '/text.txt'))
+    assert.equal(res.status, 200)
+    assert.ok(res.buffer.equals(TEXT))
+    assert.equal(res.headers.get('content-encoding'), null)
+    assert.equal(res.headers.get('content-length'), null)
+  })
+
+  for (const coding of ['gzip', 'deflate', 'br', 'zstd']) {
+    test(`${coding} is decoded`, async () => {
+      const res = await client.fetch(node.url(`/good?coding=${coding}`))
+      assert.ok(res.buffer.equals(TEXT), `${coding}: ${res.buffer.length} bytes`)
+      assert.equal(res.headers.get('content-encoding'), null)
+    })
+  }
+
+  test('an unknown coding is left as it is, header and all', async () => {
+    const res = await client.fetch(node.url('/unknown?coding=compress'))
+    assert.equal(await res.text(), 'left as it is')
+    assert.equal(res.headers.get('content-encoding'), 'compress')
+  })
+
+  test('a HEAD response is not decoded', async () => {
+    const res = await client.fetch({ url: node.url('/good?coding=gzip'), method: 'HEAD' })
+    assert.equal(res.status, 200)
+    assert.equal(res.buffer.length, 0)
+  })
+})
+
+describe('decompress: false', () => {
+  test('sends no Accept-Encoding', async () => {
+    const headers = await (await client.fetch(node.url('/echo'), { decompress: false })).json()
+    assert.equal(headers['accept-encoding'], undefined)
+  })
+
+  test('nginx then sends the file as it is', async () => {
+    const res = await client.fetch(nginx.url('gz', '/text.txt'), { decompress: false })
+    assert.equal(res.headers.get('content-encoding'), null)
+    assert.ok(res.buffer.equals(TEXT))
+  })
+
+  test('an encoded body is handed over encoded, with its header', async () => {
+    const res = await client.fetch(node.url('/good?coding=br'), { decompress: false })
+    assert.equal(res.headers.get('content-encoding'), 'br')
+    assert.ok(zlib.brotliDecompressSync(res.buffer).equals(TEXT))
+  })
+
+  test('is a boolean', async () => {
+    await assert.rejects(client.fetch(node.url('/echo'), { decompress: 'no' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  })
+})
+
+describe('maxBodySize counts decoded bytes', () => {
+  test('an nginx gzip bomb (8 MiB of zeros, a few KiB on the wire) is stopped', async () => {
+    const raw = await client.fetch({ url: nginx.url('gz', '/zeros.bin'), headers: { 'accept-encoding': 'gzip' } },
+      { decompress: false, maxBodySize: MiB })
+    assert.ok(raw.buffer.length < 64 * 1024, `${raw.buffer.length} bytes on the wire`)
+    assert.equal(await codeOf(client.fetch(nginx.url('gz', '/zeros.bin'), { maxBodySize: MiB })), 'ERR_BODY_TOO_LARGE')
+  })
+
+  test('the same body under a larger limit arrives whole', async () => {
+    const res = await client.fetch(nginx.url('gz', '/zeros.bin'), { maxBodySize: 16 * MiB })
+    assert.equal(res.buffer.length, ZEROS.length)
+  })
+
+  test('a 1 GiB zstd bomb is stopped at the limit, quickly', async () => {
+    const start = performance.now()
+    assert.equal(await codeOf(client.fetch(node.url('/bomb?coding=zstd'), { maxBodySize: 4 * MiB })), 'ERR_BODY_TOO_LARGE')
+    assert.ok(performance.now() - start < 5000)
+  })
+
+  test('a per-request maxBodySize applies too', async () => {
+    const req = { url: node.url('/good?coding=gzip'), maxBodySize: 1000 }
+    assert.equal(await codeOf(client.fetch(req)), 'ERR_BODY_TOO_LARGE')
+  })
+
+  test('with decompress: false the limit counts the bytes as sent', async () => {
+    // TEXT gzipped is far smaller than half of TEXT: undecoded, it fits.
+    const res = await client.fetch(node.url('/good?coding=gzip'), { decompress: false, maxBodySize: TEXT.length / 2 })
+    assert.equal(res.status, 200)
+    assert.ok(res.buffer.length < TEXT.length / 2)
+  })
+})
+
+describe('corrupt data is ERR_DECOMPRESS', () => {
+  for (const coding of ['gzip', 'deflate', 'br', 'zstd']) {
+    test(`${coding}: garbage`, async () => {
+      assert.equal(await codeOf(client.fetch(node.url(`/garbage?coding=${coding}`))), 'ERR_DECOMPRESS')
+    })
+  }
+
+  for (const coding of ['gzip', 'deflate', 'br']) {
+    test(`${coding}: cut short`, async () => {
+      assert.equal(await codeOf(client.fetch(node.url(`/truncated?coding=${coding}`))), 'ERR_DECOMPRESS')
+    })
+  }
+})

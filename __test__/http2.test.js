@@ -1,0 +1,139 @@
+'use strict'
+
+// HTTP/2 against nginx: ALPN in `auto` mode over TLS, prior knowledge (h2c)
+// on plain http, `off`, and many requests multiplexed over one connection.
+// nginx's `$connection` (its connection serial number) is echoed in a header
+// so the tests can count the connections that served them.
+
+const { describe, test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const { Client } = require('..')
+const { makeCerts } = require('./support/certs')
+const { startNginx } = require('./support/nginx')
+
+let certs
+let nginx
+const clients = []
+const BIG = crypto.randomBytes(4 * 1024 * 1024 + 17)
+
+function client (options) {
+  const c = new Client(options)
+  clients.push(c)
+  return c
+}
+
+before(async () => {
+  certs = makeCerts()
+  const routes = [
+    'add_header X-Conn $connection always;',
+    'location = /hello { return 200 "hello $server_protocol\\n"; }'
+  ].join('\n')
+  nginx = await startNginx({
+    servers: {
+      tls: { ssl: certs.server, http2: true, config: routes },
+      tls1: { ssl: certs.server, config: routes },
+      h2c: { http2: true, config: routes },
+      plain: { config: routes }
+    },
+    files: { 'big.bin': BIG }
+  })
+})
+
+after(async () => {
+  for (const c of clients) c.close()
+  if (nginx) await nginx.stop()
+  if (certs) certs.remove()
+})
+
+const connOf = (res) => res.headers.get('x-conn')
+
+describe('auto (the default): HTTP/2 when ALPN offers it', () => {
+  test('HTTP/2 over TLS when the server offers h2', async () => {
+    const res = await client({ ca: certs.ca.pem }).fetch(nginx.url('tls', '/hello'))
+    assert.equal(res.status, 200)
+    assert.equal(res.httpVersion, '2')
+    assert.equal(await res.text(), 'hello HTTP/2.0\n')
+  })
+
+  test('HTTP/1.1 over TLS when the server does not offer h2', async () => {
+    const res = await client({ ca: certs.ca.pem }).fetch(nginx.url('tls1', '/hello'))
+    assert.equal(res.httpVersion, '1.1')
+    assert.equal(await res.text(), 'hello HTTP/1.1\n')
+  })
+
+  test('HTTP/1.1 on plain http', async () => {
+    const res = await client().fetch(nginx.url('plain', '/hello'))
+    assert.equal(res.httpVersion, '1.1')
+  })
+
+  test('many requests share one connection once it is up', async () => {
+    const c = client({ ca: certs.ca.pem })
+    const first = await c.fetch(nginx.url('tls', '/hello'))
+    assert.equal(first.httpVersion, '2')
+    assert.match(connOf(first), /^\d+$/)
+    const urls = Array.from({ length: 100 }, (_, i) => nginx.url('tls', `/hello?i=${i}`))
+    const results = await c.gather(urls, { concurrency: 100, timeout: 20000 })
+    assert.equal(results.length, 100)
+    assert.ok(results.every((r) => r.status === 200 && r.httpVersion === '2'))
+    assert.deepEqual(new Set(results.map(connOf)), new Set([connOf(first)]))
+    assert.ok(results.every((r) => r.timing.connected === undefined), 'no request opened a connection')
+  })
+
+  test('large bodies arrive whole over HTTP/2', async () => {
+    const res = await client({ ca: certs.ca.pem }).fetch(nginx.url('tls', '/big.bin'))
+    assert.equal(res.httpVersion, '2')
+    assert.equal(res.buffer.length, BIG.length)
+    assert.ok(res.buffer.equals(BIG))
+  })
+})
+
+describe('prior knowledge (h2c)', () => {
+  test('speaks HTTP/2 on plain http without negotiation', async () => {
+    const res = await client({ http2: 'prior-knowledge' }).fetch(nginx.url('h2c', '/hello'))
+    assert.equal(res.status, 200)
+    assert.equal(res.httpVersion, '2')
+    assert.equal(await res.text(), 'hello HTTP/2.0\n')
+  })
+
+  test('a cold burst is multiplexed over one connection', async () => {
+    const c = client({ http2: 'prior-knowledge' })
+    const urls = Array.from({ length: 64 }, (_, i) => nginx.url('h2c', `/hello?i=${i}`))
+    const results = await c.gather(urls, { concurrency: 64, timeout: 20000 })
+    assert.ok(results.every((r) => r.status === 200 && r.httpVersion === '2'))
+    assert.equal(new Set(results.map(connOf)).size, 1)
+  })
+
+  test('is also used over TLS', async () => {
+    const res = await client({ http2: 'prior-knowledge', ca: certs.ca.pem }).fetch(nginx.url('tls', '/hello'))
+    assert.equal(res.httpVersion, '2')
+  })
+
+  test('fails against a server that only speaks HTTP/1.1', async () => {
+    const err = await client({ http2: 'prior-knowledge' })
+      .fetch(nginx.url('plain', '/hello'), { timeout: 5000 })
+      .then(() => null, (e) => e)
+    assert.ok(err, 'expected a rejection')
+    assert.equal(err.code, 'ERR_HTTP_PROTOCOL')
+  })
+})
+
+describe('off', () => {
+  test('HTTP/1.1 even when the server offers h2', async () => {
+    const res = await client({ http2: 'off', ca: certs.ca.pem }).fetch(nginx.url('tls', '/hello'))
+    assert.equal(res.httpVersion, '1.1')
+    assert.equal(await res.text(), 'hello HTTP/1.1\n')
+  })
+
+  test('a burst needs several HTTP/1.1 connections (the counting above can tell)', async () => {
+    const c = client({ http2: false, ca: certs.ca.pem })
+    const urls = Array.from({ length: 32 }, () => nginx.url('tls', '/big.bin'))
+    const results = await c.gather(urls, { concurrency: 32, timeout: 30000 })
+    assert.ok(results.every((r) => r.httpVersion === '1.1' && r.buffer.length === BIG.length))
+    assert.ok(new Set(results.map(connOf)).size > 1)
+  })
+})
+
+test('an unknown http2 mode is refused', () => {
+  assert.throws(() => new Client({ http2: 'maybe' }), { code: 'ERR_INVALID_ARG_VALUE' })
+})
