@@ -36,9 +36,23 @@ function after(n, fn) {
 }
 const ticks = (n) => new Promise((resolve) => after(n, resolve));
 
-function show(value) {
+// Errors (also nested ones) print as Error(message): stacks differ by library.
+function plain(value, depth = 0) {
   if (value instanceof Error) return `Error(${value.message})`;
-  return util.inspect(value, { depth: 6, breakLength: Infinity, sorted: false });
+  if (depth > 5 || value === null || typeof value !== 'object' || value instanceof Map || value instanceof Set) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) if (i in value) out[i] = plain(value[i], depth + 1);
+    return out;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out = {};
+  for (const key of Object.keys(value)) out[key] = plain(value[key], depth + 1);
+  return out;
+}
+
+function show(value) {
+  return util.inspect(plain(value), { depth: 6, breakLength: Infinity, sorted: false });
 }
 
 // An item: { v, mode, delay }. Modes: ok, err, false (callback style only).
