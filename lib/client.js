@@ -56,6 +56,8 @@ class Batch {
     this.throwInput = false
     this.onResult = noop
     this.onEnd = noop
+    // How the call ends when cancelled from outside (signal, close).
+    this.onAbort = noop
   }
 
   /** Sends `items[from..to)` as indices `base…`; returns false on a fail-fast input error. */
@@ -111,15 +113,11 @@ class Batch {
   }
 
   /** Cancels the whole batch when `signal` fires. Returns false if it already has. */
-  watch (signal, onAbort) {
+  watch (signal) {
     if (signal === undefined) return true
     if (signal.aborted) return false
     this.signal = signal
-    this.onSignalAbort = () => {
-      this.client._native.cancel(this.id)
-      this.end()
-      onAbort(abortError(signal.reason))
-    }
+    this.onSignalAbort = () => this.abort(abortError(signal.reason))
     signal.addEventListener('abort', this.onSignalAbort, { once: true })
     return true
   }
@@ -148,6 +146,13 @@ class Batch {
       this.onResult(index, null, new Response(row, chunk, this.url(index), index))
     }
     if (this.outstanding === 0 && !this.ended) this.end()
+  }
+
+  /** Ends the batch from outside: cancels its requests and fails the call with `err`. */
+  abort (err) {
+    if (this.ended) return
+    this.end()
+    this.onAbort(err)
   }
 
   /** Stops routing results here and lets go of the event loop. */
@@ -317,7 +322,8 @@ class Client {
       settled = true
       done(err, res)
     }
-    if (!batch.watch(opts.signal, finish)) {
+    batch.onAbort = finish
+    if (!batch.watch(opts.signal)) {
       batch.end()
       finish(abortError(opts.signal.reason))
       return
@@ -381,19 +387,15 @@ class Client {
         if (received === n) finish(null)
       }
     }
-    if (!batch.watch(opts.signal, finish)) {
+    batch.onAbort = finish
+    if (!batch.watch(opts.signal)) {
       batch.end()
       finish(abortError(opts.signal.reason))
       return noop
     }
     const native = settle ? { ...opts.native, failFast: false } : opts.native
     batch.submit(list, 0, n, 0, native)
-    return () => {
-      if (!finished) {
-        batch.end()
-        finish(abortError())
-      }
-    }
+    return () => batch.abort(abortError())
   }
 
   /**
@@ -421,7 +423,7 @@ class Client {
   close () {
     if (this._closed) return
     this._closed = true
-    for (const batch of [...this._batches.values()]) batch.end()
+    for (const batch of [...this._batches.values()]) batch.abort(abortError(new Error('The client was closed')))
     this._native.close()
     if (this._keepAlive !== null) {
       clearInterval(this._keepAlive)
@@ -455,7 +457,11 @@ async function * streamResults (client, requests, opts, window, concurrency) {
   batch.onEnd = () => {
     if (wake !== null) { const w = wake; wake = null; w() }
   }
-  if (!batch.watch(opts.signal, (err) => { failure = failure || err })) {
+  batch.onAbort = (err) => {
+    failure = failure || err
+    if (wake !== null) { const w = wake; wake = null; w() }
+  }
+  if (!batch.watch(opts.signal)) {
     batch.end()
     throw abortError(opts.signal.reason)
   }

@@ -11,7 +11,8 @@ const INPUT_ERRORS = {
   ERR_INVALID_URL_SCHEME: TypeError,
   ERR_INVALID_HTTP_TOKEN: TypeError,
   ERR_INVALID_CHAR: TypeError,
-  ERR_OUT_OF_RANGE: RangeError
+  ERR_OUT_OF_RANGE: RangeError,
+  ERR_INVALID_STATE: Error
 }
 
 class FetchError extends Error {

@@ -1,0 +1,102 @@
+'use strict'
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fetchpool = require('..')
+const { Client } = fetchpool
+const { startServer, refusedPort, delay } = require('./support/server')
+
+let server
+before(async () => { server = await startServer() })
+after(() => server.close())
+
+test('a Client has its own pool size, defaults and counters', async () => {
+  const client = new Client({ workers: 3, concurrency: 2 })
+  try {
+    assert.equal(client.workers, 3)
+    server.reset()
+    const results = await client.gather(Array.from({ length: 12 }, () => server.url('/slow?ms=20')))
+    assert.equal(results.length, 12)
+    assert.ok(server.stats.maxInFlight <= 2, 'the client default concurrency applies')
+    const port = await refusedPort()
+    await assert.rejects(client.fetch(`http://127.0.0.1:${port}/`), { code: 'ECONNREFUSED' })
+    const stats = client.stats()
+    assert.equal(stats.done, 13)
+    assert.equal(stats.failed, 1)
+    assert.equal(stats.inFlight, 0)
+    assert.equal(stats.queued, 0)
+    assert.ok(stats.bytes >= 12 * 'slow '.length)
+  } finally {
+    client.close()
+  }
+})
+
+test('stats show requests queued and in flight', async () => {
+  const client = new Client({ concurrency: 2 })
+  try {
+    const pending = client.gather(Array.from({ length: 6 }, () => server.url('/slow?ms=200')))
+    await delay(80)
+    const mid = client.stats()
+    assert.equal(mid.inFlight, 2)
+    assert.equal(mid.queued, 4)
+    await pending
+    assert.equal(client.stats().inFlight, 0)
+  } finally {
+    client.close()
+  }
+})
+
+test('client defaults: timeout and headers apply to every call', async () => {
+  const client = new Client({ timeout: { headers: 100 }, headers: { 'x-default': 'yes' }, userAgent: 'probe/1' })
+  try {
+    await assert.rejects(client.fetch(server.url('/headers-delay?ms=1000')), { code: 'ERR_HEADERS_TIMEOUT' })
+    const echo = await (await client.fetch(server.url('/echo'))).json()
+    assert.equal(echo.headers['x-default'], 'yes')
+    assert.equal(echo.headers['user-agent'], 'probe/1')
+    const own = await (await client.fetch({ url: server.url('/echo'), headers: { 'x-default': 'mine' } })).json()
+    assert.equal(own.headers['x-default'], 'mine')
+  } finally {
+    client.close()
+  }
+})
+
+test('close cancels what is in flight and refuses later calls', async () => {
+  const client = new Client()
+  const pending = client.gather([server.url('/slow?ms=3000')])
+  await delay(50)
+  client.close()
+  await assert.rejects(pending, { code: 'ABORT_ERR' })
+  await assert.rejects(client.fetch(server.url('/x')), { code: 'ERR_INVALID_STATE' })
+  client.close()
+})
+
+test('the resolve map sends a host name to a local address', async () => {
+  const client = new Client({ resolve: { 'fetchpool.test:80': `127.0.0.1:${server.port}` } })
+  try {
+    const res = await client.fetch('http://fetchpool.test/echo')
+    const echo = await res.json()
+    assert.equal(echo.headers.host, 'fetchpool.test')
+    assert.equal(res.url, 'http://fetchpool.test/echo')
+  } finally {
+    client.close()
+  }
+})
+
+test("a client's fetch passed to map runs on that client's pool", async () => {
+  const client = new Client({ concurrency: 1 })
+  try {
+    server.reset()
+    const urls = Array.from({ length: 6 }, (_, i) => server.url(`/slow?ms=20&id=${i}`))
+    const results = await fetchpool.map(urls, client.fetch)
+    assert.equal(results.length, 6)
+    assert.equal(client.stats().done, 6)
+  } finally {
+    client.close()
+  }
+})
+
+test('module-level stats come from the default client', async () => {
+  const before = fetchpool.stats().done
+  await fetchpool.fetch(server.url('/count'))
+  assert.equal(fetchpool.stats().done, before + 1)
+})
