@@ -4,15 +4,16 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
 use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ACCEPT_ENCODING};
 use super::classify::classify;
 use super::client::ClientInner;
 use super::config::{CallOptions, RedirectMode};
 use super::connector::ConnectedAt;
-use super::error::{ErrorKind, FetchError};
+use super::error::{find_in_chain, find_io, ErrorKind, FetchError};
 use super::limits::host_key;
 use super::proxy::Route;
 use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
@@ -82,8 +83,8 @@ async fn follow_redirects(
     loop {
         let uri = to_uri(&url)?;
         let route = client.proxies.route(&uri);
-        let mut builder = http::Request::builder().method(method.clone()).uri(uri);
-        let out_headers = builder.headers_mut().expect("fresh request builder");
+        let mut out_headers =
+            HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);
         for (name, value) in &client.default_headers {
             if !headers.contains_key(name) {
                 out_headers.insert(name, value.clone());
@@ -103,9 +104,13 @@ async fn follow_redirects(
         for (name, value) in &headers {
             out_headers.append(name, value.clone());
         }
-        let request = builder
-            .body(Full::new(body.clone()))
-            .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;
+        let make_request = || {
+            let mut request = http::Request::new(Full::new(body.clone()));
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = uri.clone();
+            *request.headers_mut() = out_headers.clone();
+            request
+        };
 
         // Held until this hop's body is read: the host's share of requests.
         let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
@@ -117,16 +122,31 @@ async fn follow_redirects(
             client.rates.wait(&key).await;
         }
 
-        let sent_at = Instant::now();
-        timing.start.get_or_insert(sent_at);
-        let pending = client.http.request(request);
-        let response = match opts.headers_timeout {
-            Some(limit) => tokio::time::timeout(limit, pending)
-                .await
-                .map_err(|_| FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout"))?,
-            None => pending.await,
-        }
-        .map_err(|e| classify(Box::new(e)))?;
+        let mut may_resend = is_idempotent(&method);
+        let (response, sent_at) = loop {
+            let mut request = make_request();
+            let connection = capture_connection(&mut request);
+            let sent_at = Instant::now();
+            timing.start.get_or_insert(sent_at);
+            let pending = client.http.request(request);
+            let result = match opts.headers_timeout {
+                Some(limit) => tokio::time::timeout(limit, pending)
+                    .await
+                    .map_err(|_| FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout"))?,
+                None => pending.await,
+            };
+            match result {
+                Ok(response) => break (response, sent_at),
+                // A kept-alive connection the server had already closed: the
+                // request never reached anyone who answers, so an idempotent
+                // one goes again at once, on a fresh connection, as browsers
+                // and Go's transport do. It is not a retry of `retry`.
+                Err(err) if may_resend && is_stale(&err, &connection, sent_at) => {
+                    may_resend = false;
+                }
+                Err(err) => return Err(classify(Box::new(err))),
+            }
+        };
         timing.first_byte = Some(Instant::now());
         if let Some(ConnectedAt(at)) = response.extensions().get::<ConnectedAt>() {
             if *at >= sent_at {
@@ -213,6 +233,43 @@ async fn follow_redirects(
             saved_bytes: read.saved,
         });
     }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+/// Whether `err` is a pooled connection found closed: it was opened before this
+/// request was sent, and it ended before any response came back.
+fn is_stale(
+    err: &hyper_util::client::legacy::Error,
+    connection: &CaptureConnection,
+    sent_at: Instant,
+) -> bool {
+    let reused = connection.connection_metadata().as_ref().is_some_and(|c| {
+        let mut extras = http::Extensions::new();
+        c.get_extras(&mut extras);
+        extras
+            .get::<ConnectedAt>()
+            .is_some_and(|ConnectedAt(at)| *at < sent_at)
+    });
+    if !reused || err.is_connect() {
+        return false;
+    }
+    let closed = find_in_chain::<hyper::Error>(err)
+        .is_some_and(|e| e.is_incomplete_message() || e.is_canceled() || e.is_closed());
+    let reset = find_io(err).is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionAborted
+        )
+    });
+    closed || reset
 }
 
 fn http_status_error(status: StatusCode, url: &url::Url) -> FetchError {
