@@ -237,6 +237,10 @@ test('long synchronous waterfall, whilst and auto chains do not overflow either'
   i = 0;
   async.doUntil((cb) => { i++; cb(null, i); }, (n, cb) => cb(null, n >= 1e5), (err, r) => { result = r; });
   assert.strictEqual(result, 1e5);
+  const chain = { t0: (cb) => cb(null, 0) };
+  for (let k = 1; k < 1e5; k++) chain[`t${k}`] = [`t${k - 1}`, (r, cb) => cb(null, r[`t${k - 1}`] + 1)];
+  async.auto(chain, (err, r) => { result = r.t99999; });
+  assert.strictEqual(result, 99999);
 });
 
 test('Promise mode: no unhandled partial results, rejection carries the error', async () => {
