@@ -1,0 +1,45 @@
+// Type-checked (not run) example of fetchpool's own API: `npx tsc -p __test__/types`.
+
+import fetchpool, { fetch, gather, stream, Client, FetchError, Response, mapLimit, map, queue } from '../../index';
+
+async function calls(): Promise<void> {
+  const res: Response = await fetch('http://127.0.0.1:8080/');
+  const status: number = res.status;
+  const body: string = await res.text();
+  const version: '1.0' | '1.1' | '2' = res.httpVersion;
+  const connected: number | undefined = res.timing.connected;
+  const type: string | null = res.headers.get('content-type');
+  void [status, body, version, connected, type];
+
+  const list: Response[] = await gather(['http://a/', new URL('http://b/'), { url: 'http://c/', method: 'POST', json: { a: 1 } }], { concurrency: 8 });
+  const settled = await gather(['http://a/'], { settle: true });
+  for (const item of settled) {
+    if (item.status === 'fulfilled') void item.value.status;
+    else void item.reason.message;
+  }
+  for await (const r of stream(['http://a/'], { concurrency: 4 })) void r.index;
+
+  const client = new Client({ workers: 2, http2: 'auto', timeout: { connect: 1000, headers: 5000 }, retry: { retries: 2 } });
+  const viaClient: Response[] = await client.gather(list.map((r) => r.url));
+  void viaClient;
+  client.close();
+
+  const native: Response[] = await map(['http://a/'], fetch);
+  mapLimit(['http://a/'], 4, fetch, (err, results) => {
+    if (err) return;
+    const first = results[0];
+    void first;
+  });
+  const q = queue();
+  void q;
+  void fetchpool.gather;
+
+  try {
+    await fetch('http://127.0.0.1:1/');
+  } catch (err) {
+    if (err instanceof FetchError) void err.code;
+  }
+  void native;
+}
+
+void calls;

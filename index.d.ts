@@ -1,0 +1,355 @@
+/// <reference types="node" />
+// Public types of fetchpool. Defaults are listed on each option and in the README.
+
+import type { AsyncSurface, QueueObject } from './lib/async';
+
+/** A request: a URL string, a URL, or an object. */
+export type RequestInput = string | URL | RequestObject;
+
+export interface RequestObject {
+  url: string | URL;
+  /** Default `GET`, or `POST` when `body` or `json` is given. */
+  method?: string;
+  headers?: Record<string, string | number | undefined> | Iterable<[string, string]> | Headers;
+  body?: string | Buffer | Uint8Array | ArrayBuffer | URLSearchParams | null;
+  /** Serialised with JSON.stringify; sets `content-type: application/json` unless given. */
+  json?: unknown;
+  /** Total timeout of this request in ms (overrides the call's `timeout.total`). */
+  timeout?: number;
+  /** Cancels this request only; it fails with `ABORT_ERR`. */
+  signal?: AbortSignal;
+  /** Stream the body to this file from Rust; `response.buffer` is then empty. */
+  saveTo?: string;
+  /** Largest decoded body accepted, in bytes (overrides the call's). */
+  maxBodySize?: number;
+}
+
+export interface RetryOptions {
+  /** Further attempts after the first. Default 0. */
+  retries?: number;
+  /** First backoff in ms, doubled each retry, with jitter. Default 100. */
+  minDelay?: number;
+  /** Cap on any one wait, `Retry-After` included, in ms. Default 10000. */
+  maxDelay?: number;
+  /** Default [408, 429, 500, 502, 503, 504]. */
+  statuses?: number[];
+  /** Default connection errors and timeouts (ECONNRESET, ECONNREFUSED, …). */
+  codes?: string[];
+  /** Default the idempotent methods: GET HEAD OPTIONS PUT DELETE TRACE. */
+  methods?: string[];
+}
+
+export interface TimeoutOptions {
+  /** From sending to the response head, ms. Default 30000. */
+  headers?: number | false;
+  /** Longest pause between two pieces of the body, ms. Default 30000. */
+  body?: number | false;
+  /** The whole request, redirects and retries included, ms. Default none. */
+  total?: number | false;
+}
+
+export interface Progress {
+  done: number;
+  failed: number;
+  inFlight: number;
+  total: number;
+  bytes: number;
+}
+
+/** Options of one call; each falls back to the client's. */
+export interface CallOptions {
+  /** Requests of this call in flight at once. Default 64. */
+  concurrency?: number;
+  /** A number is the total timeout in ms. */
+  timeout?: number | false | TimeoutOptions;
+  /** Default 'follow'. */
+  redirect?: 'follow' | 'manual' | 'error';
+  /** Default 20. */
+  maxRedirects?: number;
+  /** Largest decoded body accepted, in bytes. Default none. */
+  maxBodySize?: number;
+  /** Decode gzip, deflate, br and zstd. Default true. */
+  decompress?: boolean;
+  /** Non-2xx statuses fail with `ERR_HTTP_STATUS`. Default false. */
+  failOnStatus?: boolean;
+  /** A number is `{ retries }`. Default no retries. */
+  retry?: number | RetryOptions;
+  /** Cancels the whole call with `ABORT_ERR`. */
+  signal?: AbortSignal;
+  /** Called at most every 100 ms, and once at the end. */
+  onProgress?: (progress: Progress) => void;
+  /** gather/stream: per-item outcomes instead of failing fast. Default false. */
+  settle?: boolean;
+}
+
+export interface ClientOptions extends Omit<CallOptions, 'timeout' | 'signal' | 'onProgress' | 'settle'> {
+  /** Worker threads of the pool. Default: the number of CPUs, at least 2. */
+  workers?: number;
+  timeout?: number | false | (TimeoutOptions & {
+    /** TCP connect, DNS included, ms. Default 10000. Client-level only. */
+    connect?: number | false;
+  });
+  /** Default 'auto' (HTTP/2 by ALPN over TLS). `true` is 'auto', `false` is 'off'. */
+  http2?: 'auto' | 'prior-knowledge' | 'off' | boolean;
+  /** Extra trusted CA certificates, PEM. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Verify server certificates. Default true. */
+  rejectUnauthorized?: boolean;
+  /** 'host:port' → 'address:port' (or 'address'), like curl's --resolve. */
+  resolve?: Record<string, string>;
+  /** A proxy URL, `{ http, https, noProxy }`, or false to ignore HTTP(S)_PROXY. Default: the environment. */
+  proxy?: string | false | { http?: string; https?: string; noProxy?: string };
+  /** Sent with every request unless the request sets them. */
+  headers?: Record<string, string | number | undefined> | Iterable<[string, string]>;
+  /** Default `fetchpool/<version>`. */
+  userAgent?: string;
+  /** Idle connections kept per host. Default 256. */
+  poolMaxIdlePerHost?: number;
+  /** How long an idle connection is kept, ms. Default 30000. */
+  poolIdleTimeout?: number;
+  /** Connections per host at once. Default unlimited. */
+  connectionsPerHost?: number;
+  /** Requests started per second over the client. Default unlimited. */
+  rateLimit?: number;
+  /** Requests started per second to any one host. Default unlimited. */
+  rateLimitPerHost?: number;
+}
+
+/** Read-only response headers with the lookup half of WHATWG Headers. */
+export interface ResponseHeaders extends Iterable<[string, string]> {
+  get(name: string): string | null;
+  has(name: string): boolean;
+  getSetCookie(): string[];
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  forEach(fn: (value: string, name: string, headers: ResponseHeaders) => void, thisArg?: unknown): void;
+  toJSON(): Record<string, string>;
+}
+
+/** Milliseconds on the `performance.now()` clock. */
+export interface Timing {
+  queued: number;
+  start: number;
+  /** Absent when the request reused a connection. */
+  connected?: number;
+  firstByte: number;
+  end: number;
+}
+
+export declare class Response {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  /** The final URL, after redirects. */
+  readonly url: string;
+  readonly redirected: boolean;
+  readonly headers: ResponseHeaders;
+  /** The whole decoded body (empty when it went to `saveTo`). */
+  readonly buffer: Buffer;
+  /** Bytes written to `saveTo`, if used. */
+  readonly savedBytes: number | undefined;
+  readonly bodyUsed: false;
+  /** Position of the request in its call. */
+  index: number;
+  readonly attempts: number;
+  readonly httpVersion: '1.0' | '1.1' | '2';
+  readonly timing: Timing;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  blob(): Promise<Blob>;
+  toJSON(): object;
+}
+
+export type ErrorCode =
+  | 'ECONNREFUSED' | 'ECONNRESET' | 'ENOTFOUND' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EPIPE' | 'ETIMEDOUT'
+  | 'ERR_CONNECT_TIMEOUT' | 'ERR_HEADERS_TIMEOUT' | 'ERR_BODY_TIMEOUT' | 'ERR_TOTAL_TIMEOUT'
+  | 'ERR_TLS_CERT' | 'ERR_TLS' | 'ERR_HTTP_PROTOCOL' | 'ERR_TOO_MANY_REDIRECTS' | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_DECOMPRESS' | 'ERR_PROXY' | 'ERR_HTTP_STATUS' | 'ABORT_ERR' | 'ERR_FETCHPOOL_INTERNAL'
+  | (string & {});
+
+export declare class FetchError extends Error {
+  readonly code: ErrorCode;
+  readonly url: string | undefined;
+  readonly index: number | undefined;
+  readonly attempts: number;
+  /** With `ERR_HTTP_STATUS`. */
+  readonly status?: number;
+}
+
+/** Input errors are TypeError/RangeError with Node's codes. */
+export type InputErrorCode =
+  | 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_INVALID_URL' | 'ERR_INVALID_URL_SCHEME'
+  | 'ERR_INVALID_HTTP_TOKEN' | 'ERR_INVALID_CHAR' | 'ERR_OUT_OF_RANGE';
+
+export type Settled<T> =
+  | { status: 'fulfilled'; value: T }
+  | { status: 'rejected'; reason: FetchError | TypeError | RangeError };
+
+export type StreamSettled<T> =
+  | { status: 'fulfilled'; value: T; index: number }
+  | { status: 'rejected'; reason: FetchError | TypeError | RangeError; index: number };
+
+export type Callback<T> = (err: FetchError | TypeError | RangeError | null, result: T) => void;
+
+export interface Stats {
+  queued: number;
+  inFlight: number;
+  done: number;
+  failed: number;
+  bytes: number;
+}
+
+export interface FetchFunction {
+  (request: RequestInput, options?: CallOptions): Promise<Response>;
+  (request: RequestInput, callback: Callback<Response>): void;
+  (request: RequestInput, options: CallOptions | undefined, callback: Callback<Response>): void;
+}
+
+export interface GatherFunction {
+  (requests: Iterable<RequestInput>, options: CallOptions & { settle: true }): Promise<Settled<Response>[]>;
+  (requests: Iterable<RequestInput>, options?: CallOptions): Promise<Response[]>;
+  (requests: Iterable<RequestInput>, callback: Callback<Response[]>): void;
+  (requests: Iterable<RequestInput>, options: CallOptions & { settle: true }, callback: Callback<Settled<Response>[]>): void;
+  (requests: Iterable<RequestInput>, options: CallOptions | undefined, callback: Callback<Response[]>): void;
+}
+
+export interface StreamFunction {
+  (requests: Iterable<RequestInput> | AsyncIterable<RequestInput>, options: CallOptions & { settle: true }): AsyncIterableIterator<StreamSettled<Response>>;
+  (requests: Iterable<RequestInput> | AsyncIterable<RequestInput>, options?: CallOptions): AsyncIterableIterator<Response>;
+}
+
+export declare class Client {
+  constructor(options?: ClientOptions);
+  /** Worker threads of this client's pool. */
+  readonly workers: number;
+  /** Bound to the client: pass it as an iteratee (`map(urls, client.fetch)`). */
+  readonly fetch: FetchFunction;
+  gather: GatherFunction;
+  stream: StreamFunction;
+  stats(): Stats;
+  /** Cancels what is in flight (ABORT_ERR) and stops the pool. */
+  close(): void;
+}
+
+export declare const fetch: FetchFunction;
+export declare const gather: GatherFunction;
+export declare const stream: StreamFunction;
+/** Counters of the default client. */
+export declare function stats(): Stats;
+/** The client behind the module-level functions. */
+export declare const defaultClient: Client;
+
+type Surface = AsyncSurface<RequestInput, Response, FetchFunction>;
+
+export declare const map: Surface['map'];
+export declare const mapLimit: Surface['mapLimit'];
+export declare const mapSeries: Surface['mapSeries'];
+export declare const each: Surface['each'];
+export declare const eachLimit: Surface['eachLimit'];
+export declare const eachSeries: Surface['eachSeries'];
+export declare const forEach: Surface['forEach'];
+export declare const forEachLimit: Surface['forEachLimit'];
+export declare const forEachSeries: Surface['forEachSeries'];
+export declare const eachOf: Surface['eachOf'];
+export declare const eachOfLimit: Surface['eachOfLimit'];
+export declare const eachOfSeries: Surface['eachOfSeries'];
+export declare const forEachOf: Surface['forEachOf'];
+export declare const forEachOfLimit: Surface['forEachOfLimit'];
+export declare const forEachOfSeries: Surface['forEachOfSeries'];
+export declare const mapValues: Surface['mapValues'];
+export declare const mapValuesLimit: Surface['mapValuesLimit'];
+export declare const mapValuesSeries: Surface['mapValuesSeries'];
+export declare const filter: Surface['filter'];
+export declare const filterLimit: Surface['filterLimit'];
+export declare const filterSeries: Surface['filterSeries'];
+export declare const select: Surface['select'];
+export declare const selectLimit: Surface['selectLimit'];
+export declare const selectSeries: Surface['selectSeries'];
+export declare const reject: Surface['reject'];
+export declare const rejectLimit: Surface['rejectLimit'];
+export declare const rejectSeries: Surface['rejectSeries'];
+export declare const detect: Surface['detect'];
+export declare const detectLimit: Surface['detectLimit'];
+export declare const detectSeries: Surface['detectSeries'];
+export declare const find: Surface['find'];
+export declare const findLimit: Surface['findLimit'];
+export declare const findSeries: Surface['findSeries'];
+export declare const some: Surface['some'];
+export declare const someLimit: Surface['someLimit'];
+export declare const someSeries: Surface['someSeries'];
+export declare const any: Surface['any'];
+export declare const anyLimit: Surface['anyLimit'];
+export declare const anySeries: Surface['anySeries'];
+export declare const every: Surface['every'];
+export declare const everyLimit: Surface['everyLimit'];
+export declare const everySeries: Surface['everySeries'];
+export declare const all: Surface['all'];
+export declare const allLimit: Surface['allLimit'];
+export declare const allSeries: Surface['allSeries'];
+export declare const concat: Surface['concat'];
+export declare const concatLimit: Surface['concatLimit'];
+export declare const concatSeries: Surface['concatSeries'];
+export declare const flatMap: Surface['flatMap'];
+export declare const flatMapLimit: Surface['flatMapLimit'];
+export declare const flatMapSeries: Surface['flatMapSeries'];
+export declare const groupBy: Surface['groupBy'];
+export declare const groupByLimit: Surface['groupByLimit'];
+export declare const groupBySeries: Surface['groupBySeries'];
+export declare const reduce: Surface['reduce'];
+export declare const inject: Surface['inject'];
+export declare const foldl: Surface['foldl'];
+export declare const reduceRight: Surface['reduceRight'];
+export declare const foldr: Surface['foldr'];
+export declare const sortBy: Surface['sortBy'];
+export declare const transform: Surface['transform'];
+export declare const parallel: Surface['parallel'];
+export declare const parallelLimit: Surface['parallelLimit'];
+export declare const series: Surface['series'];
+export declare const waterfall: Surface['waterfall'];
+export declare const auto: Surface['auto'];
+export declare const autoInject: Surface['autoInject'];
+/** With no worker, a native fetch queue: `queue()` or `queue(undefined, concurrency)`. */
+export declare const queue: Surface['queue'];
+export declare const priorityQueue: Surface['priorityQueue'];
+export declare const cargo: Surface['cargo'];
+export declare const cargoQueue: Surface['cargoQueue'];
+export declare const retry: Surface['retry'];
+export declare const retryable: Surface['retryable'];
+export declare const whilst: Surface['whilst'];
+export declare const during: Surface['during'];
+export declare const doWhilst: Surface['doWhilst'];
+export declare const doDuring: Surface['doDuring'];
+export declare const until: Surface['until'];
+export declare const doUntil: Surface['doUntil'];
+export declare const forever: Surface['forever'];
+export declare const times: Surface['times'];
+export declare const timesLimit: Surface['timesLimit'];
+export declare const timesSeries: Surface['timesSeries'];
+export declare const race: Surface['race'];
+export declare const tryEach: Surface['tryEach'];
+export declare const compose: Surface['compose'];
+export declare const seq: Surface['seq'];
+export declare const applyEach: Surface['applyEach'];
+export declare const applyEachSeries: Surface['applyEachSeries'];
+export declare const reflect: Surface['reflect'];
+export declare const reflectAll: Surface['reflectAll'];
+export declare const timeout: Surface['timeout'];
+export declare const asyncify: Surface['asyncify'];
+export declare const wrapSync: Surface['wrapSync'];
+export declare const ensureAsync: Surface['ensureAsync'];
+export declare const memoize: Surface['memoize'];
+export declare const unmemoize: Surface['unmemoize'];
+export declare const apply: Surface['apply'];
+export declare const constant: Surface['constant'];
+export declare const log: Surface['log'];
+export declare const dir: Surface['dir'];
+export declare const nextTick: Surface['nextTick'];
+export declare const setImmediate: Surface['setImmediate'];
+
+export type { QueueObject };
+
+declare const fetchpool: typeof import('./index');
+export default fetchpool;
