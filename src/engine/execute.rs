@@ -52,7 +52,10 @@ async fn attempt_loop(
     let policy = &opts.retry;
     loop {
         *attempts += 1;
-        let result = follow_redirects(client, req, opts, timing).await;
+        // With `error_on_status` a failed status arrives as an error; its
+        // Retry-After comes back beside it.
+        let mut status_wait = None;
+        let result = follow_redirects(client, req, opts, timing, &mut status_wait).await;
         let retries_left = *attempts <= policy.retries && may_retry_method(policy, &req.method);
         if !retries_left {
             return result;
@@ -60,6 +63,9 @@ async fn attempt_loop(
         let server_wait = match &result {
             Ok(resp) if policy.statuses.contains(&resp.status.as_u16()) => {
                 retry_after(&resp.headers)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::HttpStatus(s) if policy.statuses.contains(s)) => {
+                status_wait
             }
             Err(e) if policy.codes.iter().any(|c| c == e.code()) => None,
             _ => return result,
@@ -74,6 +80,7 @@ async fn follow_redirects(
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
+    status_wait: &mut Option<std::time::Duration>,
 ) -> Result<ResponseData, FetchError> {
     let mut url = req.url.clone();
     let mut method = req.method.clone();
@@ -195,6 +202,7 @@ async fn follow_redirects(
 
         let (parts, incoming) = response.into_parts();
         if opts.error_on_status && !parts.status.is_success() {
+            *status_wait = retry_after(&parts.headers);
             discard_body(incoming);
             return Err(http_status_error(parts.status, &url));
         }
