@@ -210,6 +210,10 @@ function clientOptions (options) {
       if (typeof to !== 'string') throw invalidArgType(`options.resolve['${from}']`, 'of type string', to)
       // A bare address takes the key's port.
       const address = isIP(to) === 6 ? `[${to}]:${port}` : isIP(to) === 4 ? `${to}:${port}` : to
+      const m = /^\[?([^\]]*)\]?:(\d{1,5})$/.exec(address)
+      if (m === null || isIP(m[1]) === 0 || Number(m[2]) > 65535) {
+        throw invalidArgValue(`options.resolve['${from}']`, to, 'must be an IP address, optionally with :port')
+      }
       resolve[from.toLowerCase()] = address
     }
     out.resolve = resolve
