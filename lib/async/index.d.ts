@@ -63,7 +63,8 @@ export type Dictionary<T> = { [key: string]: T };
 export interface QueueTaskItem<T> {
   data: T;
   priority?: number;
-  callback: (...args: unknown[]) => void;
+  /** The task's callback; null when push() returned a Promise for it. */
+  callback: ((...args: unknown[]) => void) | null;
 }
 
 interface QueueBase<T, R, E = Error> extends Iterable<T> {

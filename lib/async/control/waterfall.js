@@ -5,14 +5,6 @@ const { once } = require('../internal/once');
 const { alreadyCalled } = require('../internal/errors');
 const { awaitify } = require('../internal/awaitify');
 
-// The values a task passed after its error, as the next task's arguments.
-function valuesOf(args) {
-  const n = args.length;
-  if (n <= 1) return [];
-  if (n === 2) return [args[1]];
-  return Array.prototype.slice.call(args, 1);
-}
-
 // Each task gets the values the previous one passed. A task that calls back
 // synchronously does not grow the stack: the loop below starts the next one.
 function waterfall(tasks, callback) {
@@ -28,15 +20,15 @@ function waterfall(tasks, callback) {
 
   function stepCallback() {
     let called = false;
-    return function next(err) {
+    return (err, ...values) => {
       if (called) throw alreadyCalled();
       called = true;
       if (err === false) return;
       if (err || index === tasks.length) {
-        callback.apply(undefined, arguments.length === 0 ? [undefined] : arguments);
+        callback(err, ...values);
         return;
       }
-      args = valuesOf(arguments);
+      args = values;
       if (looping) pending = true;
       else run();
     };

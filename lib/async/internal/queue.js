@@ -11,6 +11,40 @@ const { alreadyCalled } = require('./errors');
 
 const EVENTS = ['error', 'drain', 'saturated', 'unsaturated', 'empty'];
 
+// push() without a callback returns a Promise per task. The executor is shared
+// and the resolvers live on the task item, so a push allocates no closures.
+let pendingItem = null;
+function taskExecutor(resolve, reject) {
+  pendingItem.resolve = resolve;
+  pendingItem.reject = reject;
+}
+
+function newTaskPromise(item) {
+  pendingItem = item;
+  try {
+    return new Promise(taskExecutor);
+  } finally {
+    pendingItem = null;
+  }
+}
+
+// Calls the task's callback with the worker's arguments, or settles its
+// Promise: push() resolves even on error (the 'error' event reports it),
+// pushAsync() rejects.
+function settleTask(item, args) {
+  if (item.callback !== null) {
+    item.callback.apply(undefined, args);
+    return;
+  }
+  const err = args[0];
+  if (err) {
+    if (item.rejectOnError) item.reject(err);
+    else item.resolve();
+  } else {
+    item.resolve(args.length <= 2 ? args[1] : Array.prototype.slice.call(args, 1));
+  }
+}
+
 function createQueue(worker, concurrency, payload, options) {
   const single = options.single === true;
   if (concurrency == null) concurrency = 1;
@@ -80,22 +114,15 @@ function createQueue(worker, concurrency, payload, options) {
     }
     q.started = true;
     let promise;
-    let taskCallback = callback;
+    let item;
     if (rejectOnError || !callback) {
-      let resolve;
-      let reject;
-      promise = new Promise((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // push() without a callback resolves even on error (the 'error' event
-      // reports it); pushAsync() rejects.
-      taskCallback = (err, ...values) => {
-        if (err) return rejectOnError ? reject(err) : resolve();
-        resolve(values.length <= 1 ? values[0] : values);
-      };
+      // The task settles its own Promise (see settleTask): no closure per push.
+      item = q._createTaskItem(data, null);
+      item.rejectOnError = rejectOnError;
+      promise = newTaskPromise(item);
+    } else {
+      item = q._createTaskItem(data, callback);
     }
-    const item = q._createTaskItem(data, taskCallback);
     if (atFront) q._tasks.unshift(item);
     else q._tasks.push(item);
     scheduleProcess();
@@ -141,7 +168,7 @@ function createQueue(worker, concurrency, payload, options) {
       called = true;
       numRunning -= 1;
       removeWorker(item);
-      item.callback.apply(undefined, arguments);
+      settleTask(item, arguments);
       if (err != null) trigger('error', err, item.data);
       afterTask();
     };
@@ -156,7 +183,7 @@ function createQueue(worker, concurrency, payload, options) {
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
         removeWorker(item);
-        item.callback.apply(undefined, arguments);
+        settleTask(item, arguments);
         if (err != null) trigger('error', err, item.data);
       }
       afterTask();
