@@ -16,6 +16,8 @@ let certs
 let nginx
 const clients = []
 const BIG = crypto.randomBytes(4 * 1024 * 1024 + 17)
+const HUGE = crypto.randomBytes(64 * 1024 * 1024 + 3)
+const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex')
 
 function client (options) {
   const c = new Client(options)
@@ -36,7 +38,7 @@ before(async () => {
       h2c: { http2: true, config: routes },
       plain: { config: routes }
     },
-    files: { 'big.bin': BIG }
+    files: { 'big.bin': BIG, 'huge.bin': HUGE }
   })
 })
 
@@ -131,6 +133,48 @@ describe('off', () => {
     const results = await c.gather(urls, { concurrency: 32, timeout: 30000 })
     assert.ok(results.every((r) => r.httpVersion === '1.1' && r.buffer.length === BIG.length))
     assert.ok(new Set(results.map(connOf)).size > 1)
+  })
+})
+
+describe('large files (64 MiB) arrive whole', () => {
+  const cases = [
+    ['HTTP/1.1, plain', 'plain', {}, '1.1'],
+    ['HTTP/1.1 over TLS', 'tls1', { ca: true }, '1.1'],
+    ['HTTP/2 over TLS', 'tls', { ca: true }, '2'],
+    ['HTTP/2, h2c', 'h2c', { http2: 'prior-knowledge' }, '2']
+  ]
+  for (const [name, server, options, version] of cases) {
+    test(name, async (t) => {
+      const c = client({ ...options, ca: options.ca ? certs.ca.pem : undefined })
+      const start = performance.now()
+      const res = await c.fetch(nginx.url(server, '/huge.bin'), { timeout: 60000 })
+      const ms = performance.now() - start
+      assert.equal(res.httpVersion, version)
+      assert.equal(res.buffer.length, HUGE.length)
+      assert.equal(sha256(res.buffer), sha256(HUGE))
+      t.diagnostic(`${name}: ${(HUGE.length / 1048576 / (ms / 1000)).toFixed(0)} MiB/s`)
+    })
+  }
+
+  test('saveTo streams it to a file, over HTTP/2', async () => {
+    const os = require('node:os')
+    const path = require('node:path')
+    const fs = require('node:fs')
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-save-')), 'huge.bin')
+    try {
+      const res = await client({ ca: certs.ca.pem }).fetch({ url: nginx.url('tls', '/huge.bin'), saveTo: file }, { timeout: 60000 })
+      assert.equal(res.status, 200)
+      assert.equal(res.buffer.length, 0)
+      assert.equal(sha256(fs.readFileSync(file)), sha256(HUGE))
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true })
+    }
+  })
+
+  test('maxBodySize refuses it from its Content-Length', async () => {
+    const err = await client().fetch(nginx.url('plain', '/huge.bin'), { maxBodySize: 1024 * 1024 }).then(() => null, (e) => e)
+    assert.ok(err, 'expected a rejection')
+    assert.equal(err.code, 'ERR_BODY_TOO_LARGE')
   })
 })
 

@@ -131,7 +131,7 @@ describe('credentials from the proxy URL', () => {
 
   test('an invalid proxy option does not echo the password', () => {
     try {
-      new Client({ proxy: 'socks5://user:hunter2@127.0.0.1:1080' }) // eslint-disable-line no-new
+      new Client({ proxy: 'socks5://user:hunter2@127.0.0.1:1080' })
       assert.fail('expected a throw')
     } catch (err) {
       assert.equal(err.code, 'ERR_INVALID_ARG_VALUE')

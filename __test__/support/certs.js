@@ -20,7 +20,9 @@ function which (command) {
     try {
       fs.accessSync(candidate, fs.constants.X_OK)
       return candidate
-    } catch {}
+    } catch {
+      // not here; try the next directory
+    }
   }
   return null
 }
