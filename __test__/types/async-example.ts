@@ -163,8 +163,15 @@ async function utils(): Promise<void> {
 
 // A surface with a native hook: map(urls) and map(urls, fetch) type as responses.
 interface FakeResponse { status: number }
-type FakeFetch = (request: string, callback: (err: Error | null, r?: FakeResponse) => void) => void;
-const fakeFetch: FakeFetch = (request, callback) => callback(null, { status: 200 });
+// Like fetchpool's fetch: a Promise without a callback, so a JS iteratee is never mistaken for it.
+interface FakeFetch {
+  (request: string): Promise<FakeResponse>;
+  (request: string, callback: (err: Error | null, r?: FakeResponse) => void): void;
+}
+const fakeFetch = ((request: string, callback?: (err: Error | null, r?: FakeResponse) => void) => {
+  if (callback) return callback(null, { status: 200 });
+  return Promise.resolve({ status: 200 });
+}) as FakeFetch;
 const withNative: AsyncSurface<string, FakeResponse, FakeFetch> = createAsync<string, FakeResponse, FakeFetch>({
   isNativeIteratee: (fn) => fn === fakeFetch,
   mapNative: (items, limit, done) => {

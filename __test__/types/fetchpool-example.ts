@@ -27,7 +27,7 @@ async function calls(): Promise<void> {
   const native: Response[] = await map(['http://a/'], fetch);
   mapLimit(['http://a/'], 4, fetch, (err, results) => {
     if (err) return;
-    const first = results[0];
+    const first: Response = results[0];
     void first;
   });
   const q = queue();

@@ -152,57 +152,57 @@ type Values<Tasks> = { [K in keyof Tasks]: Tasks[K] extends AsyncTask<infer R> ?
 
 export interface AsyncSurface<NReq = never, NRes = never, NFetch = never> {
   // ---- collections: map / each / eachOf / mapValues (native when given fetch) ----
-  map<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>): Promise<R[]>;
-  map<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>, callback: ResultCallback<R[], E>): void;
   map(coll: Collection<NReq>, fetch?: NFetch): Promise<NRes[]>;
   map(coll: Collection<NReq>, fetch: NFetch | undefined, callback: ResultCallback<NRes[], Error>): void;
-  mapLimit<T, R, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, R, E>): Promise<R[]>;
-  mapLimit<T, R, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, R, E>, callback: ResultCallback<R[], E>): void;
+  map<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>): Promise<R[]>;
+  map<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>, callback: ResultCallback<R[], E>): void;
   mapLimit(coll: Collection<NReq>, limit: number, fetch?: NFetch): Promise<NRes[]>;
   mapLimit(coll: Collection<NReq>, limit: number, fetch: NFetch | undefined, callback: ResultCallback<NRes[], Error>): void;
-  mapSeries<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>): Promise<R[]>;
-  mapSeries<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>, callback: ResultCallback<R[], E>): void;
+  mapLimit<T, R, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, R, E>): Promise<R[]>;
+  mapLimit<T, R, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, R, E>, callback: ResultCallback<R[], E>): void;
   mapSeries(coll: Collection<NReq>, fetch?: NFetch): Promise<NRes[]>;
   mapSeries(coll: Collection<NReq>, fetch: NFetch | undefined, callback: ResultCallback<NRes[], Error>): void;
+  mapSeries<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>): Promise<R[]>;
+  mapSeries<T, R, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, R, E>, callback: ResultCallback<R[], E>): void;
 
-  each<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>): Promise<void>;
-  each<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
   each(coll: Collection<NReq>, fetch?: NFetch): Promise<void>;
   each(coll: Collection<NReq>, fetch: NFetch | undefined, callback: ErrorCallback): void;
-  eachLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, unknown, E>): Promise<void>;
-  eachLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
+  each<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>): Promise<void>;
+  each<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
   eachLimit(coll: Collection<NReq>, limit: number, fetch?: NFetch): Promise<void>;
   eachLimit(coll: Collection<NReq>, limit: number, fetch: NFetch | undefined, callback: ErrorCallback): void;
-  eachSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>): Promise<void>;
-  eachSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
+  eachLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, unknown, E>): Promise<void>;
+  eachLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
   eachSeries(coll: Collection<NReq>, fetch?: NFetch): Promise<void>;
   eachSeries(coll: Collection<NReq>, fetch: NFetch | undefined, callback: ErrorCallback): void;
+  eachSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>): Promise<void>;
+  eachSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
 
-  eachOf<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>): Promise<void>;
-  eachOf<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
   eachOf(coll: Collection<NReq>, fetch?: NFetch): Promise<void>;
   eachOf(coll: Collection<NReq>, fetch: NFetch | undefined, callback: ErrorCallback): void;
-  eachOfLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, unknown, E>): Promise<void>;
-  eachOfLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
+  eachOf<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>): Promise<void>;
+  eachOf<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
   eachOfLimit(coll: Collection<NReq>, limit: number, fetch?: NFetch): Promise<void>;
   eachOfLimit(coll: Collection<NReq>, limit: number, fetch: NFetch | undefined, callback: ErrorCallback): void;
-  eachOfSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>): Promise<void>;
-  eachOfSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
+  eachOfLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, unknown, E>): Promise<void>;
+  eachOfLimit<T, E = Error>(coll: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
   eachOfSeries(coll: Collection<NReq>, fetch?: NFetch): Promise<void>;
   eachOfSeries(coll: Collection<NReq>, fetch: NFetch | undefined, callback: ErrorCallback): void;
+  eachOfSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>): Promise<void>;
+  eachOfSeries<T, E = Error>(coll: Collection<T>, iteratee: AsyncKeyIteratee<T, unknown, E>, callback: ErrorCallback<E>): void;
 
-  mapValues<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>): Promise<Dictionary<R>>;
-  mapValues<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>, callback: ResultCallback<Dictionary<R>, E>): void;
   mapValues(obj: Collection<NReq>, fetch?: NFetch): Promise<Dictionary<NRes>>;
   mapValues(obj: Collection<NReq>, fetch: NFetch | undefined, callback: ResultCallback<Dictionary<NRes>, Error>): void;
-  mapValuesLimit<T, R, E = Error>(obj: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, R, E>): Promise<Dictionary<R>>;
-  mapValuesLimit<T, R, E = Error>(obj: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, R, E>, callback: ResultCallback<Dictionary<R>, E>): void;
+  mapValues<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>): Promise<Dictionary<R>>;
+  mapValues<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>, callback: ResultCallback<Dictionary<R>, E>): void;
   mapValuesLimit(obj: Collection<NReq>, limit: number, fetch?: NFetch): Promise<Dictionary<NRes>>;
   mapValuesLimit(obj: Collection<NReq>, limit: number, fetch: NFetch | undefined, callback: ResultCallback<Dictionary<NRes>, Error>): void;
-  mapValuesSeries<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>): Promise<Dictionary<R>>;
-  mapValuesSeries<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>, callback: ResultCallback<Dictionary<R>, E>): void;
+  mapValuesLimit<T, R, E = Error>(obj: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, R, E>): Promise<Dictionary<R>>;
+  mapValuesLimit<T, R, E = Error>(obj: Collection<T>, limit: number, iteratee: AsyncKeyIteratee<T, R, E>, callback: ResultCallback<Dictionary<R>, E>): void;
   mapValuesSeries(obj: Collection<NReq>, fetch?: NFetch): Promise<Dictionary<NRes>>;
   mapValuesSeries(obj: Collection<NReq>, fetch: NFetch | undefined, callback: ResultCallback<Dictionary<NRes>, Error>): void;
+  mapValuesSeries<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>): Promise<Dictionary<R>>;
+  mapValuesSeries<T, R, E = Error>(obj: Collection<T>, iteratee: AsyncKeyIteratee<T, R, E>, callback: ResultCallback<Dictionary<R>, E>): void;
 
   // ---- collections: the rest ----
   filter: FilterFn;
