@@ -19,6 +19,8 @@ const ZEROS = Buffer.alloc(8 * MiB)
 const ENCODE = {
   gzip: (b) => zlib.gzipSync(b),
   deflate: (b) => zlib.deflateSync(b),
+  // Raw deflate, without the zlib wrapper, sent as `deflate` by some servers.
+  'raw-deflate': (b) => zlib.deflateRawSync(b),
   br: (b) => zlib.brotliCompressSync(b),
   zstd: (b) => zstdStored(b)
 }
@@ -52,7 +54,8 @@ before(async () => {
       res.statusCode = 404
       return res.end()
     }
-    res.writeHead(200, { 'content-encoding': coding, 'content-length': body.length })
+    const header = coding === 'raw-deflate' ? 'deflate' : coding
+    res.writeHead(200, { 'content-encoding': header, 'content-length': body.length })
     res.end(req.method === 'HEAD' ? undefined : body)
   })
   client = new Client()
@@ -92,7 +95,7 @@ describe('on by default', () => {
     assert.equal(res.headers.get('content-length'), null)
   })
 
-  for (const coding of ['gzip', 'deflate', 'br', 'zstd']) {
+  for (const coding of ['gzip', 'deflate', 'raw-deflate', 'br', 'zstd']) {
     test(`${coding} is decoded`, async () => {
       const res = await client.fetch(node.url(`/good?coding=${coding}`))
       assert.ok(res.buffer.equals(TEXT), `${coding}: ${res.buffer.length} bytes`)
@@ -175,7 +178,7 @@ describe('corrupt data is ERR_DECOMPRESS', () => {
     })
   }
 
-  for (const coding of ['gzip', 'deflate', 'br']) {
+  for (const coding of ['gzip', 'deflate', 'raw-deflate', 'br']) {
     test(`${coding}: cut short`, async () => {
       assert.equal(await codeOf(client.fetch(node.url(`/truncated?coding=${coding}`))), 'ERR_DECOMPRESS')
     })

@@ -6,13 +6,15 @@ use std::path::Path;
 use std::pin::Pin;
 use std::time::Duration;
 
-use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder, ZstdDecoder};
+use async_compression::tokio::bufread::{
+    BrotliDecoder, DeflateDecoder, GzipDecoder, ZlibDecoder, ZstdDecoder,
+};
 use bytes::{Bytes, BytesMut};
 use futures_util::TryStreamExt;
 use http::HeaderMap;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio_util::io::StreamReader;
 
 use super::classify::classify;
@@ -99,16 +101,39 @@ pub async fn read_body(
             let stream = body
                 .into_data_stream()
                 .map_err(|e| io::Error::other(Box::new(e)));
-            let reader = StreamReader::new(stream);
+            let mut reader = StreamReader::new(stream);
             let mut decoded: Pin<Box<dyn AsyncRead + Send>> = match coding {
                 None => Box::pin(reader),
                 Some(Coding::Gzip) => Box::pin(GzipDecoder::new(reader)),
-                Some(Coding::Deflate) => Box::pin(ZlibDecoder::new(reader)),
+                Some(Coding::Deflate) => {
+                    // HTTP's deflate is zlib-wrapped, but some servers send raw
+                    // deflate; browsers accept both, and so does fetchpool.
+                    let head = with_idle(limits.idle, reader.fill_buf())
+                        .await?
+                        .map_err(read_error)?;
+                    if head.is_empty() || is_zlib_header(head) {
+                        Box::pin(ZlibDecoder::new(reader))
+                    } else {
+                        Box::pin(DeflateDecoder::new(reader))
+                    }
+                }
                 Some(Coding::Brotli) => Box::pin(BrotliDecoder::new(reader)),
                 Some(Coding::Zstd) => Box::pin(ZstdDecoder::new(reader)),
             };
             read_decoded(decoded.as_mut(), limits, target).await
         }
+    }
+}
+
+/// A zlib stream starts with CMF (method 8, window ≤ 32 KiB) and FLG such
+/// that the pair is a multiple of 31 (RFC 1950); a raw deflate stream rarely
+/// does. One byte alone is taken as zlib, whose decoder then reports the error.
+fn is_zlib_header(head: &[u8]) -> bool {
+    match head {
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
+        _ => true,
     }
 }
 
@@ -213,4 +238,27 @@ async fn read_decoded(
         bytes: out.freeze(),
         saved: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_zlib_header;
+
+    #[test]
+    fn tells_zlib_from_raw_deflate() {
+        // zlib at each compression level flag, as zlib writes them.
+        for head in [
+            [0x78, 0x01],
+            [0x78, 0x5e],
+            [0x78, 0x9c],
+            [0x78, 0xda],
+            [0x58, 0x85],
+        ] {
+            assert!(is_zlib_header(&head), "{head:x?}");
+        }
+        // Raw deflate from Node's deflateRawSync of text, and garbage.
+        for head in [[0xcb, 0x48], [0x4b, 0x4c], [0x74, 0x68]] {
+            assert!(!is_zlib_header(&head), "{head:x?}");
+        }
+    }
 }
