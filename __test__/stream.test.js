@@ -86,6 +86,31 @@ test('an AbortSignal ends a stream with ABORT_ERR', async () => {
   }, { code: 'ABORT_ERR' })
 })
 
+test('a stream whose source is slow stays cancellable and keeps settling bad items', async () => {
+  async function * source (bad = -1) {
+    for (let i = 0; i < 6; i++) {
+      await delay(40)
+      yield i === bad ? 'not a url' : server.url(`/slow?ms=5&id=${i}`)
+    }
+  }
+  const outcomes = []
+  for await (const item of fetchpool.stream(source(1), { concurrency: 1, settle: true })) outcomes.push(item)
+  assert.equal(outcomes.length, 6)
+  assert.equal(outcomes.find((o) => o.index === 1).reason.code, 'ERR_INVALID_URL')
+  assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 5)
+
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 150)
+  const seen = []
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream(source(), { concurrency: 1, signal: ac.signal })) seen.push(res.index)
+  }, { code: 'ABORT_ERR' })
+  assert.ok(seen.length >= 1 && seen.length < 6, `saw ${seen.length} before the abort`)
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream(source(1), { concurrency: 1 })) assert.equal(res.index, 0)
+  }, { code: 'ERR_INVALID_URL', index: 1 })
+})
+
 test('stream checks its input', () => {
   assert.throws(() => fetchpool.stream(42), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => fetchpool.stream([], { concurrency: -1 }), { code: 'ERR_OUT_OF_RANGE' })

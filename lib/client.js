@@ -53,6 +53,8 @@ class Batch {
     this.signal = undefined
     this.onSignalAbort = null
     this.ended = false
+    // More requests may still be submitted (a stream): do not end when idle.
+    this.open = false
     this.throwInput = false
     this.onResult = noop
     this.onEnd = noop
@@ -90,7 +92,7 @@ class Batch {
       this.client._release(count)
       const err = (this.preErrors && this.preErrors.get(base)) ||
         inputError(problem[0], problem[1], { index: base, url: urls[0] })
-      if (!this.settle || this.outstanding === 0) this.end()
+      if (!this.settle || (this.outstanding === 0 && !this.open)) this.end()
       if (this.throwInput) throw err
       this.onResult(base, err, undefined)
       return this.settle
@@ -145,7 +147,7 @@ class Batch {
     } else {
       this.onResult(index, null, new Response(row, chunk, this.url(index), index))
     }
-    if (this.outstanding === 0 && !this.ended) this.end()
+    if (this.outstanding === 0 && !this.ended && !this.open) this.end()
   }
 
   /** Ends the batch from outside: cancels its requests and fails the call with `err`. */
@@ -436,57 +438,83 @@ class Client {
 async function * streamResults (client, requests, opts, window, concurrency) {
   const settle = opts.settle
   const batch = client._batch(settle)
+  batch.open = true
   const native = { ...opts.native, failFast: false }
   const ready = []
   let wake = null
   let failure = null
   let nextIndex = 0
   let exhausted = false
-  const iterator = typeof requests[Symbol.asyncIterator] === 'function'
-    ? requests[Symbol.asyncIterator]()
-    : requests[Symbol.iterator]()
+  let pumping = false
   const isAsync = typeof requests[Symbol.asyncIterator] === 'function'
+  const iterator = isAsync ? requests[Symbol.asyncIterator]() : requests[Symbol.iterator]()
   const progress = opts.onProgress ? new Progress(opts.onProgress, Infinity) : null
 
+  const wakeUp = () => {
+    if (wake !== null) {
+      const w = wake
+      wake = null
+      w()
+    }
+  }
+  const fail = (err) => {
+    failure = failure || err
+    wakeUp()
+  }
   batch.onResult = (index, err, res) => {
     if (progress !== null) progress.count(err, res, concurrency)
-    if (err && !settle) failure = failure || err
-    else ready.push(settle ? (err ? { status: 'rejected', reason: err, index } : { status: 'fulfilled', value: res, index }) : res)
-    if (wake !== null) { const w = wake; wake = null; w() }
+    if (err && !settle) return fail(err)
+    ready.push(settle ? (err ? { status: 'rejected', reason: err, index } : { status: 'fulfilled', value: res, index }) : res)
+    wakeUp()
   }
-  batch.onEnd = () => {
-    if (wake !== null) { const w = wake; wake = null; w() }
-  }
-  batch.onAbort = (err) => {
-    failure = failure || err
-    if (wake !== null) { const w = wake; wake = null; w() }
-  }
+  batch.onAbort = fail
   if (!batch.watch(opts.signal)) {
     batch.end()
     throw abortError(opts.signal.reason)
   }
 
-  async function refill () {
-    const room = window - batch.outstanding - ready.length
-    if (exhausted || room <= 0) return
-    const items = []
-    while (items.length < room) {
-      const step = isAsync ? await iterator.next() : iterator.next()
-      if (step.done) {
-        exhausted = true
-        break
-      }
-      items.push(step.value)
-    }
-    if (items.length === 0) return
-    if (batch.ended) {
-      // Reopen the batch id for the next wave; the engine made a fresh batch.
-      batch.ended = false
-      client._batches.set(batch.id, batch)
-    }
+  const submit = (items) => {
     const base = nextIndex
     nextIndex += items.length
     batch.submit(items, 0, items.length, base, native)
+  }
+  const finishSource = () => {
+    exhausted = true
+    batch.open = false
+    if (batch.outstanding === 0 && !batch.ended) batch.end()
+  }
+
+  // Pulls from the source while there is room in the window. A synchronous
+  // source is read in one go up to the room; an asynchronous one item by item,
+  // each sent as soon as it arrives. Runs beside the consumer, not in its way.
+  async function pump () {
+    if (pumping) return
+    pumping = true
+    try {
+      while (!exhausted && !batch.ended && failure === null) {
+        const room = window - batch.outstanding - ready.length
+        if (room <= 0) break
+        if (isAsync) {
+          const step = await iterator.next()
+          if (step.done) finishSource()
+          else if (!batch.ended) submit([step.value])
+        } else {
+          const items = []
+          while (items.length < room) {
+            const step = iterator.next()
+            if (step.done) break
+            items.push(step.value)
+          }
+          if (items.length > 0) submit(items)
+          if (items.length < room) finishSource()
+        }
+      }
+    } catch (err) {
+      fail(err)
+    } finally {
+      pumping = false
+      wakeUp()
+    }
   }
 
   try {
@@ -496,14 +524,14 @@ async function * streamResults (client, requests, opts, window, concurrency) {
         yield ready.shift()
         continue
       }
-      await refill()
+      pump()
       if (failure !== null) throw failure
       if (ready.length > 0) continue
-      if (batch.outstanding === 0 && exhausted) break
-      if (batch.outstanding === 0) continue
+      if (exhausted && batch.outstanding === 0 && !pumping) break
       await new Promise((resolve) => { wake = resolve })
     }
   } finally {
+    batch.open = false
     if (!exhausted && typeof iterator.return === 'function') {
       try { await iterator.return() } catch { /* the source's own cleanup failed; nothing to add */ }
     }
