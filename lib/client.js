@@ -15,24 +15,27 @@ const { normalize } = require('./requests')
 const kNativeFetch = Symbol.for('fetchpool.nativeFetch')
 const BATCH_ID_LIMIT = 0x7fffffff
 const PROGRESS_INTERVAL_MS = 100
+/** Numbers per completion row (src/binding/delivery.rs `ROW`). */
+const ROW_SIZE = 16
 
 function noop () {}
 
-/** Turns an error row into the error the caller sees. */
-function rowError (row, index) {
-  // [batch, index, 0, code, message, attempts, url, cause, status, ...timing]
-  const code = row[3]
-  if (isInputCode(code)) return inputError(code, row[4], { index, url: row[6] })
-  if (code === 'ABORT_ERR') return abortError(undefined, { url: row[6], index })
-  const err = new FetchError(row[4], {
+/**
+ * Turns an error row into the error the caller sees; `extra` is
+ * `[code, message, url, cause|null]` (rows: see src/binding/delivery.rs).
+ */
+function rowError (rows, off, extra, index) {
+  const [code, message, url, cause] = extra
+  if (isInputCode(code)) return inputError(code, message, { index, url })
+  if (code === 'ABORT_ERR') return abortError(undefined, { url, index })
+  return new FetchError(message, {
     code,
-    url: row[6],
+    url,
     index,
-    attempts: row[5],
-    cause: row[7] === null ? undefined : new Error(row[7]),
-    status: row[8]
+    attempts: rows[off + 4],
+    cause: cause === null ? undefined : new Error(cause),
+    status: rows[off + 5]
   })
-  return err
 }
 
 /**
@@ -128,8 +131,9 @@ class Batch {
     return this.urls[index - this.urlBase]
   }
 
-  row (row, chunk) {
-    const index = row[1]
+  /** One completion: row `off` of the chunk `rows`, see src/binding/delivery.rs. */
+  row (rows, off, data, bodies, extras) {
+    const index = rows[off + 1]
     this.outstanding--
     this.client._release(1)
     if (this.itemSignals !== null) {
@@ -139,13 +143,13 @@ class Batch {
         this.itemSignals.delete(index)
       }
     }
-    if (row[2] === 0) {
+    if (rows[off + 2] === 0) {
       const pre = this.preErrors !== null ? this.preErrors.get(index) : undefined
-      const err = pre !== undefined ? pre : rowError(row, index)
+      const err = pre !== undefined ? pre : rowError(rows, off, extras[rows[off + 15]], index)
       if (!this.settle) this.end()
       this.onResult(index, err, undefined)
     } else {
-      this.onResult(index, null, new Response(row, chunk, this.url(index), index))
+      this.onResult(index, null, new Response(rows, off, data, bodies, extras, this.url(index), index))
     }
     if (this.outstanding === 0 && !this.ended && !this.open) this.end()
   }
@@ -251,7 +255,8 @@ class Client {
     this._closed = false
     const concurrency = options && options.concurrency
     this._concurrency = typeof concurrency === 'number' ? concurrency : 64
-    this._native = new NativeClient(native, performance.now(), (meta, chunk) => this._onChunk(meta, chunk))
+    this._native = new NativeClient(native, performance.now(),
+      (rows, data, bodies, extras) => this._onChunk(rows, data, bodies, extras))
     this.fetch = this.fetch.bind(this)
     this.fetch[kNativeFetch] = this
   }
@@ -261,13 +266,13 @@ class Client {
     return this._native.workers
   }
 
-  _onChunk (meta, chunk) {
-    if (meta.length === 0) return
-    const rows = JSON.parse(meta)
-    for (let k = 0; k < rows.length; k++) {
-      const row = rows[k]
-      const batch = this._batches.get(row[0])
-      if (batch !== undefined) batch.row(row, chunk)
+  // A chunk of completions: numeric rows of ROW_SIZE, the bytes they point
+  // into, large bodies as their own Buffers, and the rare strings as JSON.
+  _onChunk (rows, data, bodies, extras) {
+    const list = extras.length === 0 ? null : JSON.parse(extras)
+    for (let off = 0; off < rows.length; off += ROW_SIZE) {
+      const batch = this._batches.get(rows[off])
+      if (batch !== undefined) batch.row(rows, off, data, bodies, list)
     }
   }
 

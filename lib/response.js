@@ -9,27 +9,32 @@ const { ResponseHeaders } = require('./headers')
 // fetchpool's own.
 
 const kChunk = Symbol('chunk')
-const kRow = Symbol('row')
+const kRows = Symbol('rows')
+const kOff = Symbol('off')
+const VERSIONS = ['1.1', '1.0', '2', '3', '0.9']
 const kHeaders = Symbol('headers')
 const kBuffer = Symbol('buffer')
 
 /**
- * Row layout (see src/binding/delivery.rs):
- * [batch, index, status, version, attempts, finalUrl|null, redirected,
- *  headersStart, bodyStart, bodyEnd, savedBytes, queued, start, connected, firstByte, end]
+ * A response is row `off` of a chunk's Float64Array `rows` (layout: `ROW` in
+ * src/binding/delivery.rs): 2 status, 3 version code, 4 attempts,
+ * 5 redirected, 6 headersStart, 7 headersEnd (= bodyStart), 8 bodyEnd, or
+ * -(k + 1) when the body is bodies[k], 9 savedBytes, 10–14 timing, 15 index of the final URL in
+ * `extras` (-1: the request's URL). Header block and small body are in `data`.
  */
 class Response {
-  constructor (row, chunk, requestUrl, index) {
-    this[kRow] = row
-    this[kChunk] = chunk
-    this.status = row[2]
-    this.url = row[5] === null ? requestUrl : row[5]
-    this.redirected = row[6] === 1
+  constructor (rows, off, data, bodies, extras, requestUrl, index) {
+    this[kRows] = rows
+    this[kOff] = off
+    this[kChunk] = data
+    this.status = rows[off + 2]
+    this.url = rows[off + 15] < 0 ? requestUrl : extras[rows[off + 15]]
+    this.redirected = rows[off + 5] === 1
     this.index = index
-    this.attempts = row[4]
-    this.httpVersion = row[3]
+    this.attempts = rows[off + 4]
+    this.httpVersion = VERSIONS[rows[off + 3]]
     this[kHeaders] = null
-    this[kBuffer] = null
+    this[kBuffer] = rows[off + 8] < 0 ? bodies[-rows[off + 8] - 1] : null
   }
 
   get ok () {
@@ -42,8 +47,9 @@ class Response {
 
   get headers () {
     if (this[kHeaders] === null) {
-      const row = this[kRow]
-      this[kHeaders] = new ResponseHeaders(this[kChunk].subarray(row[7], row[8]))
+      const rows = this[kRows]
+      const off = this[kOff]
+      this[kHeaders] = new ResponseHeaders(this[kChunk].subarray(rows[off + 6], rows[off + 7]))
     }
     return this[kHeaders]
   }
@@ -51,15 +57,15 @@ class Response {
   /** The whole body, decoded, as a Buffer (empty when it went to `saveTo`). */
   get buffer () {
     if (this[kBuffer] === null) {
-      const row = this[kRow]
-      this[kBuffer] = this[kChunk].subarray(row[8], row[9])
+      const off = this[kOff]
+      this[kBuffer] = this[kChunk].subarray(this[kRows][off + 7], this[kRows][off + 8])
     }
     return this[kBuffer]
   }
 
   /** Bytes written to the `saveTo` file, or undefined. */
   get savedBytes () {
-    const saved = this[kRow][10]
+    const saved = this[kRows][this[kOff] + 9]
     return saved < 0 ? undefined : saved
   }
 
@@ -68,13 +74,14 @@ class Response {
   }
 
   get timing () {
-    const row = this[kRow]
+    const rows = this[kRows]
+    const off = this[kOff]
     const timing = {
-      queued: row[11],
-      start: row[12],
-      connected: row[13] < 0 ? undefined : row[13],
-      firstByte: row[14],
-      end: row[15]
+      queued: rows[off + 10],
+      start: rows[off + 11],
+      connected: rows[off + 12] < 0 ? undefined : rows[off + 12],
+      firstByte: rows[off + 13],
+      end: rows[off + 14]
     }
     if (timing.connected === undefined) delete timing.connected
     return timing

@@ -1,13 +1,20 @@
 //! Delivery of finished requests to JavaScript through one weak threadsafe
-//! function per client. Completions that finish while the JavaScript thread is
-//! busy are coalesced into one call: a JSON string of metadata rows and one
-//! Buffer holding every response's raw header block and body.
+//! function per client. Each completion is encoded on the worker that finished
+//! it, into the chunk that is open; the JavaScript thread only takes a sealed
+//! chunk and wraps it. A chunk crosses as one call with:
+//! - `rows`: a Float64Array of fixed-size numeric rows, one per completion;
+//! - `data`: one Buffer with each response's raw header block and small body;
+//! - `bodies`: large bodies, each its own Buffer, handed over without a copy;
+//! - `extras`: a JSON array of the rare strings (final URL after a redirect,
+//!   error details), or an empty string when there are none.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
+use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
@@ -16,12 +23,74 @@ use crate::engine::{Completion, Sink, Timing};
 /// Completions per call into JavaScript: bounds the time one call holds the
 /// JavaScript thread.
 const MAX_CHUNK: usize = 256;
+/// Copied bytes per chunk before it is sealed, so one chunk stays small.
+const MAX_CHUNK_BYTES: usize = 1 << 20;
+/// Bodies this large cross as their own Buffer: handing over the allocation
+/// costs less than copying them into the chunk.
+const OWN_BUFFER_MIN: usize = 16 * 1024;
 
-pub type ChunkArgs = FnArgs<(String, Buffer)>;
+/// Numbers per row. Layout (indices), for lib/client.js and lib/response.js:
+/// 0 batch, 1 index, 2 status (0 = error), 3 version code (see
+/// `version_code`), 4 attempts, 5 redirected (0/1; the HTTP status on an
+/// error row), 6 headersStart, 7 headersEnd (= bodyStart), 8 bodyEnd in
+/// `data`, or -(k + 1) when the body is `bodies[k]`, 9 savedBytes (-1: none), 10 queued, 11 start, 12 connected (-1:
+/// reused connection), 13 firstByte, 14 end, 15 extra (index into `extras`,
+/// -1: none; the final URL on a response, `[code, message, url, cause]` on an
+/// error).
+pub const ROW: usize = 16;
+
+pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Vec<Buffer>, String)>;
 pub type ChunkFn = ThreadsafeFunction<(), (), ChunkArgs, Status, false, true>;
 
+/// Completions encoded and waiting for the JavaScript thread.
+#[derive(Default)]
+struct Chunk {
+    rows: Vec<f64>,
+    data: Vec<u8>,
+    bodies: Vec<Bytes>,
+    /// The elements of the `extras` array, comma-separated, without brackets.
+    extras: String,
+    extra_count: u32,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.rows.len() / ROW
+    }
+
+    fn extra(&mut self, json: impl FnOnce(&mut String)) -> f64 {
+        if self.extra_count > 0 {
+            self.extras.push(',');
+        }
+        json(&mut self.extras);
+        self.extra_count += 1;
+        f64::from(self.extra_count - 1)
+    }
+}
+
+#[derive(Default)]
+struct Outbox {
+    open: Chunk,
+    sealed: VecDeque<Chunk>,
+    /// Bytes the last sealed chunk held: the next one reserves as much.
+    data_hint: usize,
+}
+
+impl Outbox {
+    fn seal(&mut self) {
+        self.data_hint = self.open.data.len();
+        let next = Chunk {
+            rows: Vec::with_capacity(MAX_CHUNK.min(self.open.len().max(16)) * ROW),
+            data: Vec::with_capacity(self.data_hint),
+            ..Chunk::default()
+        };
+        let full = std::mem::replace(&mut self.open, next);
+        self.sealed.push_back(full);
+    }
+}
+
 pub struct ChunkSink {
-    pending: Mutex<Vec<Completion>>,
+    outbox: Mutex<Outbox>,
     /// A call into JavaScript is queued and has not started yet.
     scheduled: AtomicBool,
     tsfn: OnceLock<ChunkFn>,
@@ -33,7 +102,7 @@ pub struct ChunkSink {
 impl ChunkSink {
     pub fn new(time_origin: f64) -> Arc<Self> {
         Arc::new(ChunkSink {
-            pending: Mutex::new(Vec::new()),
+            outbox: Mutex::new(Outbox::default()),
             scheduled: AtomicBool::new(false),
             tsfn: OnceLock::new(),
             origin: Instant::now(),
@@ -49,11 +118,11 @@ impl ChunkSink {
             .weak::<true>()
             .callee_handled::<false>()
             .build_callback(move |_ctx| {
-                let (meta, body) = match weak.upgrade() {
+                let chunk = match weak.upgrade() {
                     Some(sink) => sink.take_chunk(),
-                    None => (String::new(), Vec::new()),
+                    None => Chunk::default(),
                 };
-                Ok(FnArgs::from((meta, Buffer::from(body))))
+                Ok(into_args(chunk))
             })?;
         let _ = self.tsfn.set(tsfn);
         Ok(())
@@ -69,27 +138,28 @@ impl ChunkSink {
         };
         if status != Status::Ok {
             // The environment is going away: nobody is left to receive these.
-            self.pending.lock().map(|mut p| p.clear()).ok();
+            if let Ok(mut outbox) = self.outbox.lock() {
+                *outbox = Outbox::default();
+            }
         }
     }
 
-    /// Runs on the JavaScript thread: takes what finished and encodes it.
-    fn take_chunk(&self) -> (String, Vec<u8>) {
+    /// Runs on the JavaScript thread: takes the oldest chunk, sealing the open
+    /// one if nothing else waits.
+    fn take_chunk(&self) -> Chunk {
         self.scheduled.store(false, Ordering::Release);
-        let items: Vec<Completion> = {
-            let mut pending = self.pending.lock().expect("pending completions");
-            if pending.len() > MAX_CHUNK {
-                let rest = pending.split_off(MAX_CHUNK);
-                std::mem::replace(&mut *pending, rest)
-            } else {
-                std::mem::take(&mut *pending)
+        let (chunk, more) = {
+            let mut outbox = self.outbox.lock().expect("chunk outbox");
+            if outbox.sealed.is_empty() && outbox.open.len() > 0 {
+                outbox.seal();
             }
+            let chunk = outbox.sealed.pop_front().unwrap_or_default();
+            (chunk, !outbox.sealed.is_empty() || outbox.open.len() > 0)
         };
-        let more = !self.pending.lock().map(|p| p.is_empty()).unwrap_or(true);
         if more {
             self.schedule();
         }
-        self.encode(&items)
+        chunk
     }
 
     fn ms(&self, at: Option<Instant>) -> f64 {
@@ -102,117 +172,148 @@ impl ChunkSink {
         }
     }
 
-    fn write_timing(&self, meta: &mut String, t: &Timing) {
-        let _ = write!(
-            meta,
-            "{},{},{},{},{}",
+    fn timing(&self, t: &Timing) -> [f64; 5] {
+        [
             self.ms(Some(t.queued)),
             self.ms(t.start),
             self.ms(t.connected),
             self.ms(t.first_byte),
-            self.ms(t.end)
-        );
+            self.ms(t.end),
+        ]
     }
 
-    /// Rows, one per completion:
-    /// ok:    `[batch, index, status, version, attempts, finalUrl|null, redirected,
-    ///          headersStart, bodyStart, bodyEnd, savedBytes, queued, start, connected, firstByte, end]`
-    /// error: `[batch, index, 0, code, message, attempts, url, cause|null, status,
-    ///          queued, start, connected, firstByte, end]`
-    fn encode(&self, items: &[Completion]) -> (String, Vec<u8>) {
-        let body_len: usize = items
-            .iter()
-            .map(|c| match &c.result {
-                Ok(r) => r.body.len() + r.headers.len() * 32,
-                Err(_) => 0,
-            })
-            .sum();
-        let mut buf = Vec::with_capacity(body_len);
-        let mut meta = String::with_capacity(items.len() * 96);
-        meta.push('[');
-        for (n, c) in items.iter().enumerate() {
-            if n > 0 {
-                meta.push(',');
+    /// Appends one completion to `chunk` (see [`ROW`] for the row layout).
+    fn encode(&self, chunk: &mut Chunk, c: Completion) {
+        let timing = self.timing(&c.timing);
+        let row: [f64; ROW] = match c.result {
+            Ok(resp) => {
+                let headers_start = chunk.data.len();
+                for (name, value) in &resp.headers {
+                    chunk.data.extend_from_slice(name.as_str().as_bytes());
+                    chunk.data.extend_from_slice(b": ");
+                    chunk.data.extend_from_slice(value.as_bytes());
+                    chunk.data.push(b'\n');
+                }
+                let headers_end = chunk.data.len();
+                let body_end = if resp.body.len() >= OWN_BUFFER_MIN {
+                    chunk.bodies.push(resp.body);
+                    -(chunk.bodies.len() as f64)
+                } else {
+                    chunk.data.extend_from_slice(&resp.body);
+                    chunk.data.len() as f64
+                };
+                let extra = if resp.url.as_str() == c.url {
+                    -1.0
+                } else {
+                    chunk.extra(|out| json_string(out, resp.url.as_str()))
+                };
+                [
+                    f64::from(c.batch),
+                    f64::from(c.index),
+                    f64::from(resp.status.as_u16()),
+                    version_code(resp.version),
+                    f64::from(c.attempts),
+                    f64::from(u8::from(resp.redirected)),
+                    headers_start as f64,
+                    headers_end as f64,
+                    body_end,
+                    resp.saved_bytes.map_or(-1.0, |b| b as f64),
+                    timing[0],
+                    timing[1],
+                    timing[2],
+                    timing[3],
+                    timing[4],
+                    extra,
+                ]
             }
-            match &c.result {
-                Ok(resp) => {
-                    let headers_start = buf.len();
-                    for (name, value) in &resp.headers {
-                        buf.extend_from_slice(name.as_str().as_bytes());
-                        buf.extend_from_slice(b": ");
-                        buf.extend_from_slice(value.as_bytes());
-                        buf.push(b'\n');
+            Err(err) => {
+                let status = match err.kind() {
+                    crate::engine::ErrorKind::HttpStatus(s) => *s,
+                    _ => 0,
+                };
+                let extra = chunk.extra(|out| {
+                    let _ = write!(out, "[\"{}\",", err.code());
+                    json_string(out, err.message());
+                    out.push(',');
+                    json_string(out, &c.url);
+                    out.push(',');
+                    match err.cause_message() {
+                        Some(m) => json_string(out, &m),
+                        None => out.push_str("null"),
                     }
-                    let body_start = buf.len();
-                    buf.extend_from_slice(&resp.body);
-                    let final_url = if resp.url.as_str() == c.url {
-                        "null".to_string()
-                    } else {
-                        json_string(resp.url.as_str())
-                    };
-                    let _ = write!(
-                        meta,
-                        "[{},{},{},{},{},{},{},{},{},{},{},",
-                        c.batch,
-                        c.index,
-                        resp.status.as_u16(),
-                        version_code(resp.version),
-                        c.attempts,
-                        final_url,
-                        u8::from(resp.redirected),
-                        headers_start,
-                        body_start,
-                        buf.len(),
-                        resp.saved_bytes.map_or(-1.0, |b| b as f64),
-                    );
-                }
-                Err(err) => {
-                    let status = match err.kind() {
-                        crate::engine::ErrorKind::HttpStatus(s) => *s,
-                        _ => 0,
-                    };
-                    let _ = write!(
-                        meta,
-                        "[{},{},0,\"{}\",{},{},{},{},{},",
-                        c.batch,
-                        c.index,
-                        err.code(),
-                        json_string(err.message()),
-                        c.attempts,
-                        json_string(&c.url),
-                        err.cause_message()
-                            .map_or_else(|| "null".to_string(), |m| json_string(&m)),
-                        status,
-                    );
-                }
+                    out.push(']');
+                });
+                let d = chunk.data.len() as f64;
+                [
+                    f64::from(c.batch),
+                    f64::from(c.index),
+                    0.0,
+                    0.0,
+                    f64::from(c.attempts),
+                    f64::from(status),
+                    d,
+                    d,
+                    d,
+                    -1.0,
+                    timing[0],
+                    timing[1],
+                    timing[2],
+                    timing[3],
+                    timing[4],
+                    extra,
+                ]
             }
-            self.write_timing(&mut meta, &c.timing);
-            meta.push(']');
-        }
-        meta.push(']');
-        (meta, buf)
+        };
+        chunk.rows.extend_from_slice(&row);
     }
 }
 
 impl Sink for ChunkSink {
     fn deliver(&self, completion: Completion) {
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.push(completion);
+        if let Ok(mut outbox) = self.outbox.lock() {
+            self.encode(&mut outbox.open, completion);
+            if outbox.open.len() >= MAX_CHUNK || outbox.open.data.len() >= MAX_CHUNK_BYTES {
+                outbox.seal();
+            }
         }
         self.schedule();
     }
 }
 
-fn version_code(version: http::Version) -> &'static str {
+fn into_args(chunk: Chunk) -> ChunkArgs {
+    let extras = if chunk.extra_count == 0 {
+        String::new()
+    } else {
+        format!("[{}]", chunk.extras)
+    };
+    let bodies = chunk
+        .bodies
+        .into_iter()
+        // Unshared bodies (the usual case) give up their allocation uncopied.
+        .map(|b| Buffer::from(Vec::from(b)))
+        .collect();
+    FnArgs::from((
+        Float64Array::new(chunk.rows),
+        Buffer::from(chunk.data),
+        bodies,
+        extras,
+    ))
+}
+
+/// 0 "1.1", 1 "1.0", 2 "2", 3 "3", 4 "0.9": lib/response.js maps them back.
+fn version_code(version: http::Version) -> f64 {
     match version {
-        http::Version::HTTP_09 => "\"0.9\"",
-        http::Version::HTTP_10 => "\"1.0\"",
-        http::Version::HTTP_2 => "\"2\"",
-        http::Version::HTTP_3 => "\"3\"",
-        _ => "\"1.1\"",
+        http::Version::HTTP_10 => 1.0,
+        http::Version::HTTP_2 => 2.0,
+        http::Version::HTTP_3 => 3.0,
+        http::Version::HTTP_09 => 4.0,
+        _ => 0.0,
     }
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+fn json_string(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(json) => out.push_str(&json),
+        Err(_) => out.push_str("\"\""),
+    }
 }
