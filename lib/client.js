@@ -58,6 +58,8 @@ class Batch {
     this.ended = false
     // More requests may still be submitted (a stream): do not end when idle.
     this.open = false
+    // A lone `fetch`: input errors name `request`, not `requests[0]`.
+    this.single = false
     this.throwInput = false
     this.onResult = noop
     this.onEnd = noop
@@ -67,7 +69,7 @@ class Batch {
 
   /** Sends `items[from..to)` as indices `base…`; returns false on a fail-fast input error. */
   submit (items, from, to, base, native) {
-    const { lines, urls, extras, signals, errors } = normalize(items, from, to, base)
+    const { lines, urls, extras, signals, errors } = normalize(items, from, to, base, this.single)
     if (errors !== null && !this.settle) {
       const first = errors.values().next().value
       this.end()
@@ -323,6 +325,7 @@ class Client {
   _fetchOne (request, opts, done, throwInput) {
     const batch = this._batch(false)
     batch.throwInput = throwInput
+    batch.single = true
     let settled = false
     const finish = (err, res) => {
       if (settled) return

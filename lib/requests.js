@@ -4,7 +4,7 @@
 // URLs, one per line, and for object requests the extras (method, headers,
 // body, …) with their positions. A malformed item becomes that item's error.
 
-const { invalidArgType } = require('./errors')
+const { invalidArgType, invalidArgValue } = require('./errors')
 const { headerPairs, checkTimeout, checkInteger, isAbortSignal } = require('./options')
 
 /** WHATWG's URL parser drops ASCII tab and newline, so removing them here changes nothing. */
@@ -51,7 +51,14 @@ function objectRequest (request, i, name) {
   let headers = headerPairs(request.headers, `${name}.headers`)
   if (request.json !== undefined) {
     if (request.body !== undefined) throw invalidArgType(`${name}.body`, 'undefined when json is given', request.body)
-    const text = JSON.stringify(request.json)
+    let text
+    try {
+      text = JSON.stringify(request.json)
+    } catch (cause) {
+      const err = invalidArgValue(`${name}.json`, request.json, 'cannot be serialised to JSON')
+      err.cause = cause
+      throw err
+    }
     if (text === undefined) throw invalidArgType(`${name}.json`, 'a JSON-serialisable value', request.json)
     add('body', Buffer.from(text))
     if (!headers.some(([k]) => k.toLowerCase() === 'content-type')) {
@@ -88,7 +95,7 @@ function objectRequest (request, i, name) {
  * index to the input error found for it (its line is left empty, so the
  * engine sends nothing for it).
  */
-function normalize (items, from, to, base) {
+function normalize (items, from, to, base, single = false) {
   const urls = new Array(to - from)
   let extras = null
   let signals = null
@@ -100,7 +107,7 @@ function normalize (items, from, to, base) {
     if (url === null) {
       if (request !== null && typeof request === 'object') {
         try {
-          const parsed = objectRequest(request, pos, `requests[${base + pos}]`)
+          const parsed = objectRequest(request, pos, single ? 'request' : `requests[${base + pos}]`)
           url = parsed.url
           if (parsed.extra !== null) (extras || (extras = [])).push(parsed.extra)
           if (parsed.signal !== undefined) (signals || (signals = new Map())).set(base + pos, parsed.signal)
@@ -110,7 +117,7 @@ function normalize (items, from, to, base) {
           url = ''
         }
       } else {
-        const err = invalidArgType(`requests[${base + pos}]`, 'a string, a URL or a request object', request)
+        const err = invalidArgType(single ? 'request' : `requests[${base + pos}]`, 'a string, a URL or a request object', request)
         err.index = base + pos
         ;(errors || (errors = new Map())).set(base + pos, err)
         url = ''
