@@ -6,6 +6,7 @@ const { Response } = require('./response')
 const { FetchError, inputError, isInputCode, abortError, invalidArgType } = require('./errors')
 const { callOptions, clientOptions } = require('./options')
 const { normalize } = require('./requests')
+const { SignalWatch } = require('./signals')
 
 // A Client owns one native pool. Every call (fetch, gather, stream, the native
 // map) is a batch: its requests cross into Rust in one `submit`, and results
@@ -52,9 +53,9 @@ class Batch {
     this.urls = null
     this.urlBase = 0
     this.preErrors = null
+    // index → unsubscribe, for requests with their own signal
     this.itemSignals = null
-    this.signal = undefined
-    this.onSignalAbort = null
+    this.unwatch = null
     this.ended = false
     // More requests may still be submitted (a stream): do not end when idle.
     this.open = false
@@ -110,12 +111,8 @@ class Batch {
     if (this.itemSignals === null) this.itemSignals = new Map()
     for (const [index, signal] of signals) {
       const cancel = () => this.client._native.cancelItem(this.id, index)
-      if (signal.aborted) {
-        cancel()
-        continue
-      }
-      signal.addEventListener('abort', cancel, { once: true })
-      this.itemSignals.set(index, [signal, cancel])
+      if (signal.aborted) cancel()
+      else this.itemSignals.set(index, this.client._signals.subscribe(signal, cancel))
     }
   }
 
@@ -123,9 +120,7 @@ class Batch {
   watch (signal) {
     if (signal === undefined) return true
     if (signal.aborted) return false
-    this.signal = signal
-    this.onSignalAbort = () => this.abort(abortError(signal.reason))
-    signal.addEventListener('abort', this.onSignalAbort, { once: true })
+    this.unwatch = this.client._signals.subscribe(signal, () => this.abort(abortError(signal.reason)))
     return true
   }
 
@@ -139,9 +134,9 @@ class Batch {
     this.outstanding--
     this.client._release(1)
     if (this.itemSignals !== null) {
-      const watched = this.itemSignals.get(index)
-      if (watched !== undefined) {
-        watched[0].removeEventListener('abort', watched[1])
+      const unsubscribe = this.itemSignals.get(index)
+      if (unsubscribe !== undefined) {
+        unsubscribe()
         this.itemSignals.delete(index)
       }
     }
@@ -173,9 +168,9 @@ class Batch {
       this.client._release(this.outstanding)
       this.outstanding = 0
     }
-    if (this.signal !== undefined) this.signal.removeEventListener('abort', this.onSignalAbort)
+    if (this.unwatch !== null) this.unwatch()
     if (this.itemSignals !== null) {
-      for (const [signal, cancel] of this.itemSignals.values()) signal.removeEventListener('abort', cancel)
+      for (const unsubscribe of this.itemSignals.values()) unsubscribe()
       this.itemSignals = null
     }
     this.onEnd()
@@ -251,6 +246,7 @@ class Client {
   constructor (options) {
     const native = clientOptions(options)
     this._batches = new Map()
+    this._signals = new SignalWatch()
     this._nextId = 1
     this._active = 0
     this._keepAlive = null
