@@ -3,8 +3,8 @@
 // Retries against small Node servers that fail a set number of times and then
 // succeed, or ask for a pause with Retry-After: the backoff, its cap, which
 // statuses, codes and methods are retried, and `attempts` on the response and
-// on the error. Also: a kept-alive connection the server closed is resent once
-// (idempotent requests only) without counting as an attempt.
+// on the error. Also: a request on a kept-alive connection the server closed
+// is resent (idempotent requests only) without counting as an attempt.
 
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -281,6 +281,23 @@ describe('a kept-alive connection the server closed', () => {
       assert.equal(second.status, 200)
       assert.equal(second.attempts, 1)
       assert.equal(requests, 3, 'the second request reached the server twice')
+    } finally {
+      own.close()
+    }
+  })
+
+  test('several stale connections in a row are all skipped', async () => {
+    const own = new Client()
+    try {
+      const url = `http://127.0.0.1:${raw.address().port}/`
+      // Eight connections, each answered once and kept in the pool.
+      const warm = await own.gather(Array.from({ length: 8 }, () => url), { concurrency: 8 })
+      assert.equal(warm.length, 8)
+      requests = 0
+      const res = await own.fetch(url)
+      assert.equal(res.status, 200)
+      assert.equal(res.attempts, 1)
+      assert.ok(requests >= 2, `${requests} requests reached the server`)
     } finally {
       own.close()
     }

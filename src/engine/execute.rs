@@ -129,7 +129,13 @@ async fn follow_redirects(
             client.rates.wait(&key).await;
         }
 
-        let mut may_resend = is_idempotent(&method);
+        // Each stale connection fails once and leaves the pool, so resending
+        // ends by the time the idle connections to this host are used up.
+        let mut resends_left = if is_idempotent(&method) {
+            client.config.pool_max_idle_per_host + 1
+        } else {
+            0
+        };
         let (response, sent_at) = loop {
             let mut request = make_request();
             let connection = capture_connection(&mut request);
@@ -146,10 +152,10 @@ async fn follow_redirects(
                 Ok(response) => break (response, sent_at),
                 // A kept-alive connection the server had already closed: the
                 // request never reached anyone who answers, so an idempotent
-                // one goes again at once, on a fresh connection, as browsers
+                // one goes again at once on another connection, as browsers
                 // and Go's transport do. It is not a retry of `retry`.
-                Err(err) if may_resend && is_stale(&err, &connection, sent_at) => {
-                    may_resend = false;
+                Err(err) if resends_left > 0 && is_stale(&err, &connection, sent_at) => {
+                    resends_left -= 1;
                 }
                 Err(err) => return Err(classify(Box::new(err))),
             }
