@@ -7,6 +7,8 @@
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const path = require('node:path')
+const { execFile } = require('node:child_process')
 const { Client } = require('..')
 const { makeCerts } = require('./support/certs')
 const { startNginx } = require('./support/nginx')
@@ -75,6 +77,25 @@ describe('trusted certificates', () => {
     const both = client({ ca: [certs.ca.pem, certs.otherCa.pem] })
     assert.equal((await both.fetch(nginx.url('stranger', '/hello'))).status, 200)
     assert.equal((await both.fetch(nginx.url('good', '/hello'))).status, 200)
+  })
+
+  test('the system store is trusted (here: SSL_CERT_FILE, read by rustls-native-certs)', async () => {
+    // The system roots are read once per process, so this runs in a child
+    // whose "system store" is our CA.
+    const script = `
+      const { Client } = require(${JSON.stringify(path.join(__dirname, '..'))})
+      const c = new Client()
+      c.fetch(process.argv[1]).then(
+        (res) => { console.log(res.status); c.close() },
+        (err) => { console.log(err.code); c.close() })`
+    const run = (env) => new Promise((resolve, reject) => {
+      execFile(process.execPath, ['-e', script, nginx.url('good', '/hello')], { env, timeout: 20000 }, (err, stdout) => {
+        if (err) reject(err)
+        else resolve(stdout.trim())
+      })
+    })
+    assert.equal(await run({ ...process.env, SSL_CERT_FILE: certs.ca.cert }), '200')
+    assert.equal(await run({ ...process.env, SSL_CERT_FILE: certs.otherCa.cert }), 'ERR_TLS_CERT')
   })
 
   test('a `ca` that is not PEM is refused before anything is sent', () => {
