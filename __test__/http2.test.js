@@ -36,7 +36,8 @@ before(async () => {
       tls: { ssl: certs.server, http2: true, config: routes },
       tls1: { ssl: certs.server, config: routes },
       h2c: { http2: true, config: routes },
-      plain: { config: routes }
+      plain: { config: routes },
+      status: { config: 'location = /status { stub_status; }' }
     },
     files: { 'big.bin': BIG, 'huge.bin': HUGE }
   })
@@ -49,6 +50,17 @@ after(async () => {
 })
 
 const connOf = (res) => res.headers.get('x-conn')
+
+/** Connections nginx has accepted so far, on all its servers. */
+async function accepted () {
+  const c = new Client()
+  try {
+    const text = await (await c.fetch(nginx.url('status', '/status'))).text()
+    return Number(/^\s*(\d+)\s+\d+\s+\d+\s*$/m.exec(text)[1])
+  } finally {
+    c.close()
+  }
+}
 
 describe('auto (the default): HTTP/2 when ALPN offers it', () => {
   test('HTTP/2 over TLS when the server offers h2', async () => {
@@ -80,6 +92,25 @@ describe('auto (the default): HTTP/2 when ALPN offers it', () => {
     assert.ok(results.every((r) => r.status === 200 && r.httpVersion === '2'))
     assert.deepEqual(new Set(results.map(connOf)), new Set([connOf(first)]))
     assert.ok(results.every((r) => r.timing.connected === undefined), 'no request opened a connection')
+  })
+
+  test('a cold burst opens one connection: the first request to an origin goes alone', async () => {
+    const c = client({ ca: certs.ca.pem })
+    const before = await accepted()
+    const urls = Array.from({ length: 64 }, (_, i) => nginx.url('tls', `/hello?i=${i}`))
+    const results = await c.gather(urls, { concurrency: 64, timeout: 20000 })
+    assert.ok(results.every((r) => r.httpVersion === '2'))
+    // One for the burst, one for the status request itself.
+    assert.equal((await accepted()) - before, 2)
+  })
+
+  test('an HTTP/1.1-only origin still gets parallel connections after the first', async () => {
+    const c = client({ ca: certs.ca.pem })
+    const before = await accepted()
+    const urls = Array.from({ length: 16 }, () => nginx.url('tls1', '/big.bin'))
+    const results = await c.gather(urls, { concurrency: 16, timeout: 30000 })
+    assert.ok(results.every((r) => r.httpVersion === '1.1' && r.buffer.length === BIG.length))
+    assert.ok((await accepted()) - before - 1 > 2)
   })
 
   test('large bodies arrive whole over HTTP/2', async () => {

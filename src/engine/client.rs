@@ -14,6 +14,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::runtime::{Handle, Runtime};
 
+use super::alpn::AlpnGate;
 use super::batch::{Batch, Sink};
 use super::config::{CallOptions, ClientConfig, Http2Mode};
 use super::connector::TcpConnector;
@@ -51,6 +52,8 @@ pub struct ClientInner {
     /// Requests in flight per host, when `max_connections_per_host` is set.
     pub(crate) host_requests: Option<Arc<HostSemaphores>>,
     pub(crate) rates: RateLimits,
+    /// Present when HTTP/2 is negotiated by ALPN (`Http2Mode::Auto`).
+    pub(crate) alpn: Option<AlpnGate>,
     pub(crate) default_headers: HeaderMap,
     pub(crate) stats: Stats,
     pub(crate) batches: Mutex<HashMap<u32, Arc<Batch>>>,
@@ -126,6 +129,7 @@ impl Client {
                 proxies,
                 host_requests: config.max_connections_per_host.map(HostSemaphores::new),
                 rates: RateLimits::new(config.rate_limit, config.rate_limit_per_host),
+                alpn: (config.http2 == Http2Mode::Auto).then(AlpnGate::default),
                 default_headers,
                 stats: Stats::default(),
                 batches: Mutex::new(HashMap::new()),

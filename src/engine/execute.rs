@@ -136,6 +136,11 @@ async fn follow_redirects(
         } else {
             0
         };
+        // The first request to an https origin goes alone (see alpn.rs).
+        let mut probe = match &client.alpn {
+            Some(gate) if url.scheme() == "https" => gate.enter(&key).await,
+            _ => None,
+        };
         let (response, sent_at) = loop {
             let mut request = make_request();
             let connection = capture_connection(&mut request);
@@ -149,7 +154,12 @@ async fn follow_redirects(
                 None => pending.await,
             };
             match result {
-                Ok(response) => break (response, sent_at),
+                Ok(response) => {
+                    if let Some(probe) = probe.take() {
+                        probe.succeeded();
+                    }
+                    break (response, sent_at);
+                }
                 // A kept-alive connection the server had already closed: the
                 // request never reached anyone who answers, so an idempotent
                 // one goes again at once on another connection, as browsers

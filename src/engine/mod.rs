@@ -1,6 +1,7 @@
 //! The fetch engine: plain Rust, no Node. Everything here can be driven and
 //! tested from Rust alone.
 
+mod alpn;
 mod batch;
 mod body;
 mod classify;

@@ -1,0 +1,152 @@
+//! One connection first to an https origin not yet seen, when HTTP/2 is
+//! negotiated by ALPN. Until a connection is up, nobody knows whether the
+//! origin speaks HTTP/2, and hyper's pool opens a connection per waiting
+//! request; for an HTTP/2 origin all but one are handshakes thrown away (64
+//! for a cold burst at the default concurrency). So the first request to an
+//! origin goes alone, and the others wait for its response head: then the
+//! pool has an HTTP/2 connection to share, or the origin is known to speak
+//! HTTP/1.1 and they connect in parallel as usual.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+
+enum Origin {
+    /// A first request is on its way; the others wait for this.
+    Probing(Arc<Notify>),
+    /// A response came back: the pool knows what the origin speaks.
+    Known,
+}
+
+/// Origins remembered before the known ones are forgotten (forgetting one
+/// costs only a probe the next time).
+const FORGET_AT: usize = 4096;
+
+#[derive(Default)]
+pub struct AlpnGate {
+    origins: Mutex<HashMap<String, Origin>>,
+}
+
+/// Held by the request that probes an origin. `succeeded()` opens the gate
+/// for good; dropping it unsucceeded lets the next request probe.
+pub struct Probe<'a> {
+    gate: &'a AlpnGate,
+    key: String,
+    succeeded: bool,
+}
+
+impl AlpnGate {
+    /// Waits while another request probes `key`'s origin. Returns the probe
+    /// when this request is to be the first.
+    pub async fn enter(&self, key: &str) -> Option<Probe<'_>> {
+        loop {
+            let notify = {
+                let mut origins = self.origins.lock().expect("alpn gate");
+                match origins.get(key) {
+                    Some(Origin::Known) => return None,
+                    Some(Origin::Probing(notify)) => notify.clone(),
+                    None => {
+                        if origins.len() >= FORGET_AT {
+                            origins.retain(|_, o| matches!(o, Origin::Probing(_)));
+                        }
+                        origins.insert(key.to_string(), Origin::Probing(Arc::new(Notify::new())));
+                        return Some(Probe {
+                            gate: self,
+                            key: key.to_string(),
+                            succeeded: false,
+                        });
+                    }
+                }
+            };
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            // Registered before the state is looked at again, so a wake-up
+            // between the two is not lost.
+            notified.as_mut().enable();
+            let still_probing = matches!(
+                self.origins.lock().expect("alpn gate").get(key),
+                Some(Origin::Probing(n)) if Arc::ptr_eq(n, &notify)
+            );
+            if still_probing {
+                notified.await;
+            }
+        }
+    }
+}
+
+impl Probe<'_> {
+    pub fn succeeded(mut self) {
+        self.succeeded = true;
+    }
+}
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        let Ok(mut origins) = self.gate.origins.lock() else {
+            return;
+        };
+        let notify = if self.succeeded {
+            origins.insert(self.key.clone(), Origin::Known)
+        } else {
+            origins.remove(&self.key)
+        };
+        if let Some(Origin::Probing(notify)) = notify {
+            notify.notify_waiters();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn one_probe_at_a_time_then_everyone() {
+        let gate = Arc::new(AlpnGate::default());
+        let probe = gate
+            .enter("https://a.test:443")
+            .await
+            .expect("first probes");
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter("https://a.test:443").await.is_none() })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "the second waits for the probe");
+        assert!(
+            gate.enter("https://b.test:443").await.is_some(),
+            "another origin is not held up"
+        );
+        probe.succeeded();
+        let passed = tokio::time::timeout(Duration::from_secs(1), waiter).await;
+        assert!(
+            passed.expect("released").expect("task"),
+            "after success nobody probes"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_probe_hands_probing_on() {
+        let gate = Arc::new(AlpnGate::default());
+        let probe = gate
+            .enter("https://a.test:443")
+            .await
+            .expect("first probes");
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                gate.enter("https://a.test:443")
+                    .await
+                    .map(|p| p.succeeded())
+                    .is_some()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(probe);
+        let became_probe = tokio::time::timeout(Duration::from_secs(1), waiter).await;
+        assert!(became_probe.expect("released").expect("task"));
+        assert!(gate.enter("https://a.test:443").await.is_none());
+    }
+}
