@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fetchpool::engine::{CallOptions, Client, ClientConfig, ErrorKind, RawRequest};
+use fetchpool::engine::{CallOptions, Client, ClientConfig, Completion, ErrorKind, RawRequest};
 use support::{start_server, Collect};
 
 fn client() -> Client {
@@ -119,41 +119,39 @@ fn a_malformed_single_request_is_refused_before_sending() {
     assert_eq!(err.code(), "ERR_INVALID_URL");
 }
 
-#[test]
-fn timeouts_and_redirects() {
-    let server = start_server();
-    let client = client();
+/// Runs one request as batch `id` and waits for its completion.
+fn fetch_one(client: &Client, id: u32, url: String, opts: CallOptions) -> Completion {
     let sink = Arc::new(Collect::default());
-    let opts = CallOptions {
-        headers_timeout: Some(Duration::from_millis(50)),
-        ..CallOptions::default()
-    };
     client
         .submit(
-            5,
+            id,
             0,
-            urls(&[server.url("/slow?ms=1000")]),
+            vec![RawRequest::get(url)],
             Arc::new(opts),
             sink.clone(),
         )
         .unwrap();
-    let done = sink.wait_for(1);
-    assert_eq!(
-        done[0].result.as_ref().unwrap_err().kind(),
-        &ErrorKind::HeadersTimeout
-    );
+    sink.wait_for(1).pop().expect("one completion")
+}
 
-    client
-        .submit(
-            6,
-            0,
-            urls(&[server.url("/redirect?n=3")]),
-            Arc::new(CallOptions::default()),
-            sink.clone(),
-        )
-        .unwrap();
-    let done = sink.wait_for(1);
-    let resp = done[0].result.as_ref().unwrap();
+#[test]
+fn timeouts_and_redirects() {
+    let server = start_server();
+    let client = client();
+    let late = CallOptions {
+        headers_timeout: Some(Duration::from_millis(50)),
+        ..CallOptions::default()
+    };
+    let done = fetch_one(&client, 5, server.url("/slow?ms=1000"), late);
+    assert_eq!(done.result.unwrap_err().kind(), &ErrorKind::HeadersTimeout);
+
+    let done = fetch_one(
+        &client,
+        6,
+        server.url("/redirect?n=3"),
+        CallOptions::default(),
+    );
+    let resp = done.result.unwrap();
     assert!(resp.redirected);
     assert_eq!(resp.url.path(), "/done");
 
@@ -161,20 +159,8 @@ fn timeouts_and_redirects() {
         max_redirects: 2,
         ..CallOptions::default()
     };
-    client
-        .submit(
-            7,
-            0,
-            urls(&[server.url("/redirect?n=3")]),
-            Arc::new(few),
-            sink.clone(),
-        )
-        .unwrap();
-    let done = sink.wait_for(1);
-    assert_eq!(
-        done[0].result.as_ref().unwrap_err().code(),
-        "ERR_TOO_MANY_REDIRECTS"
-    );
+    let done = fetch_one(&client, 7, server.url("/redirect?n=3"), few);
+    assert_eq!(done.result.unwrap_err().code(), "ERR_TOO_MANY_REDIRECTS");
 }
 
 #[test]
