@@ -8,6 +8,7 @@
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const fs = require('node:fs')
 const { Client } = require('..')
 const { makeCerts } = require('./support/certs')
 const { startNginx } = require('./support/nginx')
@@ -104,6 +105,36 @@ describe('auto (the default): HTTP/2 when ALPN offers it', () => {
     assert.equal((await accepted()) - before, 2)
   })
 
+  test('the requests behind the first wait for its connection, not its response', async () => {
+    // A Node HTTP/2 server whose first route answers after 1.5 s.
+    const http2 = require('node:http2')
+    let sessions = 0
+    const h2 = http2.createSecureServer({ cert: certs.server.pem, key: fs.readFileSync(certs.server.key) })
+    h2.on('session', () => { sessions++ })
+    h2.on('stream', (stream, headers) => {
+      const slow = headers[':path'] === '/slow'
+      const timer = setTimeout(() => {
+        stream.respond({ ':status': 200 })
+        stream.end(slow ? 'slow' : 'fast')
+      }, slow ? 1500 : 0)
+      stream.on('close', () => clearTimeout(timer))
+    })
+    await new Promise((resolve) => h2.listen(0, '127.0.0.1', resolve))
+    try {
+      const base = `https://127.0.0.1:${h2.address().port}`
+      const c = client({ ca: certs.ca.pem })
+      const start = performance.now()
+      const urls = [`${base}/slow`, ...Array.from({ length: 10 }, (_, i) => `${base}/fast?i=${i}`)]
+      const results = await c.gather(urls, { concurrency: 11, timeout: 10000 })
+      assert.equal(await results[0].text(), 'slow')
+      const fastEnds = results.slice(1).map((r) => r.timing.end - start)
+      assert.ok(Math.max(...fastEnds) < 1000, `fast ones ended at ${fastEnds.map((t) => t.toFixed(0))} ms`)
+      assert.equal(sessions, 1)
+    } finally {
+      h2.close()
+    }
+  })
+
   test('an HTTP/1.1-only origin still gets parallel connections after the first', async () => {
     const c = client({ ca: certs.ca.pem })
     const before = await accepted()
@@ -190,7 +221,6 @@ describe('large files (64 MiB) arrive whole', () => {
   test('saveTo streams it to a file, over HTTP/2', async () => {
     const os = require('node:os')
     const path = require('node:path')
-    const fs = require('node:fs')
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-save-')), 'huge.bin')
     try {
       const res = await client({ ca: certs.ca.pem }).fetch({ url: nginx.url('tls', '/huge.bin'), saveTo: file }, { timeout: 60000 })

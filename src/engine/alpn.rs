@@ -3,9 +3,10 @@
 //! origin speaks HTTP/2, and hyper's pool opens a connection per waiting
 //! request; for an HTTP/2 origin all but one are handshakes thrown away (64
 //! for a cold burst at the default concurrency). So the first request to an
-//! origin goes alone, and the others wait for its response head: then the
-//! pool has an HTTP/2 connection to share, or the origin is known to speak
-//! HTTP/1.1 and they connect in parallel as usual.
+//! origin goes alone, and the others wait until hyper has given it a
+//! connection (not for its response): then the pool has an HTTP/2
+//! connection to share, or the origin speaks HTTP/1.1 and they connect in
+//! parallel as usual.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use tokio::sync::Notify;
 enum Origin {
     /// A first request is on its way; the others wait for this.
     Probing(Arc<Notify>),
-    /// A response came back: the pool knows what the origin speaks.
+    /// A connection is up: the pool knows what the origin speaks.
     Known,
 }
 

@@ -8,6 +8,7 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
+use super::alpn::Probe;
 use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ACCEPT_ENCODING};
 use super::classify::classify;
 use super::client::ClientInner;
@@ -143,10 +144,10 @@ async fn follow_redirects(
         };
         let (response, sent_at) = loop {
             let mut request = make_request();
-            let connection = capture_connection(&mut request);
+            let mut connection = capture_connection(&mut request);
             let sent_at = Instant::now();
             timing.start.get_or_insert(sent_at);
-            let pending = client.http.request(request);
+            let pending = send_probing(client.http.request(request), &mut connection, &mut probe);
             let result = match opts.headers_timeout {
                 Some(limit) => tokio::time::timeout(limit, pending)
                     .await
@@ -257,6 +258,34 @@ async fn follow_redirects(
             saved_bytes: read.saved,
         });
     }
+}
+
+/// Awaits the response. A probe (see alpn.rs) succeeds as soon as hyper has
+/// a connection for the request: an HTTP/2 one is in the pool to share by
+/// then, and the requests waiting behind the probe need not wait for the
+/// response too.
+async fn send_probing<R>(
+    sending: impl std::future::Future<Output = R>,
+    connection: &mut CaptureConnection,
+    probe: &mut Option<Probe<'_>>,
+) -> R {
+    if probe.is_none() {
+        return sending.await;
+    }
+    tokio::pin!(sending);
+    tokio::select! {
+        biased;
+        result = &mut sending => return result,
+        connected = connection.wait_for_connection_metadata() => {
+            // None: the request was dropped unconnected; `sending` has the error.
+            if connected.is_some() {
+                if let Some(probe) = probe.take() {
+                    probe.succeeded();
+                }
+            }
+        }
+    }
+    sending.await
 }
 
 fn is_idempotent(method: &Method) -> bool {
