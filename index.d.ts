@@ -98,7 +98,7 @@ export interface ClientOptions extends Omit<CallOptions, 'timeout' | 'signal' | 
   /** 'host:port' → 'address:port' (or 'address'), like curl's --resolve. */
   resolve?: Record<string, string>;
   /** A proxy URL, `{ http, https, noProxy }`, or false to ignore HTTP(S)_PROXY. Default: the environment. */
-  proxy?: string | false | { http?: string; https?: string; noProxy?: string };
+  proxy?: string | false | { http?: string; https?: string; noProxy?: string | string[] };
   /** Sent with every request unless the request sets them. */
   headers?: Record<string, string | number | undefined> | Iterable<[string, string]>;
   /** Default `fetchpool/<version>`. */

@@ -284,7 +284,7 @@ function ratioTable (scn, clients, results) {
   return rows.join('\n')
 }
 
-/** The targets of issue 3, each with its measured value. */
+/** fetchpool's performance targets, each with its measured value. */
 function targets (results, cfg) {
   const get = (s, c) => results[s] && results[s][c] && results[s][c].rounds ? results[s][c] : null
   const out = []
