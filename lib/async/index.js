@@ -1,7 +1,7 @@
 'use strict';
 
 // The async v3 drop-in surface. `createAsync(native)` builds it; `native` is
-// fetchpool's core (see README-async.md) and only changes the map/each/eachOf/
+// fetchpool's core (see the README, "The async surface") and only changes the map/each/eachOf/
 // mapValues families and queue(): with fetchpool's `fetch` as the iteratee (or
 // no iteratee, or no queue worker) they run on the native pool. Without
 // `native` the surface is pure JavaScript and behaves as async 3.2.6.

@@ -50,7 +50,7 @@ function asyncify(fn) {
 }
 
 // AsyncFunctions get no callback: their promise is used. Every other function
-// is callback style, whatever it returns (see README-async.md).
+// is callback style, whatever it returns (see the README, "The async surface").
 function wrapAsync(fn) {
   if (typeof fn !== 'function') throw expectedFunction();
   return isAsync(fn) ? asyncify(fn) : fn;
