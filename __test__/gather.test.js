@@ -155,3 +155,15 @@ test('onProgress reports counts, ending with the total', async () => {
   assert.equal(last.inFlight, 0)
   assert.ok(last.bytes > 0)
 })
+
+test('the native map leaves partial results as async does: up to the last finished, the failed slot undefined', async () => {
+  const port = await refusedPort()
+  const urls = [server.url('/a'), server.url('/b'), `http://127.0.0.1:${port}/`, server.url('/slow?ms=3000'), server.url('/e')]
+  const [err, results] = await new Promise((resolve) => fetchpool.mapSeries(urls, fetchpool.fetch, (e, r) => resolve([e, r])))
+  assert.equal(err.code, 'ECONNREFUSED')
+  assert.equal(results.length, 3)
+  assert.equal(results[0].status, 200)
+  assert.equal(results[1].status, 200)
+  assert.ok(2 in results)
+  assert.equal(results[2], undefined)
+})

@@ -380,13 +380,19 @@ class Client {
     const progress = opts.onProgress ? new Progress(opts.onProgress, n) : null
     const concurrency = (opts.native && opts.native.concurrency) || this._concurrency
     let received = 0
+    let lastIndex = -1
     batch.onResult = (index, err, res) => {
       received++
+      if (index > lastIndex) lastIndex = index
       if (progress !== null) progress.count(err, res, concurrency)
       if (settle) {
         results[index] = err ? { status: 'rejected', reason: err } : { status: 'fulfilled', value: res }
         if (received === n) finish(null)
       } else if (err) {
+        // The partial results as async's map leaves them: up to the last
+        // request that finished, the failed one's slot set to undefined.
+        results[index] = undefined
+        results.length = lastIndex + 1
         finish(err)
       } else {
         results[index] = res
