@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fetchpool::engine::{CallOptions, Client, ClientConfig, Completion, ErrorKind, RawRequest};
-use support::{start_server, Collect};
+use support::{start_closing_server, start_server, Collect};
 
 fn client() -> Client {
     Client::new(ClientConfig {
@@ -184,4 +184,82 @@ fn cancelling_a_batch_silences_it() {
     assert!(sink.items.lock().unwrap().is_empty());
     assert_eq!(client.stats().in_flight, 0);
     assert_eq!(client.stats().queued, 0);
+}
+
+#[test]
+fn connections_are_reused_within_and_across_calls() {
+    let server = start_server();
+    let client = client();
+    let opts = Arc::new(CallOptions {
+        concurrency: 4,
+        ..CallOptions::default()
+    });
+    for batch in 0..3u32 {
+        let sink = Arc::new(Collect::default());
+        let list: Vec<String> = (0..50).map(|i| server.url(&format!("/r/{i}"))).collect();
+        client
+            .submit(20 + batch, 0, urls(&list), opts.clone(), sink.clone())
+            .unwrap();
+        let done = sink.wait_for(50);
+        assert_eq!(done.len(), 50);
+        assert!(done
+            .iter()
+            .all(|c| c.result.as_ref().unwrap().status == 200));
+        // Only requests that opened a connection say when it was opened.
+        let connected = done.iter().filter(|c| c.timing.connected.is_some()).count();
+        if batch == 0 {
+            assert!((1..=4).contains(&connected), "{connected} connected");
+        } else {
+            assert_eq!(connected, 0, "batch {batch} reuses the idle connections");
+        }
+    }
+    // Single requests take an idle connection too.
+    for i in 0..5u32 {
+        let sink = Arc::new(Collect::default());
+        client
+            .submit(
+                30 + i,
+                0,
+                urls(&[server.url("/one")]),
+                opts.clone(),
+                sink.clone(),
+            )
+            .unwrap();
+        let done = sink.wait_for(1);
+        assert_eq!(done[0].result.as_ref().unwrap().status, 200);
+        assert!(done[0].timing.connected.is_none());
+    }
+    let opened = server.stats.connections.load(Ordering::SeqCst);
+    assert!(
+        (1..=4).contains(&opened),
+        "{opened} connections for 155 requests"
+    );
+}
+
+#[test]
+fn connections_closed_by_the_server_are_replaced_and_requests_resent() {
+    for per_connection in [1, 5] {
+        let (addr, accepted) = start_closing_server(per_connection);
+        let client = client();
+        let opts = Arc::new(CallOptions {
+            concurrency: 3,
+            ..CallOptions::default()
+        });
+        for batch in 0..2u32 {
+            let sink = Arc::new(Collect::default());
+            let list: Vec<String> = (0..40).map(|i| format!("http://{addr}/c/{i}")).collect();
+            client
+                .submit(batch, 0, urls(&list), opts.clone(), sink.clone())
+                .unwrap();
+            let mut done = sink.wait_for(40);
+            assert_eq!(done.len(), 40);
+            done.sort_by_key(|c| c.index);
+            for (i, c) in done.iter().enumerate() {
+                let resp = c.result.as_ref().unwrap_or_else(|e| panic!("{i}: {e:?}"));
+                assert_eq!(resp.body, format!("hello /c/{i}"));
+            }
+        }
+        assert!(accepted.load(Ordering::SeqCst) >= 80 / per_connection);
+        assert_eq!(client.stats().failed, 0);
+    }
 }

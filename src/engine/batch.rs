@@ -1,7 +1,7 @@
 //! A batch: requests that share a concurrency limit, a cancellation token and,
 //! in fail-fast mode, one fate. Its driver starts requests as permits free up.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,6 +15,7 @@ use super::client::ClientInner;
 use super::config::CallOptions;
 use super::error::{ErrorKind, FetchError};
 use super::execute::execute;
+use super::lane::Lane;
 use super::request::{RawRequest, Request};
 use super::response::{Completion, Timing};
 
@@ -22,6 +23,10 @@ use super::response::{Completion, Timing};
 pub trait Sink: Send + Sync + 'static {
     fn deliver(&self, completion: Completion);
 }
+
+/// A validated request waiting for a lane: index, URL as given, request,
+/// and whether it has its own AbortSignal.
+type Item = (u32, String, Request, bool);
 
 pub struct Batch {
     id: u32,
@@ -128,23 +133,55 @@ impl Batch {
                 Err(err),
             );
         }
-        let mut remaining = valid.len();
-        for (index, url, req, abortable) in valid {
-            let permit = tokio::select! {
-                biased;
-                _ = batch.cancel.cancelled() => {
-                    client.stats.queued.fetch_sub(remaining as u64, Ordering::Relaxed);
-                    batch.settle_unstarted(&client, remaining);
-                    return;
-                }
-                permit = batch.permits.clone().acquire_owned() => match permit {
-                    Ok(p) => p,
-                    Err(_) => return,
+        // Driver loops ("lanes"), as many as may run at once: each takes the
+        // next request, runs it inline and keeps its connection for the next.
+        let lanes = batch.opts.concurrency.max(1).min(valid.len());
+        let queue: Arc<Mutex<VecDeque<Item>>> = Arc::new(Mutex::new(valid.into()));
+        for _ in 1..lanes {
+            tokio::spawn(Batch::lane(
+                client.clone(),
+                batch.clone(),
+                queue.clone(),
+                queued_at,
+            ));
+        }
+        if lanes > 0 {
+            Batch::lane(client, batch, queue, queued_at).await;
+        }
+    }
+
+    /// One driver loop: starts the queue's requests in order as permits allow
+    /// until the queue is empty or the batch is cancelled.
+    async fn lane(
+        client: Arc<ClientInner>,
+        batch: Arc<Batch>,
+        queue: Arc<Mutex<VecDeque<Item>>>,
+        queued_at: Instant,
+    ) {
+        let mut lane = Lane::default();
+        loop {
+            let permit = match batch.permits.clone().try_acquire_owned() {
+                Ok(p) if !batch.cancel.is_cancelled() => p,
+                _ => tokio::select! {
+                    biased;
+                    _ = batch.cancel.cancelled() => {
+                        let left: Vec<Item> = queue.lock().expect("batch queue").drain(..).collect();
+                        client.stats.queued.fetch_sub(left.len() as u64, Ordering::Relaxed);
+                        batch.settle_unstarted(&client, left.len());
+                        break;
+                    }
+                    permit = batch.permits.clone().acquire_owned() => match permit {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
                 },
             };
-            remaining -= 1;
+            let Some((index, url, req, abortable)) = queue.lock().expect("batch queue").pop_front()
+            else {
+                break;
+            };
             let token = abortable.then(|| batch.item_token(index));
-            tokio::spawn(Batch::run(
+            Batch::run(
                 client.clone(),
                 batch.clone(),
                 index,
@@ -153,8 +190,11 @@ impl Batch {
                 queued_at,
                 permit,
                 token,
-            ));
+                &mut lane,
+            )
+            .await;
         }
+        lane.release(&client);
     }
 
     /// A batch of one, already validated.
@@ -171,7 +211,20 @@ impl Batch {
             Err(_) => return,
         };
         let token = Some(batch.item_token(index));
-        Batch::run(client, batch, index, url, req, queued_at, permit, token).await;
+        let mut lane = Lane::default();
+        Batch::run(
+            client.clone(),
+            batch,
+            index,
+            url,
+            req,
+            queued_at,
+            permit,
+            token,
+            &mut lane,
+        )
+        .await;
+        lane.release(&client);
     }
 
     #[allow(clippy::too_many_arguments)] // one request's whole context, moved into its task
@@ -184,6 +237,7 @@ impl Batch {
         queued_at: Instant,
         permit: OwnedSemaphorePermit,
         token: Option<CancellationToken>,
+        lane: &mut Lane,
     ) {
         client.stats.queued.fetch_sub(1, Ordering::Relaxed);
         client.stats.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -195,8 +249,14 @@ impl Batch {
             }
         };
         let outcome = {
-            let work =
-                AssertUnwindSafe(execute(&client, &req, &batch.opts, &mut timing)).catch_unwind();
+            let work = AssertUnwindSafe(execute(
+                &client,
+                &req,
+                &batch.opts,
+                &mut timing,
+                Some(&mut *lane),
+            ))
+            .catch_unwind();
             tokio::select! {
                 biased;
                 _ = batch.cancel.cancelled() => None,
@@ -211,6 +271,15 @@ impl Batch {
                 })),
             }
         };
+        let cut_short = match &outcome {
+            None => true,
+            Some((Err(e), _)) => matches!(e.kind(), ErrorKind::Aborted | ErrorKind::Internal),
+            Some((Ok(_), _)) => false,
+        };
+        if cut_short {
+            // A request cut short may leave its connection mid-exchange.
+            lane.discard();
+        }
         drop(permit);
         client.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
         if token.is_some() {

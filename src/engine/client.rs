@@ -19,6 +19,7 @@ use super::batch::{Batch, Sink};
 use super::config::{CallOptions, ClientConfig, Http2Mode};
 use super::connector::TcpConnector;
 use super::error::{ErrorKind, FetchError};
+use super::lane::IdleStore;
 use super::limits::{HostSemaphores, RateLimits};
 use super::proxy::{Proxies, ProxyConnector};
 use super::request::RawRequest;
@@ -57,6 +58,13 @@ pub struct ClientInner {
     pub(crate) default_headers: HeaderMap,
     pub(crate) stats: Stats,
     pub(crate) batches: Mutex<HashMap<u32, Arc<Batch>>>,
+    /// Direct connections of the HTTP/1.1 fast path (see lane.rs).
+    pub(crate) tcp: TcpConnector,
+    pub(crate) idle: Arc<IdleStore>,
+    /// Whether plain `http:` requests may take the fast path: not with
+    /// prior-knowledge HTTP/2, per-host caps or rate limits, which the pooled
+    /// client implements.
+    pub(crate) fast_h1: bool,
     pub config: ClientConfig,
 }
 
@@ -111,10 +119,11 @@ impl Client {
             .build()
             .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;
         let proxies = Arc::new(Proxies::new(&config.proxy)?);
-        let http = {
+        let (http, tcp) = {
             // The connector's timer and resolver need the runtime's context.
             let _guard = runtime.enter();
-            build_http(&config, proxies.clone())?
+            let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
+            (build_http(&config, proxies.clone())?, tcp)
         };
         let mut default_headers = HeaderMap::new();
         default_headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
@@ -133,6 +142,12 @@ impl Client {
                 default_headers,
                 stats: Stats::default(),
                 batches: Mutex::new(HashMap::new()),
+                tcp,
+                idle: Arc::new(IdleStore::default()),
+                fast_h1: config.http2 != Http2Mode::PriorKnowledge
+                    && config.max_connections_per_host.is_none()
+                    && config.rate_limit.is_none()
+                    && config.rate_limit_per_host.is_none(),
                 config,
             }),
             runtime: Mutex::new(Some(runtime)),
@@ -267,6 +282,7 @@ impl Client {
         if let Some(runtime) = self.runtime.lock().ok().and_then(|mut r| r.take()) {
             runtime.shutdown_background();
         }
+        self.inner.idle.clear();
     }
 }
 

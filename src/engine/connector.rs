@@ -167,6 +167,11 @@ impl TimedStream {
         self
     }
 
+    /// When the connection was established.
+    pub fn connected_at(&self) -> Instant {
+        self.connected_at
+    }
+
     /// Keeps `permit` until the connection closes.
     pub fn holding(mut self, permit: Option<HostPermit>) -> Self {
         self._permit = permit;

@@ -15,6 +15,7 @@ use super::client::ClientInner;
 use super::config::{CallOptions, RedirectMode};
 use super::connector::ConnectedAt;
 use super::error::{find_in_chain, find_io, ErrorKind, FetchError};
+use super::lane::{Lane, SendFailure};
 use super::limits::host_key;
 use super::proxy::Route;
 use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
@@ -28,10 +29,11 @@ pub async fn execute(
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
+    lane: Option<&mut Lane>,
 ) -> (Result<ResponseData, FetchError>, u32) {
     let total = req.timeout.or(opts.total_timeout);
     let mut attempts = 0;
-    let run = attempt_loop(client, req, opts, timing, &mut attempts);
+    let run = attempt_loop(client, req, opts, timing, &mut attempts, lane);
     let result = match total {
         Some(limit) => match tokio::time::timeout(limit, run).await {
             Ok(result) => result,
@@ -49,6 +51,7 @@ async fn attempt_loop(
     opts: &CallOptions,
     timing: &mut Timing,
     attempts: &mut u32,
+    mut lane: Option<&mut Lane>,
 ) -> Result<ResponseData, FetchError> {
     let policy = &opts.retry;
     loop {
@@ -56,7 +59,15 @@ async fn attempt_loop(
         // With `error_on_status` a failed status arrives as an error; its
         // Retry-After comes back beside it.
         let mut status_wait = None;
-        let result = follow_redirects(client, req, opts, timing, &mut status_wait).await;
+        let result = follow_redirects(
+            client,
+            req,
+            opts,
+            timing,
+            &mut status_wait,
+            lane.as_deref_mut(),
+        )
+        .await;
         let retries_left = *attempts <= policy.retries && may_retry_method(policy, &req.method);
         if !retries_left {
             return result;
@@ -82,6 +93,7 @@ async fn follow_redirects(
     opts: &CallOptions,
     timing: &mut Timing,
     status_wait: &mut Option<std::time::Duration>,
+    mut lane: Option<&mut Lane>,
 ) -> Result<ResponseData, FetchError> {
     let mut url = req.url.clone();
     let mut method = req.method.clone();
@@ -142,33 +154,70 @@ async fn follow_redirects(
             Some(gate) if url.scheme() == "https" => gate.enter(&key).await,
             _ => None,
         };
-        let (response, sent_at) = loop {
-            let mut request = make_request();
-            let mut connection = capture_connection(&mut request);
-            let sent_at = Instant::now();
-            timing.start.get_or_insert(sent_at);
-            let pending = send_probing(client.http.request(request), &mut connection, &mut probe);
-            let result = match opts.headers_timeout {
-                Some(limit) => tokio::time::timeout(limit, pending)
-                    .await
-                    .map_err(|_| FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout"))?,
-                None => pending.await,
-            };
-            match result {
-                Ok(response) => {
-                    if let Some(probe) = probe.take() {
-                        probe.succeeded();
+        // Direct plain-http exchanges go on the lane's own connection.
+        let fast_lane = match lane.as_deref_mut() {
+            Some(lane)
+                if client.fast_h1
+                    && route == Route::Direct
+                    && url.scheme() == "http"
+                    && method != Method::CONNECT =>
+            {
+                Some(lane)
+            }
+            _ => None,
+        };
+        let (response, sent_at) = if let Some(lane) = fast_lane {
+            loop {
+                let request = make_request();
+                let sent_at = Instant::now();
+                timing.start.get_or_insert(sent_at);
+                let pending = lane.send(client, &key, &uri, request, sent_at);
+                let result = match opts.headers_timeout {
+                    Some(limit) => tokio::time::timeout(limit, pending).await.map_err(|_| {
+                        FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout")
+                    })?,
+                    None => pending.await,
+                };
+                match result {
+                    Ok(response) => break (response, sent_at),
+                    Err(SendFailure::Stale(_)) if resends_left > 0 => {
+                        resends_left -= 1;
                     }
-                    break (response, sent_at);
+                    Err(SendFailure::Stale(err) | SendFailure::Fatal(err)) => {
+                        return Err(classify(err))
+                    }
                 }
-                // A kept-alive connection the server had already closed: the
-                // request never reached anyone who answers, so an idempotent
-                // one goes again at once on another connection, as browsers
-                // and Go's transport do. It is not a retry of `retry`.
-                Err(err) if resends_left > 0 && is_stale(&err, &connection, sent_at) => {
-                    resends_left -= 1;
+            }
+        } else {
+            loop {
+                let mut request = make_request();
+                let mut connection = capture_connection(&mut request);
+                let sent_at = Instant::now();
+                timing.start.get_or_insert(sent_at);
+                let pending =
+                    send_probing(client.http.request(request), &mut connection, &mut probe);
+                let result = match opts.headers_timeout {
+                    Some(limit) => tokio::time::timeout(limit, pending).await.map_err(|_| {
+                        FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout")
+                    })?,
+                    None => pending.await,
+                };
+                match result {
+                    Ok(response) => {
+                        if let Some(probe) = probe.take() {
+                            probe.succeeded();
+                        }
+                        break (response, sent_at);
+                    }
+                    // A kept-alive connection the server had already closed: the
+                    // request never reached anyone who answers, so an idempotent
+                    // one goes again at once on another connection, as browsers
+                    // and Go's transport do. It is not a retry of `retry`.
+                    Err(err) if resends_left > 0 && is_stale(&err, &connection, sent_at) => {
+                        resends_left -= 1;
+                    }
+                    Err(err) => return Err(classify(Box::new(err))),
                 }
-                Err(err) => return Err(classify(Box::new(err))),
             }
         };
         timing.first_byte = Some(Instant::now());

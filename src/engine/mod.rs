@@ -10,6 +10,7 @@ mod config;
 mod connector;
 mod error;
 mod execute;
+mod lane;
 mod limits;
 mod proxy;
 mod redirect;

@@ -23,6 +23,8 @@ pub struct ServerStats {
     pub requests: AtomicUsize,
     pub in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
+    /// Connections accepted.
+    pub connections: AtomicUsize,
 }
 
 pub struct TestServer {
@@ -97,6 +99,7 @@ pub fn start_server() -> TestServer {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
+            server_stats.connections.fetch_add(1, Ordering::SeqCst);
             let stats = server_stats.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| route(req, stats.clone()));
@@ -139,4 +142,52 @@ impl Collect {
         }
         std::mem::take(&mut *self.items.lock().unwrap())
     }
+}
+
+/// A bare HTTP/1.1 server that answers `per_connection` requests on each
+/// connection and then closes it without saying so (no `Connection: close`),
+/// as a server whose keep-alive timeout or request limit just ran out does.
+/// Returns its address and its count of accepted connections.
+pub fn start_closing_server(per_connection: usize) -> (SocketAddr, Arc<AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                for _ in 0..per_connection {
+                    let mut path = String::new();
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if path.is_empty() {
+                            path = line.split(' ').nth(1).unwrap_or("").to_string();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let body = format!("hello {path}");
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                    if writer
+                        .write_all(format!("{head}{body}").as_bytes())
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                let _ = writer.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (addr, accepted)
 }
