@@ -15,7 +15,7 @@ use super::client::ClientInner;
 use super::config::CallOptions;
 use super::error::{ErrorKind, FetchError};
 use super::execute::execute;
-use super::lane::Lane;
+use super::lane::{driven, Lane};
 use super::request::{RawRequest, Request};
 use super::response::{Completion, Timing};
 
@@ -158,7 +158,22 @@ impl Batch {
         queue: Arc<Mutex<VecDeque<Item>>>,
         queued_at: Instant,
     ) {
-        let mut lane = Lane::default();
+        let lane = Lane::default();
+        let slot = lane.slot();
+        driven(
+            slot,
+            Batch::lane_loop(client, batch, queue, queued_at, lane),
+        )
+        .await;
+    }
+
+    async fn lane_loop(
+        client: Arc<ClientInner>,
+        batch: Arc<Batch>,
+        queue: Arc<Mutex<VecDeque<Item>>>,
+        queued_at: Instant,
+        mut lane: Lane,
+    ) {
         loop {
             let permit = match batch.permits.clone().try_acquire_owned() {
                 Ok(p) if !batch.cancel.is_cancelled() => p,
@@ -212,19 +227,23 @@ impl Batch {
         };
         let token = Some(batch.item_token(index));
         let mut lane = Lane::default();
-        Batch::run(
-            client.clone(),
-            batch,
-            index,
-            url,
-            req,
-            queued_at,
-            permit,
-            token,
-            &mut lane,
-        )
+        let slot = lane.slot();
+        driven(slot, async {
+            Batch::run(
+                client.clone(),
+                batch,
+                index,
+                url,
+                req,
+                queued_at,
+                permit,
+                token,
+                &mut lane,
+            )
+            .await;
+            lane.release(&client);
+        })
         .await;
-        lane.release(&client);
     }
 
     #[allow(clippy::too_many_arguments)] // one request's whole context, moved into its task

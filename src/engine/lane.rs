@@ -1,15 +1,20 @@
 //! The fast path for plain HTTP/1.1: a batch's driver loops ("lanes") each
 //! hold one connection of hyper's low-level `http1` API and send their
 //! requests on it back to back, with no pool checkout and no task per request.
-//! Between calls the connections wait in a small idle store keyed by origin.
+//! The lane's task also drives the connection itself (see [`driven`]), so a
+//! response wakes no other task. Between calls the connections wait in a
+//! small idle store keyed by origin.
 //!
 //! Only direct `http:` exchanges take this path; anything else (proxies,
 //! https, HTTP/2, per-host caps and rate limits) goes through the pooled
 //! client as before, so behaviour is the same either way.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -25,12 +30,40 @@ use super::error::find_io;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Sender = http1::SendRequest<Full<Bytes>>;
+type Driver = Pin<Box<http1::Connection<TimedStream, Full<Bytes>>>>;
+/// The connection future of the lane's connection, polled by the lane's task.
+type Slot = Arc<Mutex<Option<Driver>>>;
 
-/// One open connection and where it leads.
+/// One open connection and where it leads. Its connection future is in the
+/// lane's slot while a lane holds it.
 pub struct Conn {
     key: Arc<str>,
     sender: Sender,
     connected_at: Instant,
+}
+
+/// Runs `work` (a lane's loop) while driving the connection in `slot`, in
+/// one task: the connection is polled before and after the work each time.
+pub async fn driven<F: Future>(slot: Slot, work: F) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        drive(&slot, cx);
+        let out = work.as_mut().poll(cx);
+        if out.is_pending() {
+            drive(&slot, cx);
+        }
+        out
+    })
+    .await
+}
+
+fn drive(slot: &Slot, cx: &mut Context<'_>) {
+    let Ok(mut driver) = slot.lock() else { return };
+    if let Some(conn) = driver.as_mut() {
+        if conn.as_mut().poll(cx).is_ready() {
+            *driver = None;
+        }
+    }
 }
 
 /// A request that could not be answered on the lane's connection.
@@ -45,13 +78,30 @@ pub enum SendFailure {
 #[derive(Default)]
 pub struct Lane {
     conn: Option<Conn>,
+    slot: Slot,
 }
 
 impl Lane {
+    /// The slot to drive with [`driven`].
+    pub fn slot(&self) -> Slot {
+        self.slot.clone()
+    }
+
+    fn take_driver(&self) -> Option<Driver> {
+        self.slot.lock().ok()?.take()
+    }
+
+    fn set_driver(&self, driver: Driver) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some(driver);
+        }
+    }
+
     /// Hands the connection back to the idle store for the next call.
     pub fn release(&mut self, client: &ClientInner) {
-        if let Some(conn) = self.conn.take() {
-            client.idle.put(client, conn);
+        let driver = self.take_driver();
+        if let (Some(conn), Some(driver)) = (self.conn.take(), driver) {
+            client.idle.put(client, conn, driver);
         }
     }
 
@@ -59,6 +109,7 @@ impl Lane {
     /// cancelled mid-way), so it is closed rather than reused.
     pub fn discard(&mut self) {
         self.conn = None;
+        self.take_driver();
     }
 
     /// Sends `request` to the origin `key` (an absolute `http:` `uri`) on this
@@ -79,15 +130,19 @@ impl Lane {
             let mut conn = match self.conn.take() {
                 Some(conn) if &*conn.key == key => conn,
                 other => {
-                    if let Some(conn) = other {
-                        client.idle.put(client, conn);
+                    let driver = self.take_driver();
+                    if let (Some(conn), Some(driver)) = (other, driver) {
+                        client.idle.put(client, conn, driver);
                     }
-                    match client.idle.take(key, client.config.pool_idle_timeout) {
-                        Some(conn) => conn,
-                        None => connect(client, key, uri)
-                            .await
-                            .map_err(SendFailure::Fatal)?,
-                    }
+                    let (conn, driver) =
+                        match client.idle.take(key, client.config.pool_idle_timeout) {
+                            Some(found) => found,
+                            None => connect(client, key, uri)
+                                .await
+                                .map_err(SendFailure::Fatal)?,
+                        };
+                    self.set_driver(driver);
+                    conn
                 }
             };
             if conn.sender.ready().await.is_err() {
@@ -168,24 +223,36 @@ fn prepare(request: &mut Request<Full<Bytes>>, uri: &Uri) {
     }
 }
 
-async fn connect(client: &ClientInner, key: &str, uri: &Uri) -> Result<Conn, BoxError> {
+async fn connect(client: &ClientInner, key: &str, uri: &Uri) -> Result<(Conn, Driver), BoxError> {
     let mut tcp: TcpConnector = client.tcp.clone();
     let stream: TimedStream = tcp.call(uri.clone()).await?;
     let connected_at = stream.connected_at();
     let (sender, connection) = http1::Builder::new().handshake(stream).await?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(Conn {
+    let conn = Conn {
         key: Arc::from(key),
         sender,
         connected_at,
-    })
+    };
+    Ok((conn, Box::pin(connection)))
 }
 
 struct Idle {
     conn: Conn,
+    driver: Driver,
     since: Instant,
+}
+
+impl Idle {
+    /// Whether the connection is still open and young enough. Nobody drives
+    /// an idle connection, so this polls it once to notice a peer's close.
+    fn usable(&mut self, now: Instant, timeout: Duration) -> bool {
+        if self.conn.sender.is_closed() || now.duration_since(self.since) >= timeout {
+            return false;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        !matches!(self.driver.as_mut().poll(&mut cx), Poll::Ready(_))
+            && !self.conn.sender.is_closed()
+    }
 }
 
 /// Idle fast-path connections by origin, at most `pool_max_idle_per_host`
@@ -197,7 +264,7 @@ pub struct IdleStore {
 }
 
 impl IdleStore {
-    fn put(&self, client: &ClientInner, conn: Conn) {
+    fn put(&self, client: &ClientInner, conn: Conn, driver: Driver) {
         if conn.sender.is_closed() || client.config.pool_max_idle_per_host == 0 {
             return;
         }
@@ -211,6 +278,7 @@ impl IdleStore {
             }
             list.push(Idle {
                 conn,
+                driver,
                 since: Instant::now(),
             });
         }
@@ -233,13 +301,13 @@ impl IdleStore {
     }
 
     /// The most recently used open connection to `key`, if any.
-    fn take(&self, key: &str, timeout: Duration) -> Option<Conn> {
+    fn take(&self, key: &str, timeout: Duration) -> Option<(Conn, Driver)> {
         let mut conns = self.conns.lock().ok()?;
         let list = conns.get_mut(key)?;
         let now = Instant::now();
-        while let Some(idle) = list.pop() {
-            if !idle.conn.sender.is_closed() && now.duration_since(idle.since) < timeout {
-                return Some(idle.conn);
+        while let Some(mut idle) = list.pop() {
+            if idle.usable(now, timeout) {
+                return Some((idle.conn, idle.driver));
             }
         }
         conns.remove(key);
@@ -257,9 +325,7 @@ async fn sweep(store: Arc<IdleStore>, timeout: Duration) {
         };
         let now = Instant::now();
         conns.retain(|_, list| {
-            list.retain(|idle| {
-                !idle.conn.sender.is_closed() && now.duration_since(idle.since) < timeout
-            });
+            list.retain_mut(|idle| idle.usable(now, timeout));
             !list.is_empty()
         });
         if conns.is_empty() {
