@@ -23,6 +23,9 @@ use crate::engine::{Completion, Sink, Timing};
 /// Completions per call into JavaScript: bounds the time one call holds the
 /// JavaScript thread.
 const MAX_CHUNK: usize = 256;
+/// Longest a completion waits in the open chunk for its worker to run out of
+/// work before the chunk is sent anyway.
+const MAX_HOLD: std::time::Duration = std::time::Duration::from_millis(1);
 /// Copied bytes per chunk before it is sealed, so one chunk stays small.
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 /// Bodies this large cross as their own Buffer: handing over the allocation
@@ -51,6 +54,8 @@ struct Chunk {
     /// The elements of the `extras` array, comma-separated, without brackets.
     extras: String,
     extra_count: u32,
+    /// When the first completion went in.
+    opened: Option<Instant>,
 }
 
 impl Chunk {
@@ -269,13 +274,34 @@ impl ChunkSink {
 }
 
 impl Sink for ChunkSink {
-    fn deliver(&self, completion: Completion) {
-        if let Ok(mut outbox) = self.outbox.lock() {
-            self.encode(&mut outbox.open, completion);
-            if outbox.open.len() >= MAX_CHUNK || outbox.open.data.len() >= MAX_CHUNK_BYTES {
-                outbox.seal();
+    /// Encodes the completion into the open chunk. A full chunk is sent at
+    /// once; otherwise the call into JavaScript waits until the worker runs
+    /// out of work (`flush`), so completions that finish together cross in
+    /// one call and one wake-up of the JavaScript thread.
+    fn deliver(&self, completion: Completion) -> bool {
+        let full = match self.outbox.lock() {
+            Ok(mut outbox) => {
+                let opened = *outbox
+                    .open
+                    .opened
+                    .get_or_insert(completion.timing.end.unwrap_or(completion.timing.queued));
+                self.encode(&mut outbox.open, completion);
+                if outbox.open.len() >= MAX_CHUNK || outbox.open.data.len() >= MAX_CHUNK_BYTES {
+                    outbox.seal();
+                    true
+                } else {
+                    opened.elapsed() >= MAX_HOLD
+                }
             }
+            Err(_) => true,
+        };
+        if full {
+            self.schedule();
         }
+        !full
+    }
+
+    fn flush(&self) {
         self.schedule();
     }
 }

@@ -21,7 +21,47 @@ use super::response::{Completion, Timing};
 
 /// Receives each finished request. Called on a worker thread.
 pub trait Sink: Send + Sync + 'static {
-    fn deliver(&self, completion: Completion);
+    /// Takes one completion. Returns true when the sink holds it back to pass
+    /// on together with others: then `flush` is called once the worker that
+    /// delivered it runs out of work.
+    fn deliver(&self, completion: Completion) -> bool;
+
+    /// Passes on what `deliver` held back.
+    fn flush(&self) {}
+}
+
+thread_local! {
+    /// Sinks holding completions back, flushed when this worker parks.
+    static TO_FLUSH: std::cell::RefCell<Vec<Arc<dyn Sink>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Set on the client's worker threads, which flush when they park.
+    static FLUSHES_ON_PARK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as one of the client's workers (`on_thread_start`).
+pub fn worker_started() {
+    FLUSHES_ON_PARK.with(|f| f.set(true));
+}
+
+/// Flushes the sinks that held completions back on this worker
+/// (`on_thread_park`, and when a worker stops).
+pub fn flush_deferred() {
+    let sinks = TO_FLUSH.with(|list| std::mem::take(&mut *list.borrow_mut()));
+    for sink in sinks {
+        sink.flush();
+    }
+}
+
+fn flush_later(sink: &Arc<dyn Sink>) {
+    if !FLUSHES_ON_PARK.with(|f| f.get()) {
+        sink.flush();
+        return;
+    }
+    TO_FLUSH.with(|list| {
+        let mut list = list.borrow_mut();
+        if !list.iter().any(|s| Arc::ptr_eq(s, sink)) {
+            list.push(sink.clone());
+        }
+    });
 }
 
 /// A validated request waiting for a lane: index, URL as given, request,
@@ -346,7 +386,7 @@ impl Batch {
         };
         let failed_fast = self.opts.fail_fast && result.is_err();
         if deliver {
-            self.sink.deliver(Completion {
+            let held = self.sink.deliver(Completion {
                 batch: self.id,
                 index,
                 attempts,
@@ -354,6 +394,9 @@ impl Batch {
                 result,
                 url,
             });
+            if held {
+                flush_later(&self.sink);
+            }
         }
         if failed_fast {
             self.cancel.cancel();

@@ -115,6 +115,9 @@ impl Client {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.workers.max(1))
             .thread_name("fetchpool-worker")
+            .on_thread_start(super::batch::worker_started)
+            .on_thread_park(super::batch::flush_deferred)
+            .on_thread_stop(super::batch::flush_deferred)
             .enable_all()
             .build()
             .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;

@@ -124,9 +124,10 @@ pub struct Collect {
 }
 
 impl Sink for Collect {
-    fn deliver(&self, completion: Completion) {
+    fn deliver(&self, completion: Completion) -> bool {
         self.items.lock().unwrap().push(completion);
         self.arrived.notify_one();
+        false
     }
 }
 
