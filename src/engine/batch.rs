@@ -35,7 +35,12 @@ thread_local! {
     static TO_FLUSH: std::cell::RefCell<Vec<Arc<dyn Sink>>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Set on the client's worker threads, which flush when they park.
     static FLUSHES_ON_PARK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// When the oldest held completion must go even if the worker stays busy.
+    static FLUSH_BY: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
 }
+
+/// Longest a worker that never runs out of work holds completions back.
+const MAX_HOLD: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Marks the current thread as one of the client's workers (`on_thread_start`).
 pub fn worker_started() {
@@ -45,6 +50,7 @@ pub fn worker_started() {
 /// Flushes the sinks that held completions back on this worker
 /// (`on_thread_park`, and when a worker stops).
 pub fn flush_deferred() {
+    FLUSH_BY.with(|by| by.set(None));
     let sinks = TO_FLUSH.with(|list| std::mem::take(&mut *list.borrow_mut()));
     for sink in sinks {
         sink.flush();
@@ -58,10 +64,24 @@ fn flush_later(sink: &Arc<dyn Sink>) {
     }
     TO_FLUSH.with(|list| {
         let mut list = list.borrow_mut();
+        if list.is_empty() {
+            FLUSH_BY.with(|by| by.set(Some(Instant::now() + MAX_HOLD)));
+        }
         if !list.iter().any(|s| Arc::ptr_eq(s, sink)) {
             list.push(sink.clone());
         }
     });
+}
+
+/// Flushes held completions whose time is up; called as the driver loops
+/// are polled, for a worker that stays busy and so never parks.
+pub fn flush_if_due() {
+    if FLUSH_BY
+        .with(|by| by.get())
+        .is_some_and(|by| Instant::now() >= by)
+    {
+        flush_deferred();
+    }
 }
 
 /// A validated request waiting for a lane: index, URL as given, request,

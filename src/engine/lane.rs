@@ -52,6 +52,7 @@ pub async fn driven<F: Future>(slot: Slot, work: F) -> F::Output {
         if out.is_pending() {
             drive(&slot, cx);
         }
+        super::batch::flush_if_due();
         out
     })
     .await
