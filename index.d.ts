@@ -83,7 +83,7 @@ export interface CallOptions {
 }
 
 export interface ClientOptions extends Omit<CallOptions, 'timeout' | 'signal' | 'onProgress' | 'settle'> {
-  /** Worker threads of the pool. Default: the number of CPUs, at least 2. */
+  /** Worker threads of the pool. Default: one per CPU but one (left for the JavaScript thread), at least 1. */
   workers?: number;
   timeout?: number | false | (TimeoutOptions & {
     /** TCP connect, DNS included, ms. Default 10000. Client-level only. */

@@ -31,6 +31,15 @@ test('a Client has its own pool size, defaults and counters', async () => {
   }
 })
 
+test('the default pool leaves one CPU to the JavaScript thread', () => {
+  const client = new Client()
+  try {
+    assert.equal(client.workers, Math.max(1, require('node:os').availableParallelism() - 1))
+  } finally {
+    client.close()
+  }
+})
+
 test('stats show requests queued and in flight', async () => {
   const client = new Client({ concurrency: 2 })
   try {
