@@ -39,7 +39,7 @@ const native = {
    */
   mapNative (items, limit, done, iteratee) {
     const client = iteratee && isNativeFetch(iteratee) ? clientOfFetch(iteratee) : getDefaultClient()
-    const concurrency = limit === Infinity || limit === undefined ? undefined : limit
+    const concurrency = limit === Infinity || limit === undefined ? undefined : Math.ceil(limit)
     const opts = {
       native: concurrency === undefined ? null : { concurrency },
       settle: false,

@@ -248,3 +248,19 @@ test('Promise mode: no unhandled partial results, rejection carries the error', 
   await assert.rejects(async.parallel([(cb) => cb(null, 1), (cb) => cb(error)]), (e) => e === error);
   await tick();
 });
+
+test('fractional limits run up to their ceiling at once, as in async', async () => {
+  for (const [limit, expected] of [[0.5, 1], [1.5, 2], [2.2, 3]]) {
+    let running = 0;
+    let max = 0;
+    const out = await async.mapLimit([1, 2, 3, 4, 5, 6], limit, async (x) => {
+      running++;
+      max = Math.max(max, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      return x * 2;
+    });
+    assert.deepStrictEqual(out, [2, 4, 6, 8, 10, 12]);
+    assert.strictEqual(max, expected);
+  }
+});

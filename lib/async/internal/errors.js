@@ -10,8 +10,10 @@ function expectedFunction() {
 }
 
 function checkLimit(limit) {
-  // `!(limit >= 1)` also rejects NaN and undefined, which would hang async.
-  if (!(limit >= 1)) {
+  // As async: a limit of 0 or less throws and a fractional one runs up to its
+  // ceiling at once. `!(limit > 0)` also rejects NaN and undefined, which
+  // would hang async.
+  if (!(limit > 0)) {
     throw new RangeError('concurrency limit cannot be less than 1');
   }
 }
