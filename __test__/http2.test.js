@@ -12,19 +12,15 @@ const fs = require('node:fs')
 const { Client } = require('..')
 const { makeCerts } = require('./support/certs')
 const { startNginx } = require('./support/nginx')
+const { clientTracker } = require('./support/clients')
 
 let certs
 let nginx
-const clients = []
 const BIG = crypto.randomBytes(4 * 1024 * 1024 + 17)
 const HUGE = crypto.randomBytes(64 * 1024 * 1024 + 3)
 const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex')
 
-function client (options) {
-  const c = new Client(options)
-  clients.push(c)
-  return c
-}
+const { client, closeAll } = clientTracker()
 
 before(async () => {
   certs = makeCerts()
@@ -45,7 +41,7 @@ before(async () => {
 })
 
 after(async () => {
-  for (const c of clients) c.close()
+  closeAll()
   if (nginx) await nginx.stop()
   if (certs) certs.remove()
 })

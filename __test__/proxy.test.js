@@ -13,6 +13,7 @@ const { makeCerts } = require('./support/certs')
 const { startNginx } = require('./support/nginx')
 const { startTinyproxy } = require('./support/tinyproxy')
 const { freePorts } = require('./support/ports')
+const { clientTracker } = require('./support/clients')
 
 // tinyproxy's BasicAuth takes [-a-z0-9._] only.
 const AUTH = { user: 'fetch', password: 'se.cret-1' }
@@ -22,13 +23,8 @@ let nginx
 let open
 let guarded
 let closedPort
-const clients = []
 
-function client (options) {
-  const c = new Client(options)
-  clients.push(c)
-  return c
-}
+const { client, closeAll } = clientTracker()
 
 before(async () => {
   certs = makeCerts()
@@ -47,7 +43,7 @@ before(async () => {
 })
 
 after(async () => {
-  for (const c of clients) c.close()
+  closeAll()
   if (open) await open.stop()
   if (guarded) await guarded.stop()
   if (nginx) await nginx.stop()

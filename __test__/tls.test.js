@@ -12,16 +12,12 @@ const { execFile } = require('node:child_process')
 const { Client } = require('..')
 const { makeCerts } = require('./support/certs')
 const { startNginx } = require('./support/nginx')
+const { clientTracker } = require('./support/clients')
 
 let certs
 let nginx
-const clients = []
 
-function client (options) {
-  const c = new Client(options)
-  clients.push(c)
-  return c
-}
+const { client, closeAll } = clientTracker()
 
 before(async () => {
   certs = makeCerts()
@@ -43,7 +39,7 @@ before(async () => {
 })
 
 after(async () => {
-  for (const c of clients) c.close()
+  closeAll()
   if (nginx) await nginx.stop()
   if (certs) certs.remove()
 })
