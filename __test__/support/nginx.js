@@ -8,9 +8,9 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
 const { requireProgram } = require('./certs')
-const { freePorts, waitForPorts } = require('./ports')
+const { freePorts } = require('./ports')
+const { startDaemon, readText } = require('./daemon')
 
 /**
  * `options.servers` maps a name to `{ ssl?: {cert, key}, http2?: boolean,
@@ -67,49 +67,22 @@ async function startNginx (options) {
   ].join('\n')
   fs.writeFileSync(path.join(dir, 'nginx.conf'), conf)
 
-  const child = spawn(bin, ['-p', dir, '-c', 'nginx.conf', '-e', `${dir}/error.log`, '-g', 'daemon off;'], {
-    stdio: ['ignore', 'ignore', 'pipe']
+  const errorLog = () => readText(path.join(dir, 'error.log'))
+  const daemon = await startDaemon({
+    name: 'nginx',
+    bin,
+    args: ['-p', dir, '-c', 'nginx.conf', '-e', `${dir}/error.log`, '-g', 'daemon off;'],
+    dir,
+    ports,
+    log: errorLog
   })
-  let stderr = ''
-  child.stderr.on('data', (d) => { stderr += d })
-  let exited = null
-  const exitedPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = { code, signal }
-    resolve()
-  }))
-  const errorLog = () => {
-    try {
-      return fs.readFileSync(path.join(dir, 'error.log'), 'utf8')
-    } catch {
-      return ''
-    }
-  }
-  const killOnExit = () => child.kill('SIGKILL')
-  process.once('exit', killOnExit)
-  try {
-    await waitForPorts(ports, {
-      failed: () => exited && new Error(`nginx exited (${exited.code ?? exited.signal}): ${stderr}${errorLog()}`)
-    })
-  } catch (err) {
-    child.kill('SIGKILL')
-    throw err
-  }
   return {
     dir,
     root,
     port: (name) => portOf[name],
     url: (name, p = '/') => `${options.servers[name].ssl ? 'https' : 'http'}://127.0.0.1:${portOf[name]}${p}`,
     errorLog,
-    async stop () {
-      process.removeListener('exit', killOnExit)
-      if (exited === null) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-        await exitedPromise
-        clearTimeout(timer)
-      }
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
+    stop: () => daemon.stop()
   }
 }
 

@@ -10,9 +10,9 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
 const { requireProgram } = require('./certs')
-const { freePorts, waitForPorts } = require('./ports')
+const { freePorts } = require('./ports')
+const { startDaemon, readText } = require('./daemon')
 
 const VIA_NAME = 'fetchpool-test-proxy'
 
@@ -37,31 +37,15 @@ async function startTinyproxy ({ connectPorts = [], auth = null } = {}) {
     ''
   ].join('\n')
   fs.writeFileSync(path.join(dir, 'tinyproxy.conf'), conf)
-  const child = spawn(bin, ['-d', '-c', path.join(dir, 'tinyproxy.conf')], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d) => { stderr += d })
-  let exited = null
-  const exitedPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = { code, signal }
-    resolve()
-  }))
-  const killOnExit = () => child.kill('SIGKILL')
-  process.once('exit', killOnExit)
-  const readLog = () => {
-    try {
-      return fs.readFileSync(log, 'utf8')
-    } catch {
-      return ''
-    }
-  }
-  try {
-    await waitForPorts([port], {
-      failed: () => exited && new Error(`tinyproxy exited (${exited.code ?? exited.signal}): ${stderr}${readLog()}`)
-    })
-  } catch (err) {
-    child.kill('SIGKILL')
-    throw err
-  }
+  const readLog = () => readText(log)
+  const daemon = await startDaemon({
+    name: 'tinyproxy',
+    bin,
+    args: ['-d', '-c', path.join(dir, 'tinyproxy.conf')],
+    dir,
+    ports: [port],
+    log: readLog
+  })
   const credentials = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.password)}@` : ''
   return {
     port,
@@ -72,16 +56,7 @@ async function startTinyproxy ({ connectPorts = [], auth = null } = {}) {
     requests () {
       return [...readLog().matchAll(/Request \(file descriptor \d+\): (.*)$/gm)].map((m) => m[1].trim())
     },
-    async stop () {
-      process.removeListener('exit', killOnExit)
-      if (exited === null) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-        await exitedPromise
-        clearTimeout(timer)
-      }
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
+    stop: () => daemon.stop()
   }
 }
 
