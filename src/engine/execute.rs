@@ -172,12 +172,7 @@ async fn follow_redirects(
                 let sent_at = Instant::now();
                 timing.start.get_or_insert(sent_at);
                 let pending = lane.send(client, &key, &uri, request, sent_at);
-                let result = match opts.headers_timeout {
-                    Some(limit) => tokio::time::timeout(limit, pending).await.map_err(|_| {
-                        FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout")
-                    })?,
-                    None => pending.await,
-                };
+                let result = within_headers_timeout(opts, pending).await?;
                 match result {
                     Ok(response) => break (response, sent_at),
                     Err(SendFailure::Stale(_)) if resends_left > 0 => {
@@ -196,12 +191,7 @@ async fn follow_redirects(
                 timing.start.get_or_insert(sent_at);
                 let pending =
                     send_probing(client.http.request(request), &mut connection, &mut probe);
-                let result = match opts.headers_timeout {
-                    Some(limit) => tokio::time::timeout(limit, pending).await.map_err(|_| {
-                        FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout")
-                    })?,
-                    None => pending.await,
-                };
+                let result = within_headers_timeout(opts, pending).await?;
                 match result {
                     Ok(response) => {
                         if let Some(probe) = probe.take() {
@@ -389,5 +379,18 @@ fn discard_body(body: hyper::body::Incoming) {
         tokio::spawn(async move {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), body.collect()).await;
         });
+    }
+}
+
+/// Waits for a response head under the call's `headers` timeout.
+async fn within_headers_timeout<T>(
+    opts: &CallOptions,
+    pending: impl std::future::Future<Output = T>,
+) -> Result<T, FetchError> {
+    match opts.headers_timeout {
+        Some(limit) => tokio::time::timeout(limit, pending)
+            .await
+            .map_err(|_| FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout")),
+        None => Ok(pending.await),
     }
 }
