@@ -60,7 +60,8 @@ async function main () {
   console.log(`statuses:    ${[...byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(', ')}`)
   console.log(`latency:     p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms`)
   const stats = fetchpool.stats()
-  console.log(`pool:        ${fetchpool.defaultClient.workers} workers, ${stats.done} done, ${stats.failed} failed`)
+  const workers = fetchpool.defaultClient.workers
+  console.log(`pool:        ${workers} worker${workers === 1 ? '' : 's'}, ${stats.done} done, ${stats.failed} failed`)
   server.closeAllConnections()
   server.close()
 }
