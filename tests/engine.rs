@@ -25,17 +25,8 @@ fn urls(items: &[String]) -> Vec<RawRequest> {
 fn a_batch_completes_every_request_with_its_index() {
     let server = start_server();
     let client = client();
-    let sink = Arc::new(Collect::default());
     let list: Vec<String> = (0..200).map(|i| server.url(&format!("/p/{i}"))).collect();
-    client
-        .submit(
-            1,
-            0,
-            urls(&list),
-            Arc::new(CallOptions::default()),
-            sink.clone(),
-        )
-        .unwrap();
+    let sink = start(&client, 1, &list, CallOptions::default());
     let mut done = sink.wait_for(200);
     assert_eq!(done.len(), 200);
     done.sort_by_key(|c| c.index);
@@ -119,6 +110,15 @@ fn a_malformed_single_request_is_refused_before_sending() {
     assert_eq!(err.code(), "ERR_INVALID_URL");
 }
 
+/// Starts `list` as batch `id` and returns the sink its completions go to.
+fn start(client: &Client, id: u32, list: &[String], opts: CallOptions) -> Arc<Collect> {
+    let sink = Arc::new(Collect::default());
+    client
+        .submit(id, 0, urls(list), Arc::new(opts), sink.clone())
+        .unwrap();
+    sink
+}
+
 /// Runs one request as batch `id` and waits for its completion.
 fn fetch_one(client: &Client, id: u32, url: String, opts: CallOptions) -> Completion {
     let sink = Arc::new(Collect::default());
@@ -167,17 +167,8 @@ fn timeouts_and_redirects() {
 fn cancelling_a_batch_silences_it() {
     let server = start_server();
     let client = client();
-    let sink = Arc::new(Collect::default());
     let list: Vec<String> = (0..10).map(|_| server.url("/slow?ms=2000")).collect();
-    client
-        .submit(
-            8,
-            0,
-            urls(&list),
-            Arc::new(CallOptions::default()),
-            sink.clone(),
-        )
-        .unwrap();
+    let sink = start(&client, 8, &list, CallOptions::default());
     std::thread::sleep(Duration::from_millis(100));
     client.cancel(8);
     std::thread::sleep(Duration::from_millis(100));
