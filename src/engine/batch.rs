@@ -218,12 +218,13 @@ impl Batch {
         queue: Arc<Mutex<VecDeque<Item>>>,
         queued_at: Instant,
     ) {
-        let lane = Lane::default();
-        let slot = lane.slot();
-        driven(
-            slot,
-            Batch::lane_loop(client, batch, queue, queued_at, lane),
-        )
+        driven(Batch::lane_loop(
+            client,
+            batch,
+            queue,
+            queued_at,
+            Lane::default(),
+        ))
         .await;
     }
 
@@ -287,8 +288,7 @@ impl Batch {
         };
         let token = Some(batch.item_token(index));
         let mut lane = Lane::default();
-        let slot = lane.slot();
-        driven(slot, async {
+        driven(async {
             Batch::run(
                 client.clone(),
                 batch,

@@ -12,6 +12,7 @@ use async_compression::tokio::bufread::{
 use bytes::{Bytes, BytesMut};
 use futures_util::TryStreamExt;
 use http::HeaderMap;
+use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -19,6 +20,70 @@ use tokio_util::io::StreamReader;
 
 use super::classify::classify;
 use super::error::{errno_name, find_in_chain, ErrorKind, FetchError};
+use super::lane::is_wire_error;
+use super::wire::WireBody;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Most bytes reserved up front from a `Content-Length`: a larger body grows
+/// as it arrives, so a server cannot make fetchpool allocate what it never
+/// sends.
+const MAX_RESERVE: u64 = 64 * 1024 * 1024;
+
+/// A response body from either path: the pooled hyper client, or a lane's
+/// own connection.
+pub enum ResponseBody {
+    Pooled(Incoming),
+    Lane(WireBody),
+}
+
+impl ResponseBody {
+    /// Drops a body nobody reads, leaving a small one's connection reusable
+    /// where that costs no waiting.
+    pub fn discard(self) {
+        match self {
+            ResponseBody::Pooled(body) => {
+                if body.size_hint().upper().is_some_and(|n| n <= 64 * 1024) {
+                    tokio::spawn(async move {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), body.collect()).await;
+                    });
+                }
+            }
+            ResponseBody::Lane(body) => body.discard(),
+        }
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            ResponseBody::Pooled(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map_err(|e| Box::new(e) as BoxError),
+            ResponseBody::Lane(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Pooled(body) => body.is_end_stream(),
+            ResponseBody::Lane(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Pooled(body) => body.size_hint(),
+            ResponseBody::Lane(body) => body.size_hint(),
+        }
+    }
+}
 
 /// Content codings fetchpool decodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +149,7 @@ async fn with_idle<T>(
 }
 
 pub async fn read_body(
-    body: Incoming,
+    body: ResponseBody,
     coding: Option<Coding>,
     size_hint: Option<u64>,
     limits: &BodyLimits,
@@ -98,9 +163,7 @@ pub async fn read_body(
     match (coding, target) {
         (None, BodyTarget::Memory) => read_plain(body, size_hint, limits).await,
         (coding, target) => {
-            let stream = body
-                .into_data_stream()
-                .map_err(|e| io::Error::other(Box::new(e)));
+            let stream = body.into_data_stream().map_err(io::Error::other);
             let mut reader = StreamReader::new(stream);
             let mut decoded: Pin<Box<dyn AsyncRead + Send>> = match coding {
                 None => Box::pin(reader),
@@ -139,7 +202,7 @@ fn is_zlib_header(head: &[u8]) -> bool {
 
 /// The common case: no coding, into memory. A body of one frame is not copied.
 async fn read_plain(
-    mut body: Incoming,
+    mut body: ResponseBody,
     size_hint: Option<u64>,
     limits: &BodyLimits,
 ) -> Result<BodyRead, FetchError> {
@@ -149,10 +212,13 @@ async fn read_plain(
     loop {
         let frame = with_idle(limits.idle, body.frame()).await?;
         let Some(frame) = frame else { break };
-        let frame = frame.map_err(|e| classify(Box::new(e)))?;
+        let frame = frame.map_err(classify)?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
+        if data.is_empty() {
+            continue; // progress on a body read into its own buffer
+        }
         total += data.len() as u64;
         if let Some(max) = limits.max_size {
             if total > max {
@@ -162,7 +228,7 @@ async fn read_plain(
         match (&mut first, &mut rest) {
             (None, None) => first = Some(data),
             (Some(head), None) => {
-                let capacity = size_hint.unwrap_or(0).max(total) as usize;
+                let capacity = size_hint.unwrap_or(0).min(MAX_RESERVE).max(total) as usize;
                 let mut buf = BytesMut::with_capacity(capacity);
                 buf.extend_from_slice(head);
                 buf.extend_from_slice(&data);
@@ -183,7 +249,7 @@ async fn read_plain(
 /// Errors from the decoder are `ERR_DECOMPRESS`; errors from the transport
 /// underneath keep their own kind.
 fn read_error(err: io::Error) -> FetchError {
-    if find_in_chain::<hyper::Error>(&err).is_some() {
+    if find_in_chain::<hyper::Error>(&err).is_some() || is_wire_error(&err) {
         return classify(Box::new(err));
     }
     FetchError::new(

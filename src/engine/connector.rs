@@ -172,6 +172,11 @@ impl TimedStream {
         self.connected_at
     }
 
+    /// The socket itself, for the fast path's own HTTP/1.1 (wire.rs).
+    pub fn tcp(&mut self) -> &mut TcpStream {
+        self.inner.inner_mut()
+    }
+
     /// Keeps `permit` until the connection closes.
     pub fn holding(mut self, permit: Option<HostPermit>) -> Self {
         self._permit = permit;

@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
 use super::alpn::Probe;
-use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ACCEPT_ENCODING};
+use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ResponseBody, ACCEPT_ENCODING};
 use super::classify::classify;
 use super::client::ClientInner;
 use super::config::{CallOptions, RedirectMode};
@@ -154,13 +154,16 @@ async fn follow_redirects(
             Some(gate) if url.scheme() == "https" => gate.enter(&key).await,
             _ => None,
         };
-        // Direct plain-http exchanges go on the lane's own connection.
+        // Direct plain-http exchanges go on the lane's own connection. A
+        // request body of its own framing (`Transfer-Encoding`) goes through
+        // hyper, which encodes it.
         let fast_lane = match lane.as_deref_mut() {
             Some(lane)
                 if client.fast_h1
                     && route == Route::Direct
                     && url.scheme() == "http"
-                    && method != Method::CONNECT =>
+                    && method != Method::CONNECT
+                    && !out_headers.contains_key(header::TRANSFER_ENCODING) =>
             {
                 Some(lane)
             }
@@ -168,13 +171,12 @@ async fn follow_redirects(
         };
         let (response, sent_at) = if let Some(lane) = fast_lane {
             loop {
-                let request = make_request();
                 let sent_at = Instant::now();
                 timing.start.get_or_insert(sent_at);
-                let pending = lane.send(client, &key, &uri, request, sent_at);
+                let pending = lane.send(client, &key, &uri, &method, &out_headers, &body, sent_at);
                 let result = within_headers_timeout(opts, pending).await?;
                 match result {
-                    Ok(response) => break (response, sent_at),
+                    Ok(response) => break (response.map(ResponseBody::Lane), sent_at),
                     Err(SendFailure::Stale(_)) if resends_left > 0 => {
                         resends_left -= 1;
                     }
@@ -197,7 +199,7 @@ async fn follow_redirects(
                         if let Some(probe) = probe.take() {
                             probe.succeeded();
                         }
-                        break (response, sent_at);
+                        break (response.map(ResponseBody::Pooled), sent_at);
                     }
                     // A kept-alive connection the server had already closed: the
                     // request never reached anyone who answers, so an idempotent
@@ -221,7 +223,7 @@ async fn follow_redirects(
         if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
             && matches!(route, Route::Forwarded { .. })
         {
-            discard_body(response.into_body());
+            response.into_body().discard();
             return Err(FetchError::new(
                 ErrorKind::Proxy,
                 format!("The proxy for {url} requires authentication (407)"),
@@ -244,7 +246,7 @@ async fn follow_redirects(
                 }
                 let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
                 let next = next_url(&url, &location)?;
-                discard_body(response.into_body());
+                response.into_body().discard();
                 let drop_body = switches_to_get(status, &method);
                 if drop_body {
                     method = Method::GET;
@@ -259,7 +261,7 @@ async fn follow_redirects(
         let (parts, incoming) = response.into_parts();
         if opts.error_on_status && !parts.status.is_success() {
             *status_wait = retry_after(&parts.headers);
-            discard_body(incoming);
+            incoming.discard();
             return Err(http_status_error(parts.status, &url));
         }
         let coding = if opts.decompress && method != Method::HEAD {
@@ -369,17 +371,6 @@ fn http_status_error(status: StatusCode, url: &url::Url) -> FetchError {
         ErrorKind::HttpStatus(status.as_u16()),
         format!("Request failed with status {} ({url})", status.as_u16()),
     )
-}
-
-/// Reads and drops a body we do not use, so a small one leaves its connection
-/// reusable; a large one is dropped, which closes the connection.
-fn discard_body(body: hyper::body::Incoming) {
-    use http_body::Body;
-    if body.size_hint().upper().is_some_and(|n| n <= 64 * 1024) {
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), body.collect()).await;
-        });
-    }
 }
 
 /// Waits for a response head under the call's `headers` timeout.

@@ -1,70 +1,39 @@
 //! The fast path for plain HTTP/1.1: a batch's driver loops ("lanes") each
-//! hold one connection of hyper's low-level `http1` API and send their
-//! requests on it back to back, with no pool checkout and no task per request.
-//! The lane's task also drives the connection itself (see [`driven`]), so a
-//! response wakes no other task. Between calls the connections wait in a
-//! small idle store keyed by origin.
+//! hold one connection and send their requests on it back to back, with no
+//! pool checkout, no task per request and no task per connection: the lane's
+//! own task writes each request and reads its response (wire.rs). Between
+//! calls the connections wait in a small idle store keyed by origin.
 //!
 //! Only direct `http:` exchanges take this path; anything else (proxies,
 //! https, HTTP/2, per-host caps and rate limits) goes through the pooled
-//! client as before, so behaviour is the same either way.
+//! client, so behaviour is the same either way.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, Uri};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::client::conn::http1;
+use http::{HeaderMap, Method, Response, Uri};
 use tower_service::Service;
 
 use super::client::ClientInner;
-use super::connector::{ConnectedAt, TcpConnector, TimedStream};
-use super::error::find_io;
+use super::connector::{TcpConnector, TimedStream};
+use super::wire::{exchange, Conn, Home, WireBody, WireError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Sender = http1::SendRequest<Full<Bytes>>;
-type Driver = Pin<Box<http1::Connection<TimedStream, Full<Bytes>>>>;
-/// The connection future of the lane's connection, polled by the lane's task.
-type Slot = Arc<Mutex<Option<Driver>>>;
 
-/// One open connection and where it leads. Its connection future is in the
-/// lane's slot while a lane holds it.
-pub struct Conn {
-    key: Arc<str>,
-    sender: Sender,
-    connected_at: Instant,
-}
-
-/// Runs `work` (a lane's loop) while driving the connection in `slot`, in
-/// one task: the connection is polled before and after the work each time.
-pub async fn driven<F: Future>(slot: Slot, work: F) -> F::Output {
+/// Runs `work` (a lane's loop), passing on held completions when they are
+/// due each time it is polled.
+pub async fn driven<F: Future>(work: F) -> F::Output {
     let mut work = std::pin::pin!(work);
     std::future::poll_fn(|cx| {
-        drive(&slot, cx);
         let out = work.as_mut().poll(cx);
-        if out.is_pending() {
-            drive(&slot, cx);
-        }
         super::batch::flush_if_due();
         out
     })
     .await
-}
-
-fn drive(slot: &Slot, cx: &mut Context<'_>) {
-    let Ok(mut driver) = slot.lock() else { return };
-    if let Some(conn) = driver.as_mut() {
-        if conn.as_mut().poll(cx).is_ready() {
-            *driver = None;
-        }
-    }
 }
 
 /// A request that could not be answered on the lane's connection.
@@ -75,184 +44,92 @@ pub enum SendFailure {
     Fatal(BoxError),
 }
 
-/// The connection one driver loop holds while it works through a batch.
+/// The connection one driver loop holds while it works through a batch. It
+/// is in `home` between exchanges; a response body being read has it.
 #[derive(Default)]
 pub struct Lane {
-    conn: Option<Conn>,
-    slot: Slot,
+    home: Home,
 }
 
 impl Lane {
-    /// The slot to drive with [`driven`].
-    pub fn slot(&self) -> Slot {
-        self.slot.clone()
-    }
-
-    fn take_driver(&self) -> Option<Driver> {
-        self.slot.lock().ok()?.take()
-    }
-
-    fn set_driver(&self, driver: Driver) {
-        if let Ok(mut slot) = self.slot.lock() {
-            *slot = Some(driver);
-        }
+    fn take(&self) -> Option<Box<Conn>> {
+        self.home.lock().ok()?.take()
     }
 
     /// Hands the connection back to the idle store for the next call.
     pub fn release(&mut self, client: &ClientInner) {
-        let driver = self.take_driver();
-        if let (Some(conn), Some(driver)) = (self.conn.take(), driver) {
-            client.idle.put(client, conn, driver);
+        if let Some(conn) = self.take() {
+            client.idle.put(client, conn);
         }
     }
 
     /// Forgets the connection: its state is unknown (a request on it was
     /// cancelled mid-way), so it is closed rather than reused.
     pub fn discard(&mut self) {
-        self.conn = None;
-        self.take_driver();
+        self.take();
     }
 
-    /// Sends `request` to the origin `key` (an absolute `http:` `uri`) on this
-    /// lane's connection, opening or reusing one as needed.
+    /// Sends a request to the origin `key` (an absolute `http:` `uri`) on
+    /// this lane's connection, opening or reusing one as needed.
+    #[allow(clippy::too_many_arguments)] // one exchange's whole request
     pub async fn send(
         &mut self,
         client: &ClientInner,
         key: &str,
         uri: &Uri,
-        mut request: Request<Full<Bytes>>,
+        method: &Method,
+        headers: &HeaderMap,
+        body: &Bytes,
         sent_at: Instant,
-    ) -> Result<Response<Incoming>, SendFailure> {
-        prepare(&mut request, uri);
-        // Connections that close before the request is written are replaced;
-        // each is either an idle one (bounded by the store) or a new one.
-        let mut unwritten_left = client.config.pool_max_idle_per_host + 2;
-        loop {
-            let mut conn = match self.conn.take() {
-                Some(conn) if &*conn.key == key => conn,
-                other => {
-                    let driver = self.take_driver();
-                    if let (Some(conn), Some(driver)) = (other, driver) {
-                        client.idle.put(client, conn, driver);
-                    }
-                    let (conn, driver) =
-                        match client.idle.take(key, client.config.pool_idle_timeout) {
-                            Some(found) => found,
-                            None => connect(client, key, uri)
-                                .await
-                                .map_err(SendFailure::Fatal)?,
-                        };
-                    self.set_driver(driver);
-                    conn
+    ) -> Result<Response<WireBody>, SendFailure> {
+        let conn = match self.take() {
+            Some(conn) if &*conn.key == key => conn,
+            other => {
+                if let Some(conn) = other {
+                    client.idle.put(client, conn);
                 }
-            };
-            if conn.sender.ready().await.is_err() {
-                // Closed while idle, or by the end of the previous exchange.
-                unwritten_left = unwritten_left.saturating_sub(1);
-                if unwritten_left == 0 {
-                    return Err(SendFailure::Fatal("connection closed".into()));
-                }
-                continue;
-            }
-            match conn.sender.try_send_request(request).await {
-                Ok(mut response) => {
-                    response
-                        .extensions_mut()
-                        .insert(ConnectedAt(conn.connected_at));
-                    self.conn = Some(conn);
-                    return Ok(response);
-                }
-                Err(mut err) => {
-                    let reused = conn.connected_at < sent_at;
-                    match err.take_message() {
-                        // Never written: it goes on another connection, as
-                        // hyper-util's client retries canceled requests.
-                        Some(unsent) if unwritten_left > 1 => {
-                            unwritten_left -= 1;
-                            request = unsent;
-                        }
-                        _ => {
-                            let err = err.into_error();
-                            return Err(if reused && is_closed(&err) {
-                                SendFailure::Stale(Box::new(err))
-                            } else {
-                                SendFailure::Fatal(Box::new(err))
-                            });
-                        }
-                    }
+                match client.idle.take(key, client.config.pool_idle_timeout) {
+                    Some(conn) => conn,
+                    None => connect(client, key, uri)
+                        .await
+                        .map_err(SendFailure::Fatal)?,
                 }
             }
-        }
-    }
-}
-
-/// Whether an exchange failed because the peer had closed the connection.
-fn is_closed(err: &hyper::Error) -> bool {
-    if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
-        return true;
-    }
-    find_io(err).is_some_and(|io| {
-        matches!(
-            io.kind(),
-            std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::BrokenPipe
-                | std::io::ErrorKind::ConnectionAborted
-        )
-    })
-}
-
-/// What hyper-util's client does to an HTTP/1 request: an origin-form target
-/// and a `Host` header unless the caller set one.
-fn prepare(request: &mut Request<Full<Bytes>>, uri: &Uri) {
-    if !request.headers().contains_key(header::HOST) {
-        if let Some(host) = uri.host() {
-            let value = match uri.port_u16() {
-                Some(port) if port != 80 => HeaderValue::from_str(&format!("{host}:{port}")),
-                _ => HeaderValue::from_str(host),
-            };
-            if let Ok(value) = value {
-                request.headers_mut().insert(header::HOST, value);
-            }
-        }
-    }
-    if request.method() != Method::CONNECT {
-        let path = match uri.path_and_query() {
-            Some(path) if path.as_str() != "/" => path.clone(),
-            _ => http::uri::PathAndQuery::from_static("/"),
         };
-        *request.uri_mut() = Uri::from(path);
+        let reused = conn.connected_at < sent_at;
+        exchange(conn, &self.home, method, uri, headers, body)
+            .await
+            .map_err(|failed| {
+                let err: BoxError = Box::new(failed.error);
+                if reused && failed.unanswered {
+                    SendFailure::Stale(err)
+                } else {
+                    SendFailure::Fatal(err)
+                }
+            })
     }
 }
 
-async fn connect(client: &ClientInner, key: &str, uri: &Uri) -> Result<(Conn, Driver), BoxError> {
+/// Whether `err` is the wire's own error (for classifying decoder failures).
+pub fn is_wire_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    super::error::find_in_chain::<WireError>(err).is_some()
+}
+
+async fn connect(client: &ClientInner, key: &str, uri: &Uri) -> Result<Box<Conn>, BoxError> {
     let mut tcp: TcpConnector = client.tcp.clone();
     let stream: TimedStream = tcp.call(uri.clone()).await?;
-    let connected_at = stream.connected_at();
-    let (sender, connection) = http1::Builder::new().handshake(stream).await?;
-    let conn = Conn {
-        key: Arc::from(key),
-        sender,
-        connected_at,
-    };
-    Ok((conn, Box::pin(connection)))
+    Ok(Conn::new(Arc::from(key), stream))
 }
 
 struct Idle {
-    conn: Conn,
-    driver: Driver,
+    conn: Box<Conn>,
     since: Instant,
 }
 
 impl Idle {
-    /// Whether the connection is still open and young enough. Nobody drives
-    /// an idle connection, so this polls it once to notice a peer's close.
+    /// Whether the connection is still open and young enough.
     fn usable(&mut self, now: Instant, timeout: Duration) -> bool {
-        if self.conn.sender.is_closed() || now.duration_since(self.since) >= timeout {
-            return false;
-        }
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        !matches!(self.driver.as_mut().poll(&mut cx), Poll::Ready(_))
-            && !self.conn.sender.is_closed()
+        now.duration_since(self.since) < timeout && self.conn.is_open()
     }
 }
 
@@ -265,8 +142,8 @@ pub struct IdleStore {
 }
 
 impl IdleStore {
-    fn put(&self, client: &ClientInner, conn: Conn, driver: Driver) {
-        if conn.sender.is_closed() || client.config.pool_max_idle_per_host == 0 {
+    fn put(&self, client: &ClientInner, conn: Box<Conn>) {
+        if client.config.pool_max_idle_per_host == 0 {
             return;
         }
         {
@@ -279,7 +156,6 @@ impl IdleStore {
             }
             list.push(Idle {
                 conn,
-                driver,
                 since: Instant::now(),
             });
         }
@@ -302,13 +178,13 @@ impl IdleStore {
     }
 
     /// The most recently used open connection to `key`, if any.
-    fn take(&self, key: &str, timeout: Duration) -> Option<(Conn, Driver)> {
+    fn take(&self, key: &str, timeout: Duration) -> Option<Box<Conn>> {
         let mut conns = self.conns.lock().ok()?;
         let list = conns.get_mut(key)?;
         let now = Instant::now();
         while let Some(mut idle) = list.pop() {
             if idle.usable(now, timeout) {
-                return Some((idle.conn, idle.driver));
+                return Some(idle.conn);
             }
         }
         conns.remove(key);

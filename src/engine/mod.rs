@@ -18,6 +18,7 @@ mod request;
 mod response;
 mod retry;
 mod tls;
+mod wire;
 
 pub use batch::Sink;
 pub use body::ACCEPT_ENCODING;

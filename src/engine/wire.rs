@@ -1,0 +1,760 @@
+//! HTTP/1.1 on one plain TCP connection, for the fast path (lane.rs).
+//!
+//! The request head and body go out in one write; the response head is parsed
+//! by httparse straight from the connection's read buffer, and the body is
+//! framed by `Content-Length`, chunked coding or the end of the connection
+//! (RFC 9112 §6.3). A body of known length is read into one allocation of its
+//! own size, which later becomes the JavaScript Buffer without another copy.
+//! When a body has been read to its end on a connection that may stay open,
+//! the connection goes back to its lane's [`Home`].
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Response, StatusCode, Uri, Version};
+use http_body::{Body, Frame, SizeHint};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::connector::{ConnectedAt, TimedStream};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Most response header fields accepted, as hyper's default.
+const MAX_HEADERS: usize = 100;
+/// Largest response head (status line and fields), as hyper's default buffer.
+const MAX_HEAD: usize = 400 * 1024;
+/// Largest chunk-size line or trailer section.
+const MAX_LINE: usize = 16 * 1024;
+/// Bytes asked of each read into the shared buffer.
+const READ_SIZE: usize = 16 * 1024;
+/// Bodies of a known length at least this large are read into their own
+/// allocation; smaller ones are copied out of the shared buffer.
+const OWN_BUFFER_FROM: u64 = 16 * 1024;
+/// Longest body read into one allocation sized up front from
+/// `Content-Length`; longer ones go through the shared buffer.
+const OWN_BUFFER_UP_TO: u64 = 64 * 1024 * 1024;
+
+/// What went wrong on the wire. I/O errors keep their `io::Error` as source,
+/// so they classify by errno; the rest are protocol errors.
+#[derive(Debug)]
+pub enum WireError {
+    Io(io::Error),
+    /// The peer closed the connection before the message ended.
+    Incomplete,
+    Parse(&'static str),
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireError::Io(err) => write!(f, "{err}"),
+            WireError::Incomplete => f.write_str("connection closed before message completed"),
+            WireError::Parse(what) => write!(f, "invalid HTTP response: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WireError::Io(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for WireError {
+    fn from(err: io::Error) -> Self {
+        WireError::Io(err)
+    }
+}
+
+/// Where a connection goes once its response body has been read.
+pub type Home = Arc<Mutex<Option<Box<Conn>>>>;
+
+/// One open connection to an origin, with the bytes read from it and not yet
+/// used.
+pub struct Conn {
+    pub key: Arc<str>,
+    stream: TimedStream,
+    buf: BytesMut,
+    out: Vec<u8>,
+    pub connected_at: Instant,
+}
+
+impl Conn {
+    pub fn new(key: Arc<str>, stream: TimedStream) -> Box<Self> {
+        let connected_at = stream.connected_at();
+        Box::new(Conn {
+            key,
+            stream,
+            buf: BytesMut::with_capacity(READ_SIZE),
+            out: Vec::with_capacity(512),
+            connected_at,
+        })
+    }
+
+    fn tcp(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(self.stream.tcp())
+    }
+
+    /// Whether an idle connection is still open with nothing unasked-for to
+    /// read: it is polled once, without waiting.
+    pub fn is_open(&mut self) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut probe = [0u8; 1];
+        let mut probe = ReadBuf::new(&mut probe);
+        matches!(self.tcp().poll_read(&mut cx, &mut probe), Poll::Pending)
+    }
+
+    /// Reads more bytes into the buffer; 0 means the peer closed.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.buf.capacity() - self.buf.len() < READ_SIZE / 4 {
+            self.buf.reserve(READ_SIZE);
+        }
+        let Conn { stream, buf, .. } = self;
+        tokio_util::io::poll_read_buf(Pin::new(stream.tcp()), cx, buf)
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_fill(cx)).await
+    }
+}
+
+/// A failed exchange, and whether any of the response had arrived.
+pub struct ExchangeError {
+    pub error: WireError,
+    /// Nothing came back: on a reused connection, the peer had closed it.
+    pub unanswered: bool,
+}
+
+/// Writes `method target` with `headers` and `body` on `conn`, then reads the
+/// response head. The body is read through the returned response.
+pub async fn exchange(
+    mut conn: Box<Conn>,
+    home: &Home,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response<WireBody>, ExchangeError> {
+    encode(&mut conn.out, method, uri, headers, body);
+    let written = {
+        let Conn { stream, out, .. } = &mut *conn;
+        stream.tcp().write_all(out).await
+    };
+    if let Err(err) = written {
+        return Err(ExchangeError {
+            error: err.into(),
+            unanswered: true,
+        });
+    }
+    let closes = wants_close(headers);
+    let head = read_head(&mut conn).await?;
+    let framing = framing(method, head.status, &head.headers).map_err(|error| ExchangeError {
+        error,
+        unanswered: false,
+    })?;
+    let keep_alive = !closes && keeps_alive(head.version, &head.headers) && framing != Framing::Eof;
+    let connected_at = conn.connected_at;
+    let mut response = Response::new(WireBody::new(conn, framing, keep_alive, home.clone()));
+    *response.status_mut() = head.status;
+    *response.version_mut() = head.version;
+    *response.headers_mut() = head.headers;
+    response.extensions_mut().insert(ConnectedAt(connected_at));
+    Ok(response)
+}
+
+/// The request head in origin form, as hyper writes it: `Host` first unless
+/// the caller set one, then the fields, then `Content-Length` where the
+/// method or the body calls for it.
+fn encode(out: &mut Vec<u8>, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
+    out.clear();
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    match uri.path_and_query() {
+        Some(path) if !path.as_str().is_empty() => out.extend_from_slice(path.as_str().as_bytes()),
+        _ => out.push(b'/'),
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if !headers.contains_key(header::HOST) {
+        if let Some(host) = uri.host() {
+            out.extend_from_slice(b"host: ");
+            out.extend_from_slice(host.as_bytes());
+            if let Some(port) = uri.port_u16().filter(|&p| p != 80) {
+                out.push(b':');
+                out.extend_from_slice(port.to_string().as_bytes());
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let sized = !body.is_empty() || matches!(*method, Method::POST | Method::PUT | Method::PATCH);
+    if sized && !headers.contains_key(header::CONTENT_LENGTH) {
+        out.extend_from_slice(b"content-length: ");
+        out.extend_from_slice(body.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+}
+
+struct Head {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+}
+
+/// Reads up to the end of a final response head, skipping informational
+/// (1xx) heads other than 101.
+async fn read_head(conn: &mut Conn) -> Result<Head, ExchangeError> {
+    let mut received = false;
+    loop {
+        if let Some((len, head)) = parse_head(&conn.buf).map_err(|error| ExchangeError {
+            error,
+            unanswered: false,
+        })? {
+            conn.buf.advance(len);
+            let informational =
+                head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS;
+            if !informational {
+                return Ok(head);
+            }
+            continue;
+        }
+        if conn.buf.len() > MAX_HEAD {
+            return Err(ExchangeError {
+                error: WireError::Parse("message head is too large"),
+                unanswered: false,
+            });
+        }
+        match conn.fill().await {
+            Ok(0) => {
+                return Err(ExchangeError {
+                    error: WireError::Incomplete,
+                    unanswered: !received && conn.buf.is_empty(),
+                })
+            }
+            Ok(_) => received = true,
+            Err(err) => {
+                return Err(ExchangeError {
+                    error: err.into(),
+                    unanswered: !received && conn.buf.is_empty(),
+                })
+            }
+        }
+    }
+}
+
+/// One response head from the front of `buf`: its length and content, or
+/// None when more bytes are needed.
+fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut fields);
+    let len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(WireError::Parse("too many header fields"))
+        }
+        Err(_) => return Err(WireError::Parse("malformed message head")),
+    };
+    let status = response
+        .code
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or(WireError::Parse("invalid status code"))?;
+    let version = match response.version {
+        Some(0) => Version::HTTP_10,
+        _ => Version::HTTP_11,
+    };
+    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    for field in response.headers.iter() {
+        let name = HeaderName::from_bytes(field.name.as_bytes())
+            .map_err(|_| WireError::Parse("invalid header name"))?;
+        let value = HeaderValue::from_bytes(field.value)
+            .map_err(|_| WireError::Parse("invalid header value"))?;
+        headers.append(name, value);
+    }
+    Ok(Some((
+        len,
+        Head {
+            status,
+            version,
+            headers,
+        },
+    )))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+    /// Until the connection closes.
+    Eof,
+}
+
+/// How the body of a response to `method` is delimited (RFC 9112 §6.3).
+fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<Framing, WireError> {
+    if *method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return Ok(Framing::Empty);
+    }
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        let last = headers
+            .get_all(header::TRANSFER_ENCODING)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .map(|coding| coding.trim_ascii())
+            .rfind(|coding| !coding.is_empty());
+        return Ok(match last {
+            Some(coding) if coding.eq_ignore_ascii_case(b"chunked") => Framing::Chunked,
+            _ => Framing::Eof,
+        });
+    }
+    let mut length = None;
+    for value in headers.get_all(header::CONTENT_LENGTH) {
+        for part in value.as_bytes().split(|&b| b == b',') {
+            let part = part.trim_ascii();
+            if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+                return Err(WireError::Parse("invalid content-length"));
+            }
+            let n: u64 = std::str::from_utf8(part)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(WireError::Parse("invalid content-length"))?;
+            if length.is_some_and(|m| m != n) {
+                return Err(WireError::Parse("conflicting content-length"));
+            }
+            length = Some(n);
+        }
+    }
+    Ok(match length {
+        Some(0) => Framing::Empty,
+        Some(n) => Framing::Length(n),
+        None => Framing::Eof,
+    })
+}
+
+fn has_token(headers: &HeaderMap, name: HeaderName, token: &[u8]) -> bool {
+    headers.get_all(name).iter().any(|v| {
+        v.as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+    })
+}
+
+fn wants_close(headers: &HeaderMap) -> bool {
+    has_token(headers, header::CONNECTION, b"close")
+}
+
+/// Whether the connection may carry another request after this response.
+fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+    if has_token(headers, header::CONNECTION, b"close") {
+        return false;
+    }
+    version == Version::HTTP_11 || has_token(headers, header::CONNECTION, b"keep-alive")
+}
+
+enum State {
+    /// `left` bytes to go, through the shared buffer.
+    Length {
+        left: u64,
+    },
+    /// A body of known length filling its own allocation.
+    Own {
+        body: Vec<u8>,
+        len: usize,
+    },
+    Chunked(Chunk),
+    Eof,
+    Done,
+}
+
+#[derive(Clone, Copy)]
+enum Chunk {
+    Size,
+    Data { left: u64 },
+    DataEnd,
+    Trailers,
+}
+
+/// A response body read from the connection it arrived on.
+pub struct WireBody {
+    conn: Option<Box<Conn>>,
+    state: State,
+    keep_alive: bool,
+    home: Home,
+}
+
+impl WireBody {
+    fn new(conn: Box<Conn>, framing: Framing, keep_alive: bool, home: Home) -> Self {
+        let state = match framing {
+            Framing::Empty => State::Done,
+            Framing::Length(n) if (OWN_BUFFER_FROM..=OWN_BUFFER_UP_TO).contains(&n) => State::Own {
+                body: Vec::with_capacity(n as usize),
+                len: n as usize,
+            },
+            Framing::Length(n) => State::Length { left: n },
+            Framing::Chunked => State::Chunked(Chunk::Size),
+            Framing::Eof => State::Eof,
+        };
+        let mut body = WireBody {
+            conn: Some(conn),
+            state,
+            keep_alive,
+            home,
+        };
+        if matches!(body.state, State::Done) {
+            body.finish();
+        }
+        body
+    }
+
+    /// The body is complete: the connection goes home if it may be reused
+    /// and nothing beyond the response arrived on it.
+    fn finish(&mut self) {
+        self.state = State::Done;
+        if let Some(conn) = self.conn.take() {
+            if self.keep_alive && conn.buf.is_empty() {
+                if let Ok(mut home) = self.home.lock() {
+                    *home = Some(conn);
+                }
+            }
+        }
+    }
+
+    /// Reads what is already buffered of the body without waiting, so that a
+    /// small body nobody wants still frees its connection. A body that needs
+    /// more reads is dropped with its connection.
+    pub fn discard(mut self) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(Ok(_))) = Pin::new(&mut self).poll_frame(&mut cx) {}
+    }
+
+    fn fail(&mut self, err: WireError) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.state = State::Done;
+        self.conn = None;
+        Poll::Ready(Some(Err(Box::new(err))))
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, WireError>>> {
+        type Out = Poll<Option<Result<Frame<Bytes>, WireError>>>;
+        fn data(bytes: Bytes) -> Out {
+            Poll::Ready(Some(Ok(Frame::data(bytes))))
+        }
+        fn error(err: WireError) -> Out {
+            Poll::Ready(Some(Err(err)))
+        }
+        loop {
+            let Some(conn) = self.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            // Each arm either loops for more, or gives what to return and
+            // whether the body has ended with it.
+            let (out, ended) = match &mut self.state {
+                State::Done => return Poll::Ready(None),
+                State::Length { left } => {
+                    if conn.buf.is_empty() && ready!(conn.poll_fill(cx))? == 0 {
+                        return error(WireError::Incomplete);
+                    }
+                    let n = (*left).min(conn.buf.len() as u64) as usize;
+                    *left -= n as u64;
+                    (data(take(&mut conn.buf, n)), *left == 0)
+                }
+                State::Own { body, len } => {
+                    if body.is_empty() && !conn.buf.is_empty() {
+                        let n = (*len).min(conn.buf.len());
+                        body.extend_from_slice(&conn.buf[..n]);
+                        conn.buf.advance(n);
+                    }
+                    if body.len() < *len {
+                        // Straight into the body's own allocation.
+                        let want = *len - body.len();
+                        let mut read = ReadBuf::uninit(&mut body.spare_capacity_mut()[..want]);
+                        ready!(conn.tcp().poll_read(cx, &mut read))?;
+                        let n = read.filled().len();
+                        if n == 0 {
+                            return error(WireError::Incomplete);
+                        }
+                        // SAFETY: `read` initialised the next `n` bytes of spare capacity.
+                        unsafe { body.set_len(body.len() + n) };
+                        if body.len() < *len {
+                            // Progress without a frame: an empty one, so the
+                            // caller's idle timeout starts again.
+                            return data(Bytes::new());
+                        }
+                    }
+                    (data(Bytes::from(std::mem::take(body))), true)
+                }
+                State::Eof => {
+                    if conn.buf.is_empty() && ready!(conn.poll_fill(cx))? == 0 {
+                        (Poll::Ready(None), true)
+                    } else {
+                        let n = conn.buf.len();
+                        (data(take(&mut conn.buf, n)), false)
+                    }
+                }
+                State::Chunked(chunk) => match *chunk {
+                    Chunk::Size => match httparse::parse_chunk_size(&conn.buf) {
+                        Ok(httparse::Status::Complete((used, size))) => {
+                            conn.buf.advance(used);
+                            *chunk = if size == 0 {
+                                Chunk::Trailers
+                            } else {
+                                Chunk::Data { left: size }
+                            };
+                            continue;
+                        }
+                        Ok(httparse::Status::Partial) => {
+                            if conn.buf.len() > MAX_LINE {
+                                return error(WireError::Parse("chunk size line is too long"));
+                            }
+                            if ready!(conn.poll_fill(cx))? == 0 {
+                                return error(WireError::Incomplete);
+                            }
+                            continue;
+                        }
+                        Err(_) => return error(WireError::Parse("invalid chunk size")),
+                    },
+                    Chunk::Data { left } => {
+                        if conn.buf.is_empty() && ready!(conn.poll_fill(cx))? == 0 {
+                            return error(WireError::Incomplete);
+                        }
+                        let n = left.min(conn.buf.len() as u64) as usize;
+                        *chunk = if left == n as u64 {
+                            Chunk::DataEnd
+                        } else {
+                            Chunk::Data {
+                                left: left - n as u64,
+                            }
+                        };
+                        (data(take(&mut conn.buf, n)), false)
+                    }
+                    Chunk::DataEnd => {
+                        if conn.buf.len() < 2 {
+                            if ready!(conn.poll_fill(cx))? == 0 {
+                                return error(WireError::Incomplete);
+                            }
+                            continue;
+                        }
+                        if &conn.buf[..2] != b"\r\n" {
+                            return error(WireError::Parse("chunk data not followed by CRLF"));
+                        }
+                        conn.buf.advance(2);
+                        *chunk = Chunk::Size;
+                        continue;
+                    }
+                    Chunk::Trailers => {
+                        // Trailer fields are read and dropped, up to the empty line.
+                        match conn.buf.windows(2).position(|w| w == b"\r\n") {
+                            Some(0) => {
+                                conn.buf.advance(2);
+                                (Poll::Ready(None), true)
+                            }
+                            Some(end) => {
+                                conn.buf.advance(end + 2);
+                                continue;
+                            }
+                            None => {
+                                if conn.buf.len() > MAX_LINE {
+                                    return error(WireError::Parse("trailer section is too long"));
+                                }
+                                if ready!(conn.poll_fill(cx))? == 0 {
+                                    return error(WireError::Incomplete);
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                },
+            };
+            if ended {
+                self.finish();
+            }
+            return out;
+        }
+    }
+}
+
+/// The next `n` bytes of `buf`. Small pieces are copied out, which leaves the
+/// buffer unshared and so reusable for the next read without a new allocation.
+fn take(buf: &mut BytesMut, n: usize) -> Bytes {
+    if (n as u64) < OWN_BUFFER_FROM {
+        let data = Bytes::copy_from_slice(&buf[..n]);
+        buf.advance(n);
+        data
+    } else {
+        buf.split_to(n).freeze()
+    }
+}
+
+impl Body for WireBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        match this.poll_next(cx) {
+            Poll::Ready(Some(Err(err))) => this.fail(err),
+            Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.state {
+            State::Done => SizeHint::with_exact(0),
+            State::Length { left } => SizeHint::with_exact(*left),
+            State::Own { body, len } => SizeHint::with_exact((*len - body.len()) as u64),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let get = Method::GET;
+        let ok = StatusCode::OK;
+        assert_eq!(
+            framing(&Method::HEAD, ok, &headers(&[("content-length", "5")])).unwrap(),
+            Framing::Empty
+        );
+        assert_eq!(
+            framing(&get, StatusCode::NO_CONTENT, &headers(&[])).unwrap(),
+            Framing::Empty
+        );
+        assert_eq!(
+            framing(
+                &get,
+                StatusCode::NOT_MODIFIED,
+                &headers(&[("content-length", "5")])
+            )
+            .unwrap(),
+            Framing::Empty
+        );
+        assert_eq!(
+            framing(&get, ok, &headers(&[("content-length", "5")])).unwrap(),
+            Framing::Length(5)
+        );
+        assert_eq!(
+            framing(&get, ok, &headers(&[("content-length", "5, 5")])).unwrap(),
+            Framing::Length(5)
+        );
+        assert!(framing(
+            &get,
+            ok,
+            &headers(&[("content-length", "5"), ("content-length", "6")])
+        )
+        .is_err());
+        assert!(framing(&get, ok, &headers(&[("content-length", "-1")])).is_err());
+        assert!(framing(&get, ok, &headers(&[("content-length", "+5")])).is_err());
+        let chunked = headers(&[
+            ("transfer-encoding", "gzip, chunked"),
+            ("content-length", "5"),
+        ]);
+        assert_eq!(framing(&get, ok, &chunked).unwrap(), Framing::Chunked);
+        assert_eq!(
+            framing(&get, ok, &headers(&[("transfer-encoding", "gzip")])).unwrap(),
+            Framing::Eof
+        );
+        assert_eq!(framing(&get, ok, &headers(&[])).unwrap(), Framing::Eof);
+    }
+
+    #[test]
+    fn keep_alive_follows_version_and_connection() {
+        assert!(keeps_alive(Version::HTTP_11, &headers(&[])));
+        assert!(!keeps_alive(
+            Version::HTTP_11,
+            &headers(&[("connection", "Close")])
+        ));
+        assert!(!keeps_alive(Version::HTTP_10, &headers(&[])));
+        assert!(keeps_alive(
+            Version::HTTP_10,
+            &headers(&[("connection", "keep-alive")])
+        ));
+    }
+
+    #[test]
+    fn requests_are_written_in_origin_form() {
+        let mut out = Vec::new();
+        let uri: Uri = "http://example.com:8080/a?b=1".parse().unwrap();
+        encode(
+            &mut out,
+            &Method::POST,
+            &uri,
+            &headers(&[("x-a", "1")]),
+            &Bytes::from_static(b"hi"),
+        );
+        assert_eq!(
+            out,
+            b"POST /a?b=1 HTTP/1.1\r\nhost: example.com:8080\r\nx-a: 1\r\ncontent-length: 2\r\n\r\nhi"
+        );
+        let uri: Uri = "http://example.com".parse().unwrap();
+        encode(
+            &mut out,
+            &Method::GET,
+            &uri,
+            &headers(&[("host", "other")]),
+            &Bytes::new(),
+        );
+        assert_eq!(out, b"GET / HTTP/1.1\r\nhost: other\r\n\r\n");
+    }
+
+    #[test]
+    fn heads_parse_or_wait_for_more() {
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le")
+            .unwrap()
+            .is_none());
+        let (len, head) = parse_head(b"HTTP/1.0 404 Not Found\r\nA: b\r\n\r\nrest")
+            .unwrap()
+            .unwrap();
+        assert_eq!(len, 32);
+        assert_eq!(head.status, StatusCode::NOT_FOUND);
+        assert_eq!(head.version, Version::HTTP_10);
+        assert_eq!(head.headers["a"], "b");
+        assert!(parse_head(b"HTTP/1.1 2000 OK\r\n\r\n").is_err());
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+    }
+}
