@@ -44,6 +44,25 @@ test('fetch resolves a Response with the WHATWG fields', async () => {
   assert.ok(t.end <= performance.now())
 })
 
+test('timing stays on the performance.now() clock for a client made earlier', async () => {
+  // The clocks are paired when the client is built, which takes milliseconds:
+  // times must not come out earlier than the call that produced them (beyond
+  // the pairing's own few microseconds).
+  const slack = 0.5
+  const client = new fetchpool.Client()
+  try {
+    for (let i = 0; i < 3; i++) {
+      const before = performance.now()
+      const [res] = await client.gather([server.url(`/json?i=${i}`)])
+      const after = performance.now()
+      assert.ok(res.timing.queued >= before - slack, `queued ${res.timing.queued} before the call at ${before}`)
+      assert.ok(res.timing.end <= after + slack, `end ${res.timing.end} after the call returned at ${after}`)
+    }
+  } finally {
+    client.close()
+  }
+})
+
 test('timing.connected is set on a new connection and absent on a reused one', async () => {
   const client = new fetchpool.Client()
   try {

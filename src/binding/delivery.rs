@@ -105,12 +105,13 @@ pub struct ChunkSink {
 }
 
 impl ChunkSink {
-    pub fn new(time_origin: f64) -> Arc<Self> {
+    /// `time_origin` is `performance.now()` at `origin`.
+    pub fn new(time_origin: f64, origin: Instant) -> Arc<Self> {
         Arc::new(ChunkSink {
             outbox: Mutex::new(Outbox::default()),
             scheduled: AtomicBool::new(false),
             tsfn: OnceLock::new(),
-            origin: Instant::now(),
+            origin,
             time_origin,
         })
     }

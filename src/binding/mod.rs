@@ -81,12 +81,15 @@ impl NativeClient {
         time_origin: f64,
         on_chunk: Function<'_, ChunkArgs, ()>,
     ) -> Result<Self> {
+        // Taken first: building the client (runtime, certificates) takes
+        // milliseconds, which would otherwise shift every timing.
+        let origin = std::time::Instant::now();
         let config = client_config(options)?;
         let defaults = Arc::new(config.defaults.clone());
         let client = Client::new(config).map_err(|e| {
             Error::new(Status::InvalidArg, format!("{}: {}", e.code(), e.message()))
         })?;
-        let sink = ChunkSink::new(time_origin);
+        let sink = ChunkSink::new(time_origin, origin);
         sink.attach(on_chunk)?;
         Ok(NativeClient {
             client,
