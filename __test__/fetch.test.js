@@ -5,6 +5,7 @@ const assert = require('node:assert/strict')
 const { performance } = require('node:perf_hooks')
 const fetchpool = require('..')
 const { startServer } = require('./support/server')
+const { freePorts } = require('./support/ports')
 
 let server
 before(async () => { server = await startServer() })
@@ -184,4 +185,64 @@ test('ESM entry point exports the same API', async () => {
   assert.equal(esm.fetch, fetchpool.fetch)
   assert.equal(esm.default.gather, fetchpool.gather)
   assert.equal(typeof esm.Client, 'function')
+})
+
+// Plain `fetch(request)` calls made in one tick cross into Rust together
+// (lib/client.js `_join`); each must still behave as a lone call.
+test('fetch calls made in one tick each settle on their own, as lone calls', async () => {
+  const [closed] = await freePorts(1)
+  const client = new fetchpool.Client()
+  try {
+    const calls = [
+      client.fetch(server.url('/json')),
+      client.fetch('not a url'),
+      client.fetch(server.url('/status/404')),
+      client.fetch(`http://127.0.0.1:${closed}/`),
+      client.fetch({ url: server.url('/echo'), method: 'POST', body: 'x' }),
+      client.fetch(42)
+    ]
+    const [json, bad, missing, refused, echo, wrongType] = await Promise.allSettled(calls)
+    assert.equal(json.value.status, 200)
+    assert.equal(json.value.index, 0)
+    assert.equal(bad.reason.code, 'ERR_INVALID_URL')
+    assert.equal(bad.reason.index, 0)
+    assert.equal(missing.value.status, 404)
+    assert.equal(refused.reason.code, 'ECONNREFUSED')
+    assert.equal(refused.reason.index, 0)
+    assert.equal(echo.value.status, 200)
+    assert.equal(wrongType.reason.code, 'ERR_INVALID_ARG_TYPE')
+  } finally {
+    client.close()
+  }
+})
+
+test('fetch calls in one tick are not held to any concurrency: 150 run at once', async () => {
+  const client = new fetchpool.Client()
+  try {
+    server.reset()
+    const all = await Promise.all(Array.from({ length: 150 }, (_, i) => client.fetch(server.url(`/slow?ms=300&id=${i}`))))
+    assert.deepEqual(await Promise.all(all.map((r) => r.text())), all.map((_, i) => `slow ${i}`))
+    assert.equal(server.stats.maxInFlight, 150)
+  } finally {
+    client.close()
+  }
+})
+
+test('fetch calls joined in one tick: an aborted one fails alone; close fails the rest', async () => {
+  const client = new fetchpool.Client()
+  const controller = new AbortController()
+  const slow = client.fetch({ url: server.url('/slow?ms=2000&id=a'), signal: controller.signal })
+  const fine = client.fetch(server.url('/slow?ms=50&id=b'))
+  const held = client.fetch(server.url('/slow?ms=2000&id=c'))
+  setTimeout(() => controller.abort(), 20)
+  await assert.rejects(slow, { code: 'ABORT_ERR' })
+  assert.equal(await (await fine).text(), 'slow b')
+  client.close()
+  await assert.rejects(held, { code: 'ABORT_ERR' })
+  // Calls made in the same tick as close never start.
+  const client2 = new fetchpool.Client()
+  const same = client2.fetch(server.url('/json'))
+  client2.close()
+  await assert.rejects(same, { code: 'ABORT_ERR' })
+  await assert.rejects(client2.fetch(server.url('/json')), { code: 'ERR_INVALID_STATE' })
 })

@@ -16,6 +16,11 @@ const { SignalWatch } = require('./signals')
 const kNativeFetch = Symbol.for('fetchpool.nativeFetch')
 const BATCH_ID_LIMIT = 0x7fffffff
 const PROGRESS_INTERVAL_MS = 100
+/**
+ * The shared batch of plain `fetch` calls: each request starts at once, as a
+ * lone call would, and one failing ends no other.
+ */
+const SHARED_OPTIONS = { concurrency: 0x7fffffff, failFast: false }
 /** Numbers per completion row (src/binding/delivery.rs `ROW`). */
 const ROW_SIZE = 16
 
@@ -61,6 +66,9 @@ class Batch {
     this.open = false
     // A lone `fetch`: input errors name `request`, not `requests[0]`.
     this.single = false
+    // The index results show, when not their position in the batch (the
+    // batch that plain `fetch` calls share shows each as 0, as a lone one).
+    this.shownIndex = null
     this.throwInput = false
     this.onResult = noop
     this.onEnd = noop
@@ -97,7 +105,7 @@ class Batch {
       this.outstanding -= count
       this.client._release(count)
       const err = (this.preErrors && this.preErrors.get(base)) ||
-        inputError(problem[0], problem[1], { index: base, url: urls[0] })
+        inputError(problem[0], problem[1], { index: this.shownIndex === null ? base : this.shownIndex, url: urls[0] })
       if (!this.settle || (this.outstanding === 0 && !this.open)) this.end()
       if (this.throwInput) throw err
       this.onResult(base, err, undefined)
@@ -140,13 +148,14 @@ class Batch {
         this.itemSignals.delete(index)
       }
     }
+    const shown = this.shownIndex === null ? index : this.shownIndex
     if (rows[off + 2] === 0) {
       const pre = this.preErrors !== null ? this.preErrors.get(index) : undefined
-      const err = pre !== undefined ? pre : rowError(rows, off, extras[rows[off + 15]], index)
+      const err = pre !== undefined ? pre : rowError(rows, off, extras[rows[off + 15]], shown)
       if (!this.settle) this.end()
       this.onResult(index, err, undefined)
     } else {
-      this.onResult(index, null, new Response(rows, off, data, bodies, extras, this.url(index), index))
+      this.onResult(index, null, new Response(rows, off, data, bodies, extras, this.url(index), shown))
     }
     if (this.outstanding === 0 && !this.ended && !this.open) this.end()
   }
@@ -248,6 +257,10 @@ class Client {
     this._batches = new Map()
     this._signals = new SignalWatch()
     this._nextId = 1
+    // Plain `fetch(request)` calls made in one tick join one submit, on a
+    // batch they share (see `_join`).
+    this._shared = null
+    this._joining = null
     this._active = 0
     this._keepAlive = null
     this._closed = false
@@ -315,7 +328,72 @@ class Client {
       if (callback !== undefined) throw err
       return Promise.reject(err)
     }
+    if (options === undefined && callback === undefined) {
+      return new Promise((resolve, reject) => {
+        this._join(request, (err, res) => (err ? reject(err) : resolve(res)))
+      })
+    }
     return run(callback, (done) => this._fetchOne(request, opts, done, callback !== undefined))
+  }
+
+  // A promise-style `fetch` with no options: it waits for the end of the
+  // current tick, and every such call made in the meantime crosses into Rust
+  // in one submit. Each still settles on its own, exactly as a lone call.
+  _join (request, done) {
+    if (this._closed) {
+      done(inputError('ERR_INVALID_STATE', 'The client is closed'))
+      return
+    }
+    if (this._joining === null) {
+      this._joining = { requests: [], dones: [] }
+      queueMicrotask(() => this._submitJoined())
+    }
+    this._joining.requests.push(request)
+    this._joining.dones.push(done)
+  }
+
+  _submitJoined () {
+    if (this._joining === null) return // close() failed them already
+    const { requests, dones } = this._joining
+    this._joining = null
+    if (this._closed) {
+      const err = abortError(new Error('The client was closed'))
+      for (const done of dones) done(err)
+      return
+    }
+    let batch = this._shared
+    if (batch === null || batch.ended) batch = this._shared = this._sharedBatch()
+    const base = batch.nextIndex
+    batch.nextIndex += requests.length
+    for (let k = 0; k < dones.length; k++) batch.dones.set(base + k, dones[k])
+    batch.submit(requests, 0, requests.length, base, SHARED_OPTIONS)
+  }
+
+  _sharedBatch () {
+    const batch = this._batch(true)
+    batch.open = true
+    batch.single = true
+    batch.shownIndex = 0
+    batch.nextIndex = 0
+    batch.dones = new Map()
+    batch.onResult = (index, err, res) => {
+      const done = batch.dones.get(index)
+      if (done === undefined) return
+      batch.dones.delete(index)
+      if (err && err.index !== undefined) err.index = 0
+      if (batch.outstanding === 0 && batch.dones.size === 0) batch.end()
+      done(err, res)
+    }
+    batch.onAbort = (err) => {
+      const dones = [...batch.dones.values()]
+      batch.dones.clear()
+      for (const done of dones) done(err)
+    }
+    // Indices stay small: a drained batch is replaced by a fresh one.
+    batch.onEnd = () => {
+      if (this._shared === batch) this._shared = null
+    }
+    return batch
   }
 
   _fetchOne (request, opts, done, throwInput) {
@@ -435,7 +513,13 @@ class Client {
   close () {
     if (this._closed) return
     this._closed = true
-    for (const batch of [...this._batches.values()]) batch.abort(abortError(new Error('The client was closed')))
+    const closed = abortError(new Error('The client was closed'))
+    if (this._joining !== null) {
+      const { dones } = this._joining
+      this._joining = null
+      for (const done of dones) done(closed)
+    }
+    for (const batch of [...this._batches.values()]) batch.abort(closed)
     this._native.close()
     if (this._keepAlive !== null) {
       clearInterval(this._keepAlive)
