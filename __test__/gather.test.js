@@ -105,6 +105,46 @@ test('a malformed item fails a fail-fast gather before anything is sent', async 
   }
 })
 
+// Long lists cross into the engine in parts, one per turn of the event loop
+// (lib/client.js `submitAll`); the call still starts as one.
+test('a long list: a malformed item in a late part still fails it before anything is sent', async () => {
+  for (const bad of ['not a url', 42, 'gopher://x/']) {
+    server.reset()
+    const urls = Array.from({ length: 5000 }, (_, i) => server.url(`/p/${i}`))
+    urls[4321] = bad
+    const err = await fetchpool.gather(urls).then(() => null, (e) => e)
+    assert.ok(err, `rejected for ${bad}`)
+    assert.equal(err.index, 4321)
+    assert.match(err.code, /^ERR_INVALID_/)
+    await delay(30)
+    assert.equal(server.stats.requests, 0)
+    assert.equal(fetchpool.stats().queued, 0)
+  }
+})
+
+test('a long list with settle: a malformed item in a late part is that item\'s error', async () => {
+  const urls = Array.from({ length: 3000 }, (_, i) => server.url(`/p/${i}`))
+  urls[2500] = 'not a url'
+  const results = await fetchpool.gather(urls, { settle: true })
+  assert.equal(results[2500].status, 'rejected')
+  assert.equal(results[2500].reason.code, 'ERR_INVALID_URL')
+  assert.equal(results[2500].reason.index, 2500)
+  assert.ok(results.every((r, i) => i === 2500 || (r.status === 'fulfilled' && r.value.buffer.toString() === `hello /p/${i}`)))
+})
+
+test('a long list aborted while it crosses: nothing is sent and nothing stays queued', async () => {
+  server.reset()
+  const controller = new AbortController()
+  const urls = Array.from({ length: 5000 }, (_, i) => server.url(`/p/${i}`))
+  const pending = fetchpool.gather(urls, { signal: controller.signal })
+  setImmediate(() => controller.abort())
+  await assert.rejects(pending, { code: 'ABORT_ERR' })
+  await delay(30)
+  assert.equal(server.stats.requests, 0)
+  assert.equal(fetchpool.stats().queued, 0)
+  assert.equal(fetchpool.stats().inFlight, 0)
+})
+
 test('gather with a callback', async () => {
   const results = await new Promise((resolve, reject) => {
     const ret = fetchpool.gather([server.url('/c1'), server.url('/c2')], { concurrency: 2 }, (err, res) => (err ? reject(err) : resolve(res)))

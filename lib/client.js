@@ -21,6 +21,8 @@ const PROGRESS_INTERVAL_MS = 100
  * lone call would, and one failing ends no other.
  */
 const SHARED_OPTIONS = { concurrency: 0x7fffffff, failFast: false }
+/** Requests per submit when a call crosses in parts (see `Batch.submitAll`). */
+const SUBMIT_PART = 1024
 /** Numbers per completion row (src/binding/delivery.rs `ROW`). */
 const ROW_SIZE = 16
 
@@ -76,8 +78,12 @@ class Batch {
     this.onAbort = noop
   }
 
-  /** Sends `items[from..to)` as indices `base…`; returns false on a fail-fast input error. */
-  submit (items, from, to, base, native) {
+  /**
+   * Sends `items[from..to)` as indices `base…`; with `hold`, they wait in the
+   * engine for a later part without it. Returns false when the call was
+   * refused for a malformed item (fail-fast), which ends it.
+   */
+  submit (items, from, to, base, native, hold = false) {
     const { lines, urls, extras, signals, errors } = normalize(items, from, to, base, this.single)
     if (errors !== null && !this.settle) {
       const first = errors.values().next().value
@@ -99,20 +105,38 @@ class Batch {
     const count = to - from
     this.outstanding += count
     this.client._hold(count)
-    const problem = this.client._native.submit(this.id, base, lines, extras, native)
+    const problem = this.client._native.submit(this.id, base, lines, extras, native, hold)
     if (problem !== null) {
-      // A single request the engine refused: nothing was sent.
+      // The engine refused the call: nothing of this part was sent.
       this.outstanding -= count
       this.client._release(count)
-      const err = (this.preErrors && this.preErrors.get(base)) ||
-        inputError(problem[0], problem[1], { index: this.shownIndex === null ? base : this.shownIndex, url: urls[0] })
+      const index = Number(problem[2])
+      const shown = this.shownIndex === null ? index : this.shownIndex
+      const err = (this.preErrors && this.preErrors.get(index)) ||
+        inputError(problem[0], problem[1], { index: shown, url: this.url(index) })
       if (!this.settle || (this.outstanding === 0 && !this.open)) this.end()
       if (this.throwInput) throw err
-      this.onResult(base, err, undefined)
+      this.onResult(index, err, undefined)
       return this.settle
     }
     if (signals !== null) this.watchItems(signals)
     return true
+  }
+
+  /**
+   * Sends a whole call. A long list crosses in parts of SUBMIT_PART, one per
+   * turn of the event loop, so that converting and checking it never holds
+   * the JavaScript thread for long; the engine starts the call with its last
+   * part, so a malformed item still refuses it before anything is sent.
+   */
+  submitAll (items, native) {
+    const n = items.length
+    const part = (from) => {
+      if (this.ended) return
+      const to = Math.min(n, from + SUBMIT_PART)
+      if (this.submit(items, from, to, from, native, to < n) && to < n) setImmediate(part, to)
+    }
+    part(0)
   }
 
   watchItems (signals) {
@@ -484,7 +508,7 @@ class Client {
       return noop
     }
     const native = settle ? { ...opts.native, failFast: false } : opts.native
-    batch.submit(list, 0, n, 0, native)
+    batch.submitAll(list, native)
     return () => batch.abort(abortError())
   }
 

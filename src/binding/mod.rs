@@ -99,8 +99,10 @@ impl NativeClient {
     }
 
     /// Starts requests as part of batch `batch`, numbered from `firstIndex`.
-    /// `urls` holds one URL per line. Returns `[code, message]` when a single
-    /// request is malformed (nothing is sent), else null.
+    /// `urls` holds one URL per line. With `hold`, they wait for a later part
+    /// without it. Returns `[code, message, index]` when the call is refused
+    /// (fail-fast and a malformed item: nothing of the call is sent), else
+    /// null.
     #[napi(catch_unwind)]
     pub fn submit(
         &self,
@@ -109,6 +111,7 @@ impl NativeClient {
         urls: String,
         extras: Option<Vec<RequestExtra>>,
         options: Option<CallOptionsJs>,
+        hold: Option<bool>,
     ) -> Result<Option<Vec<String>>> {
         let mut items: Vec<RawRequest> = urls.split('\n').map(RawRequest::get).collect();
         for extra in extras.unwrap_or_default() {
@@ -121,9 +124,17 @@ impl NativeClient {
             None => self.defaults.clone(),
         };
         let sink = self.sink.clone();
-        match self.client.submit(batch, first_index, items, opts, sink) {
+        let hold = hold.unwrap_or(false);
+        match self
+            .client
+            .submit_part(batch, first_index, items, opts, sink, hold)
+        {
             Ok(()) => Ok(None),
-            Err(err) => Ok(Some(input_error(err))),
+            Err(rejected) => {
+                let mut problem = input_error(rejected.error);
+                problem.push(rejected.index.to_string());
+                Ok(Some(problem))
+            }
         }
     }
 

@@ -16,7 +16,7 @@ use super::config::CallOptions;
 use super::error::{ErrorKind, FetchError};
 use super::execute::execute;
 use super::lane::{driven, Lane};
-use super::request::{RawRequest, Request};
+use super::request::Request;
 use super::response::{Completion, Timing};
 
 /// Receives each finished request. Called on a worker thread.
@@ -84,9 +84,15 @@ pub fn flush_if_due() {
     }
 }
 
-/// A validated request waiting for a lane: index, URL as given, request,
-/// and whether it has its own AbortSignal.
-type Item = (u32, String, Request, bool);
+/// A validated request waiting for a lane.
+pub struct Item {
+    pub index: u32,
+    /// The URL as given.
+    pub url: String,
+    pub req: Request,
+    /// Whether it has its own AbortSignal.
+    pub abortable: bool,
+}
 
 pub struct Batch {
     id: u32,
@@ -100,6 +106,9 @@ pub struct Batch {
     failed: AtomicBool,
     /// Tokens of requests that can be cancelled one by one.
     items: Mutex<HashMap<u32, CancellationToken>>,
+    /// Parts of a call held until its last part arrives, and when the first
+    /// of them was queued.
+    held: Mutex<(Vec<Item>, Option<Instant>)>,
 }
 
 impl Batch {
@@ -113,7 +122,39 @@ impl Batch {
             pending: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
             items: Mutex::new(HashMap::new()),
+            held: Mutex::new((Vec::new(), None)),
         }
+    }
+
+    /// Drops the parts held for a call that will not start; returns how many
+    /// requests they held.
+    pub fn drop_held(&self) -> usize {
+        let mut held = self.held.lock().expect("held parts");
+        held.1 = None;
+        std::mem::take(&mut held.0).len()
+    }
+
+    /// Queues one part of a call. Returns what is to start now, with when it
+    /// was first queued: nothing while `hold`, else this part together with
+    /// every part held before it.
+    pub fn queue(
+        &self,
+        items: Vec<Item>,
+        queued_at: Instant,
+        hold: bool,
+    ) -> Option<(Vec<Item>, Instant)> {
+        let mut held = self.held.lock().expect("held parts");
+        if hold {
+            held.0.extend(items);
+            held.1.get_or_insert(queued_at);
+            return None;
+        }
+        if held.0.is_empty() {
+            return Some((items, queued_at));
+        }
+        let mut all = std::mem::take(&mut held.0);
+        all.extend(items);
+        Some((all, held.1.take().unwrap_or(queued_at)))
     }
 
     pub fn add_pending(&self, count: usize) {
@@ -144,55 +185,13 @@ impl Batch {
             .clone()
     }
 
-    /// Validates every item, then starts them in order as permits allow.
+    /// Starts validated items in order as permits allow.
     pub async fn drive(
         client: Arc<ClientInner>,
         batch: Arc<Batch>,
-        first_index: u32,
-        items: Vec<RawRequest>,
+        valid: Vec<Item>,
         queued_at: Instant,
     ) {
-        let count = items.len();
-        let mut valid = Vec::with_capacity(count);
-        let mut invalid = Vec::new();
-        for (offset, raw) in items.into_iter().enumerate() {
-            let index = first_index + offset as u32;
-            let url = raw.url.clone();
-            let abortable = raw.abortable;
-            match raw.validate() {
-                Ok(req) => valid.push((index, url, req, abortable)),
-                Err(err) => invalid.push((index, url, err)),
-            }
-        }
-        if !invalid.is_empty() && batch.opts.fail_fast {
-            // Nothing is sent: the first malformed item is the call's error.
-            let (index, url, err) = invalid.swap_remove(0);
-            client
-                .stats
-                .queued
-                .fetch_sub(count as u64, Ordering::Relaxed);
-            batch.finish(
-                &client,
-                index,
-                url,
-                Timing::queued_at(queued_at),
-                0,
-                Err(err),
-            );
-            batch.settle_unstarted(&client, count - 1);
-            return;
-        }
-        for (index, url, err) in invalid {
-            client.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            batch.finish(
-                &client,
-                index,
-                url,
-                Timing::queued_at(queued_at),
-                0,
-                Err(err),
-            );
-        }
         // Driver loops ("lanes"), as many as may run at once: each takes the
         // next request, runs it inline and keeps its connection for the next.
         let lanes = batch.opts.concurrency.max(1).min(valid.len());
@@ -252,7 +251,12 @@ impl Batch {
                     },
                 },
             };
-            let Some((index, url, req, abortable)) = queue.lock().expect("batch queue").pop_front()
+            let Some(Item {
+                index,
+                url,
+                req,
+                abortable,
+            }) = queue.lock().expect("batch queue").pop_front()
             else {
                 break;
             };
@@ -277,11 +281,12 @@ impl Batch {
     pub async fn drive_one(
         client: Arc<ClientInner>,
         batch: Arc<Batch>,
-        index: u32,
-        url: String,
-        req: Request,
+        item: Item,
         queued_at: Instant,
     ) {
+        let Item {
+            index, url, req, ..
+        } = item;
         let permit = match batch.permits.clone().acquire_owned().await {
             Ok(p) => p,
             Err(_) => return,
@@ -374,7 +379,7 @@ impl Batch {
     }
 
     /// Delivers one outcome, unless the batch already ended.
-    fn finish(
+    pub(crate) fn finish(
         &self,
         client: &ClientInner,
         index: u32,

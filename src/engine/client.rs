@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::runtime::{Handle, Runtime};
 
 use super::alpn::AlpnGate;
-use super::batch::{Batch, Sink};
+use super::batch::{Batch, Item, Sink};
 use super::config::{CallOptions, ClientConfig, Http2Mode};
 use super::connector::TcpConnector;
 use super::error::{ErrorKind, FetchError};
@@ -23,6 +23,7 @@ use super::lane::IdleStore;
 use super::limits::{HostSemaphores, RateLimits};
 use super::proxy::{Proxies, ProxyConnector};
 use super::request::RawRequest;
+use super::response::Timing;
 use super::tls::client_tls_config;
 
 pub type Http = HyperClient<HttpsConnector<ProxyConnector>, Full<Bytes>>;
@@ -66,6 +67,13 @@ pub struct ClientInner {
     /// client implements.
     pub(crate) fast_h1: bool,
     pub config: ClientConfig,
+}
+
+/// A call refused before anything of it was sent: the malformed item.
+#[derive(Debug)]
+pub struct Rejected {
+    pub index: u32,
+    pub error: FetchError,
 }
 
 /// A pool of workers and connections. Cheap to share; `close` ends it.
@@ -171,8 +179,7 @@ impl Client {
 
     /// Starts `items` as part of batch `batch_id` (created if it does not
     /// exist), numbering them from `first_index`. Each outcome goes to `sink`.
-    /// A single request is validated here and its input error returned at once;
-    /// a batch's items are validated on the pool before any is sent.
+    /// See [`Client::submit_part`]; this is the whole of a call at once.
     pub fn submit(
         &self,
         batch_id: u32,
@@ -181,39 +188,84 @@ impl Client {
         opts: Arc<CallOptions>,
         sink: Arc<dyn Sink>,
     ) -> Result<(), FetchError> {
+        self.submit_part(batch_id, first_index, items, opts, sink, false)
+            .map_err(|rejected| rejected.error)
+    }
+
+    /// Validates `items` here, on the caller's thread, and queues them on
+    /// batch `batch_id`. With `hold` they wait for a later part without it,
+    /// so that a call can cross in pieces and still start as one.
+    ///
+    /// In fail-fast mode a malformed item rejects the whole call: nothing of
+    /// it is sent, parts held before included. Otherwise a malformed item is
+    /// that item's error, delivered like any outcome.
+    pub fn submit_part(
+        &self,
+        batch_id: u32,
+        first_index: u32,
+        items: Vec<RawRequest>,
+        opts: Arc<CallOptions>,
+        sink: Arc<dyn Sink>,
+        hold: bool,
+    ) -> Result<(), Rejected> {
         if self.is_closed() {
-            return Err(FetchError::new(
-                ErrorKind::Invalid(super::error::InvalidInput::ArgValue),
-                "The client is closed",
-            ));
+            return Err(Rejected {
+                index: first_index,
+                error: FetchError::new(
+                    ErrorKind::Invalid(super::error::InvalidInput::ArgValue),
+                    "The client is closed",
+                ),
+            });
         }
         let queued_at = Instant::now();
-        if items.len() == 1 {
-            let raw = items.into_iter().next().expect("one item");
-            let url = raw.url.clone();
-            let req = raw.validate()?;
-            let batch = self.batch(batch_id, opts, sink, 1);
-            self.inner.stats.queued.fetch_add(1, Ordering::Relaxed);
-            let inner = self.inner.clone();
-            self.handle.spawn(Batch::drive_one(
-                inner,
-                batch,
-                first_index,
-                url,
-                req,
-                queued_at,
-            ));
-            return Ok(());
-        }
         let count = items.len();
+        let mut valid = Vec::with_capacity(count);
+        let mut invalid = Vec::new();
+        for (offset, raw) in items.into_iter().enumerate() {
+            let index = first_index + offset as u32;
+            let url = raw.url.clone();
+            let abortable = raw.abortable;
+            match raw.validate() {
+                Ok(req) => valid.push(Item {
+                    index,
+                    url,
+                    req,
+                    abortable,
+                }),
+                Err(error) => invalid.push((index, url, error)),
+            }
+        }
+        if opts.fail_fast && !invalid.is_empty() {
+            self.cancel(batch_id);
+            let (index, _, error) = invalid.swap_remove(0);
+            return Err(Rejected { index, error });
+        }
         let batch = self.batch(batch_id, opts, sink, count);
-        self.inner
-            .stats
-            .queued
-            .fetch_add(count as u64, Ordering::Relaxed);
+        let stats = &self.inner.stats;
+        stats.queued.fetch_add(count as u64, Ordering::Relaxed);
+        for (index, url, error) in invalid {
+            stats.queued.fetch_sub(1, Ordering::Relaxed);
+            batch.finish(
+                &self.inner,
+                index,
+                url,
+                Timing::queued_at(queued_at),
+                0,
+                Err(error),
+            );
+        }
+        let Some((valid, queued_at)) = batch.queue(valid, queued_at, hold) else {
+            return Ok(());
+        };
         let inner = self.inner.clone();
-        self.handle
-            .spawn(Batch::drive(inner, batch, first_index, items, queued_at));
+        if valid.len() == 1 {
+            let item = valid.into_iter().next().expect("one item");
+            self.handle
+                .spawn(Batch::drive_one(inner, batch, item, queued_at));
+        } else if !valid.is_empty() {
+            self.handle
+                .spawn(Batch::drive(inner, batch, valid, queued_at));
+        }
         Ok(())
     }
 
@@ -242,6 +294,11 @@ impl Client {
             .expect("batch registry")
             .remove(&batch_id);
         if let Some(batch) = batch {
+            let held = batch.drop_held();
+            self.inner
+                .stats
+                .queued
+                .fetch_sub(held as u64, Ordering::Relaxed);
             batch.cancel();
         }
     }
