@@ -101,7 +101,16 @@ async fn follow_redirects(
     let mut body = req.body.clone();
     let mut redirects = 0u32;
     loop {
-        let uri = to_uri(&url)?;
+        // The first hop's target was worked out when the request was checked.
+        let (uri, key) = if redirects == 0 {
+            (
+                req.uri.clone(),
+                std::borrow::Cow::Borrowed(req.key.as_str()),
+            )
+        } else {
+            let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
+            (to_uri(&url)?, std::borrow::Cow::Owned(key))
+        };
         let route = client.proxies.route(&uri);
         let mut out_headers =
             HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);
@@ -133,9 +142,8 @@ async fn follow_redirects(
         };
 
         // Held until this hop's body is read: the host's share of requests.
-        let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
         let _host_permit = match &client.host_requests {
-            Some(hosts) => Some(hosts.acquire(key.clone()).await),
+            Some(hosts) => Some(hosts.acquire(key.to_string()).await),
             None => None,
         };
         if client.rates.is_limited() {

@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use url::Url;
 
 use super::error::{FetchError, InvalidInput};
+use super::limits::host_key;
 
 /// A request as it arrives, not yet checked.
 #[derive(Clone, Debug, Default)]
@@ -39,6 +40,10 @@ impl RawRequest {
 #[derive(Clone, Debug)]
 pub struct Request {
     pub url: Url,
+    /// `url` as sent, and its origin's key (`limits::host_key`): worked out
+    /// with the rest of the checks, before the request reaches a worker.
+    pub uri: Uri,
+    pub key: String,
     pub method: Method,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -133,8 +138,12 @@ impl RawRequest {
                 "Request with GET/HEAD method cannot have body",
             ));
         }
+        let uri = to_uri(&url)?;
+        let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
         Ok(Request {
             url,
+            uri,
+            key,
             method,
             headers,
             body: self.body.unwrap_or_default(),

@@ -305,7 +305,8 @@ async fn read_head(conn: &mut Conn) -> Result<Head, ExchangeError> {
 }
 
 /// One response head from the front of `buf`: its length and content, or
-/// None when more bytes are needed.
+/// None when more bytes are needed. The field values share one copy of the
+/// head rather than taking an allocation each.
 fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
     if buf.is_empty() {
         return Ok(None);
@@ -328,11 +329,14 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
+    let block = Bytes::copy_from_slice(&buf[..len]);
     let mut headers = HeaderMap::with_capacity(response.headers.len());
     for field in response.headers.iter() {
         let name = HeaderName::from_bytes(field.name.as_bytes())
             .map_err(|_| WireError::Parse("invalid header name"))?;
-        let value = HeaderValue::from_bytes(field.value)
+        // httparse's values are slices of `buf`: the same range of `block`.
+        let at = field.value.as_ptr() as usize - buf.as_ptr() as usize;
+        let value = HeaderValue::from_maybe_shared(block.slice(at..at + field.value.len()))
             .map_err(|_| WireError::Parse("invalid header value"))?;
         headers.append(name, value);
     }
