@@ -27,7 +27,7 @@ function onRequest (socket, head, body) {
     const at = f.indexOf(':')
     headers[f.slice(0, at).toLowerCase()] = f.slice(at + 1).trim()
   }
-  const request = { method, target, headers, head, body: body.toString() }
+  const request = { method, target, headers, head, body: body.toString('latin1') }
   seen.push(request)
   const path = target.split('?')[0]
   const route = routes.get(path)
@@ -148,6 +148,13 @@ test('malformed framing is ERR_HTTP_PROTOCOL, and the next request goes on a new
   }
 })
 
+test('after 101 Switching Protocols the connection is not reused', async () => {
+  const upgrade = route('/upgrade', (socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: upgrade\r\n\r\n'))
+  assert.equal(await counting(async (c) => {
+    for (let i = 0; i < 2; i++) assert.equal((await c.fetch(upgrade)).status, 101)
+  }), 2)
+})
+
 test('bytes after a complete response: the connection is not reused', async () => {
   const extra = route('/extra', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n'))
   assert.equal(await counting(async (c) => {
@@ -220,6 +227,12 @@ test('requests on the wire: origin form, Host, Content-Length, and the caller\'s
     const get = await (await c.fetch({ url: echo, headers: { host: 'example.test' } })).json()
     assert.equal(get.headers.host, 'example.test')
     assert.equal(get.headers['content-length'], undefined)
+    // A large body goes out after the head, whole.
+    const big = Buffer.alloc(300 * 1024)
+    for (let i = 0; i < big.length; i++) big[i] = i % 251
+    const put = await (await c.fetch({ url: echo, method: 'PUT', body: big })).json()
+    assert.equal(put.headers['content-length'], String(big.length))
+    assert.equal(Buffer.from(put.body, 'latin1').equals(big), true)
   } finally {
     c.close()
   }

@@ -32,6 +32,9 @@ const MAX_HEADERS: usize = 100;
 const MAX_HEAD: usize = 400 * 1024;
 /// Largest chunk-size line or trailer section.
 const MAX_LINE: usize = 16 * 1024;
+/// Request bodies larger than this are written on their own, not copied
+/// behind the head.
+const SEPARATE_BODY_FROM: usize = 64 * 1024;
 /// Bytes asked of each read into the shared buffer.
 const READ_SIZE: usize = 16 * 1024;
 /// Bodies of a known length at least this large are read into their own
@@ -170,11 +173,21 @@ pub async fn exchange(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Response<WireBody>, ExchangeError> {
-    encode(&mut conn.out, method, uri, headers, body);
-    let written = {
+    // A small body goes out in the head's write; a large one is written from
+    // where it is rather than copied behind the head (the socket has
+    // TCP_NODELAY, so the two writes do not wait on each other).
+    let separate = body.len() > SEPARATE_BODY_FROM;
+    let inline: &[u8] = if separate { &[] } else { body };
+    encode(&mut conn.out, method, uri, headers, body.len(), inline);
+    let written = async {
         let Conn { stream, out, .. } = &mut *conn;
-        stream.tcp().write_all(out).await
-    };
+        stream.tcp().write_all(out).await?;
+        if separate {
+            stream.tcp().write_all(body).await?;
+        }
+        Ok::<(), io::Error>(())
+    }
+    .await;
     if let Err(err) = written {
         return Err(ExchangeError {
             error: err.into(),
@@ -188,7 +201,11 @@ pub async fn exchange(
         error,
         unanswered: false,
     })?;
-    let keep_alive = !closes && keeps_alive(head.version, &head.headers) && framing != Framing::Eof;
+    // After 101 the connection speaks another protocol: it is never reused.
+    let keep_alive = !closes
+        && head.status != StatusCode::SWITCHING_PROTOCOLS
+        && keeps_alive(head.version, &head.headers)
+        && framing != Framing::Eof;
     let connected_at = conn.connected_at;
     let mut response = Response::new(WireBody::new(conn, framing, keep_alive, home.clone()));
     *response.status_mut() = head.status;
@@ -201,7 +218,14 @@ pub async fn exchange(
 /// The request head in origin form, as hyper writes it: `Host` first unless
 /// the caller set one, then the fields, then `Content-Length` where the
 /// method or the body calls for it.
-fn encode(out: &mut Vec<u8>, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
+fn encode(
+    out: &mut Vec<u8>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body_len: usize,
+    body: &[u8],
+) {
     out.clear();
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
@@ -227,10 +251,10 @@ fn encode(out: &mut Vec<u8>, method: &Method, uri: &Uri, headers: &HeaderMap, bo
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let sized = !body.is_empty() || matches!(*method, Method::POST | Method::PUT | Method::PATCH);
+    let sized = body_len > 0 || matches!(*method, Method::POST | Method::PUT | Method::PATCH);
     if sized && !headers.contains_key(header::CONTENT_LENGTH) {
         out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(body.len().to_string().as_bytes());
+        out.extend_from_slice(body_len.to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -773,7 +797,8 @@ mod tests {
             &Method::POST,
             &uri,
             &headers(&[("x-a", "1")]),
-            &Bytes::from_static(b"hi"),
+            2,
+            b"hi",
         );
         assert_eq!(
             out,
@@ -785,9 +810,16 @@ mod tests {
             &Method::GET,
             &uri,
             &headers(&[("host", "other")]),
-            &Bytes::new(),
+            0,
+            b"",
         );
         assert_eq!(out, b"GET / HTTP/1.1\r\nhost: other\r\n\r\n");
+        // A large body is written after the head, not copied into it.
+        encode(&mut out, &Method::PUT, &uri, &headers(&[]), 100_000, b"");
+        assert_eq!(
+            out,
+            b"PUT / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 100000\r\n\r\n"
+        );
     }
 
     #[test]
