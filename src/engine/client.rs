@@ -223,9 +223,9 @@ impl Client {
         let mut invalid = Vec::new();
         for (offset, raw) in items.into_iter().enumerate() {
             let index = first_index + offset as u32;
-            let url = raw.url.clone();
             let abortable = raw.abortable;
-            match raw.validate() {
+            let (url, checked) = raw.check();
+            match checked {
                 Ok(req) => valid.push(Item {
                     index,
                     url,

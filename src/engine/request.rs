@@ -86,7 +86,18 @@ pub fn to_uri(url: &Url) -> Result<Uri, FetchError> {
 
 impl RawRequest {
     pub fn validate(self) -> Result<Request, FetchError> {
-        let url = parse_url(&self.url)?;
+        self.check().1
+    }
+
+    /// Checks the request; gives back the URL as given beside the outcome.
+    pub fn check(mut self) -> (String, Result<Request, FetchError>) {
+        let input = std::mem::take(&mut self.url);
+        let checked = self.checked(&input);
+        (input, checked)
+    }
+
+    fn checked(self, input: &str) -> Result<Request, FetchError> {
+        let url = parse_url(input)?;
         let method = match self.method.as_deref() {
             None => Method::GET,
             Some(m) => {
