@@ -42,7 +42,87 @@ const OWN_BUFFER_MIN: usize = 16 * 1024;
 /// error).
 pub const ROW: usize = 16;
 
-pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Vec<Buffer>, String)>;
+pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Bodies, String)>;
+
+/// A chunk's large bodies: in JavaScript, an array of Buffers that each view
+/// the body's own memory (a heap allocation, or a mapping: see
+/// engine/memory.rs) and let go of it when collected. Nothing is copied,
+/// whoever else shares the bytes.
+pub struct Bodies(Vec<Bytes>);
+
+impl ToNapiValue for Bodies {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let mut array = std::ptr::null_mut();
+        // SAFETY (this block): napi calls on the JavaScript thread, with
+        // `env` live for the duration of the call.
+        check_status!(
+            unsafe { sys::napi_create_array_with_length(env, val.0.len(), &mut array) },
+            "Failed to create the bodies array"
+        )?;
+        for (k, body) in val.0.into_iter().enumerate() {
+            let buffer = unsafe { external_buffer(env, body)? };
+            check_status!(
+                unsafe { sys::napi_set_element(env, array, k as u32, buffer) },
+                "Failed to fill the bodies array"
+            )?;
+        }
+        Ok(array)
+    }
+}
+
+/// A Buffer over `body`'s bytes that drops `body` when collected; a copy
+/// where the runtime refuses external memory.
+unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_value> {
+    let mut buffer = std::ptr::null_mut();
+    let len = body.len();
+    if len == 0 {
+        check_status!(
+            unsafe { sys::napi_create_buffer(env, 0, std::ptr::null_mut(), &mut buffer) },
+            "Failed to create a body Buffer"
+        )?;
+        return Ok(buffer);
+    }
+    let data = body.as_ptr().cast_mut();
+    let owner = Box::into_raw(Box::new(body));
+    let status = unsafe {
+        sys::napi_create_external_buffer(
+            env,
+            len,
+            data.cast(),
+            Some(drop_body),
+            owner.cast(),
+            &mut buffer,
+        )
+    };
+    if status == sys::Status::napi_no_external_buffers_allowed {
+        // SAFETY: not handed over: reclaimed here, once.
+        let body = unsafe { Box::from_raw(owner) };
+        check_status!(
+            unsafe {
+                sys::napi_create_buffer_copy(
+                    env,
+                    len,
+                    body.as_ptr().cast(),
+                    std::ptr::null_mut(),
+                    &mut buffer,
+                )
+            },
+            "Failed to copy a body Buffer"
+        )?;
+        return Ok(buffer);
+    }
+    check_status!(status, "Failed to create a body Buffer")?;
+    Ok(buffer)
+}
+
+unsafe extern "C" fn drop_body(
+    _env: sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    owner: *mut std::ffi::c_void,
+) {
+    // SAFETY: `owner` is the box made in `external_buffer`, finalized once.
+    drop(unsafe { Box::from_raw(owner.cast::<Bytes>()) });
+}
 pub type ChunkFn = ThreadsafeFunction<(), (), ChunkArgs, Status, false, true>;
 
 /// Completions encoded and waiting for the JavaScript thread.
@@ -313,16 +393,10 @@ fn into_args(chunk: Chunk) -> ChunkArgs {
     } else {
         format!("[{}]", chunk.extras)
     };
-    let bodies = chunk
-        .bodies
-        .into_iter()
-        // Unshared bodies (the usual case) give up their allocation uncopied.
-        .map(|b| Buffer::from(Vec::from(b)))
-        .collect();
     FnArgs::from((
         Float64Array::new(chunk.rows),
         Buffer::from(chunk.data),
-        bodies,
+        Bodies(chunk.bodies),
         extras,
     ))
 }
