@@ -16,11 +16,6 @@ const { SignalWatch } = require('./signals')
 const kNativeFetch = Symbol.for('fetchpool.nativeFetch')
 const BATCH_ID_LIMIT = 0x7fffffff
 const PROGRESS_INTERVAL_MS = 100
-/**
- * The shared batch of plain `fetch` calls: each request starts at once, as a
- * lone call would, and one failing ends no other.
- */
-const SHARED_OPTIONS = { concurrency: 0x7fffffff, failFast: false }
 /** Requests per submit when a call crosses in parts (see `Batch.submitAll`). */
 const SUBMIT_PART = 1024
 /** Numbers per completion row (src/binding/delivery.rs `ROW`). */
@@ -71,6 +66,8 @@ class Batch {
     // The index results show, when not their position in the batch (the
     // batch that plain `fetch` calls share shows each as 0, as a lone one).
     this.shownIndex = null
+    // The batch plain `fetch` calls share: its options live in the engine.
+    this.shared = false
     this.throwInput = false
     this.onResult = noop
     this.onEnd = noop
@@ -105,7 +102,9 @@ class Batch {
     const count = to - from
     this.outstanding += count
     this.client._hold(count)
-    const problem = this.client._native.submit(this.id, base, lines, extras, native, hold)
+    const problem = this.shared
+      ? this.client._native.submitShared(this.id, base, lines, extras)
+      : this.client._native.submit(this.id, base, lines, extras, native, hold)
     if (problem !== null) {
       // The engine refused the call: nothing of this part was sent.
       this.outstanding -= count
@@ -390,11 +389,12 @@ class Client {
     const base = batch.nextIndex
     batch.nextIndex += requests.length
     for (let k = 0; k < dones.length; k++) batch.dones.set(base + k, dones[k])
-    batch.submit(requests, 0, requests.length, base, SHARED_OPTIONS)
+    batch.submit(requests, 0, requests.length, base, null)
   }
 
   _sharedBatch () {
     const batch = this._batch(true)
+    batch.shared = true
     batch.open = true
     batch.single = true
     batch.shownIndex = 0

@@ -44,6 +44,9 @@ pub struct NativeClient {
     client: Client,
     sink: Arc<ChunkSink>,
     defaults: Arc<CallOptions>,
+    /// The options of the batch that plain `fetch` calls share: the client's
+    /// defaults, with no concurrency limit and no fail-fast.
+    shared: Arc<CallOptions>,
 }
 
 /// An input error as `[code, message]`, for JavaScript to raise as Node would.
@@ -72,6 +75,37 @@ fn apply_extra(raw: &mut RawRequest, extra: RequestExtra) {
     raw.abortable = extra.abortable.unwrap_or(false);
 }
 
+impl NativeClient {
+    fn submit_with(
+        &self,
+        batch: u32,
+        first_index: u32,
+        urls: String,
+        extras: Option<Vec<RequestExtra>>,
+        opts: Arc<CallOptions>,
+        hold: bool,
+    ) -> Option<Vec<String>> {
+        let mut items: Vec<RawRequest> = urls.split('\n').map(RawRequest::get).collect();
+        for extra in extras.unwrap_or_default() {
+            if let Some(raw) = items.get_mut(extra.i as usize) {
+                apply_extra(raw, extra);
+            }
+        }
+        let sink = self.sink.clone();
+        match self
+            .client
+            .submit_part(batch, first_index, items, opts, sink, hold)
+        {
+            Ok(()) => None,
+            Err(rejected) => {
+                let mut problem = input_error(rejected.error);
+                problem.push(rejected.index.to_string());
+                Some(problem)
+            }
+        }
+    }
+}
+
 #[napi]
 impl NativeClient {
     /// `timeOrigin` is `performance.now()` taken just before this call.
@@ -91,10 +125,16 @@ impl NativeClient {
         })?;
         let sink = ChunkSink::new(time_origin, origin);
         sink.attach(on_chunk)?;
+        let shared = Arc::new(CallOptions {
+            concurrency: usize::MAX >> 4,
+            fail_fast: false,
+            ..(*defaults).clone()
+        });
         Ok(NativeClient {
             client,
             sink,
             defaults,
+            shared,
         })
     }
 
@@ -113,29 +153,33 @@ impl NativeClient {
         options: Option<CallOptionsJs>,
         hold: Option<bool>,
     ) -> Result<Option<Vec<String>>> {
-        let mut items: Vec<RawRequest> = urls.split('\n').map(RawRequest::get).collect();
-        for extra in extras.unwrap_or_default() {
-            if let Some(raw) = items.get_mut(extra.i as usize) {
-                apply_extra(raw, extra);
-            }
-        }
         let opts = match options {
             Some(js) => Arc::new(call_options(&self.defaults, js)?),
             None => self.defaults.clone(),
         };
-        let sink = self.sink.clone();
-        let hold = hold.unwrap_or(false);
-        match self
-            .client
-            .submit_part(batch, first_index, items, opts, sink, hold)
-        {
-            Ok(()) => Ok(None),
-            Err(rejected) => {
-                let mut problem = input_error(rejected.error);
-                problem.push(rejected.index.to_string());
-                Ok(Some(problem))
-            }
-        }
+        Ok(self.submit_with(
+            batch,
+            first_index,
+            urls,
+            extras,
+            opts,
+            hold.unwrap_or(false),
+        ))
+    }
+
+    /// `submit` for the batch that plain `fetch` calls share (see
+    /// lib/client.js `_join`), with its options already converted: calls of
+    /// one tick cross together, often a few at a time.
+    #[napi(catch_unwind)]
+    pub fn submit_shared(
+        &self,
+        batch: u32,
+        first_index: u32,
+        urls: String,
+        extras: Option<Vec<RequestExtra>>,
+    ) -> Option<Vec<String>> {
+        let opts = self.shared.clone();
+        self.submit_with(batch, first_index, urls, extras, opts, false)
     }
 
     /// Checks a URL as the engine would, without sending anything.
