@@ -21,6 +21,7 @@ use super::connector::TcpConnector;
 use super::error::{ErrorKind, FetchError};
 use super::lane::IdleStore;
 use super::limits::{HostSemaphores, RateLimits};
+use super::prefault::Prefault;
 use super::proxy::{Proxies, ProxyConnector};
 use super::request::RawRequest;
 use super::response::Timing;
@@ -62,6 +63,8 @@ pub struct ClientInner {
     /// Direct connections of the HTTP/1.1 fast path (see lane.rs).
     pub(crate) tcp: TcpConnector,
     pub(crate) idle: Arc<IdleStore>,
+    /// Body buffers made ready off the workers (see prefault.rs).
+    pub(crate) prefault: Option<Arc<Prefault>>,
     /// Whether plain `http:` requests may take the fast path: not with
     /// prior-knowledge HTTP/2, per-host caps or rate limits, which the pooled
     /// client implements.
@@ -155,6 +158,7 @@ impl Client {
                 batches: Mutex::new(HashMap::new()),
                 tcp,
                 idle: Arc::new(IdleStore::default()),
+                prefault: Prefault::start(),
                 fast_h1: config.http2 != Http2Mode::PriorKnowledge
                     && config.max_connections_per_host.is_none()
                     && config.rate_limit.is_none()
@@ -343,6 +347,9 @@ impl Client {
             runtime.shutdown_background();
         }
         self.inner.idle.clear();
+        if let Some(pool) = &self.inner.prefault {
+            pool.close();
+        }
     }
 }
 

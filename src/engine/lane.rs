@@ -97,7 +97,8 @@ impl Lane {
             }
         };
         let reused = conn.connected_at < sent_at;
-        exchange(conn, &self.home, method, uri, headers, body)
+        let pool = client.prefault.as_deref();
+        exchange(conn, &self.home, pool, method, uri, headers, body)
             .await
             .map_err(|failed| {
                 let err: BoxError = Box::new(failed.error);

@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::connector::{ConnectedAt, TimedStream};
+use super::prefault::Prefault;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -168,6 +169,7 @@ pub struct ExchangeError {
 pub async fn exchange(
     mut conn: Box<Conn>,
     home: &Home,
+    pool: Option<&Prefault>,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -207,7 +209,7 @@ pub async fn exchange(
         && keeps_alive(head.version, &head.headers)
         && framing != Framing::Eof;
     let connected_at = conn.connected_at;
-    let mut response = Response::new(WireBody::new(conn, framing, keep_alive, home.clone()));
+    let mut response = Response::new(WireBody::new(conn, framing, keep_alive, home.clone(), pool));
     *response.status_mut() = head.status;
     *response.version_mut() = head.version;
     *response.headers_mut() = head.headers;
@@ -480,11 +482,20 @@ pub struct WireBody {
 }
 
 impl WireBody {
-    fn new(conn: Box<Conn>, framing: Framing, keep_alive: bool, home: Home) -> Self {
+    fn new(
+        conn: Box<Conn>,
+        framing: Framing,
+        keep_alive: bool,
+        home: Home,
+        pool: Option<&Prefault>,
+    ) -> Self {
         let state = match framing {
             Framing::Empty => State::Done,
             Framing::Length(n) if (OWN_BUFFER_FROM..=OWN_BUFFER_UP_TO).contains(&n) => State::Own {
-                body: Vec::with_capacity(n as usize),
+                body: match pool {
+                    Some(pool) => pool.take(n as usize),
+                    None => Vec::with_capacity(n as usize),
+                },
                 len: n as usize,
             },
             Framing::Length(n) => State::Length { left: n },
@@ -578,7 +589,10 @@ impl WireBody {
                             return data(Bytes::new());
                         }
                     }
-                    (data(Bytes::from(std::mem::take(body))), true)
+                    let mut full = std::mem::take(body);
+                    // A buffer from a larger class gives back the rest.
+                    full.shrink_to_fit();
+                    (data(Bytes::from(full)), true)
                 }
                 State::Eof => {
                     if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {

@@ -1,0 +1,225 @@
+//! Body buffers made ready off the workers.
+//!
+//! A body kept by JavaScript is fresh memory, and the kernel faults it in a
+//! 4 KiB page at a time as the socket's data is copied there: at 64 KiB that
+//! was about 45 % of a worker's time, mostly the handling of each fault rather
+//! than the copy. The workers are what limits throughput, while a core often
+//! has time to spare; so one helper thread per client allocates body buffers
+//! of the sizes in demand and touches their pages ahead of time, and a worker
+//! that needs one takes it from the pool. When the pool has none, the worker
+//! allocates as before.
+//!
+//! Sizes go by class (powers of two from 32 KiB to 1 MiB); a body shorter than
+//! its class gives the rest back (`shrink_to_fit`). Each class keeps at most
+//! `PER_CLASS_BYTES` ready, and only classes asked for in the last
+//! `IDLE_AFTER` are stocked: the others' buffers are freed.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Smallest and largest body sizes served from the pool.
+const MIN_CLASS: usize = 32 * 1024;
+const MAX_CLASS: usize = 1024 * 1024;
+const CLASSES: usize = 6; // 32, 64, 128, 256, 512 KiB, 1 MiB
+/// Ready bytes kept per class.
+const PER_CLASS_BYTES: usize = 2 * 1024 * 1024;
+/// A class not asked for this long is no longer kept ready.
+const IDLE_AFTER: Duration = Duration::from_secs(10);
+const PAGE: usize = 4096;
+
+fn class_of(len: usize) -> Option<usize> {
+    if !(MIN_CLASS / 2..=MAX_CLASS).contains(&len) {
+        return None;
+    }
+    let size = len.next_power_of_two().max(MIN_CLASS);
+    Some(size.trailing_zeros() as usize - MIN_CLASS.trailing_zeros() as usize)
+}
+
+fn class_size(class: usize) -> usize {
+    MIN_CLASS << class
+}
+
+#[derive(Default)]
+struct Shelves {
+    ready: [Vec<Vec<u8>>; CLASSES],
+    /// When each class was last asked for (it is kept stocked until idle).
+    wanted: [Option<Instant>; CLASSES],
+    closed: bool,
+}
+
+impl Shelves {
+    fn let_go_of_idle(&mut self, now: Instant) {
+        for class in 0..CLASSES {
+            if self.wanted[class].is_some_and(|at| now.duration_since(at) >= IDLE_AFTER) {
+                self.wanted[class] = None;
+                self.ready[class] = Vec::new();
+            }
+        }
+    }
+}
+
+/// The pool a client's workers take body buffers from.
+pub struct Prefault {
+    shelves: Mutex<Shelves>,
+    wake: Condvar,
+}
+
+impl Prefault {
+    /// Starts the helper thread. Returns None if it cannot be started; then
+    /// every body is allocated where it is needed.
+    pub fn start() -> Option<Arc<Self>> {
+        let pool = Arc::new(Prefault {
+            shelves: Mutex::new(Shelves::default()),
+            wake: Condvar::new(),
+        });
+        // The helper holds the pool only while it works: once the client
+        // lets go of it, the helper ends within a second.
+        let helper = Arc::downgrade(&pool);
+        std::thread::Builder::new()
+            .name("fetchpool-prefault".into())
+            .spawn(move || {
+                while let Some(pool) = helper.upgrade() {
+                    if !pool.step() {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(pool)
+    }
+
+    /// A buffer with room for `len` bytes: a ready one when the pool has it.
+    pub fn take(&self, len: usize) -> Vec<u8> {
+        if let Some(class) = class_of(len) {
+            if let Ok(mut shelves) = self.shelves.lock() {
+                shelves.wanted[class] = Some(Instant::now());
+                if let Some(buf) = shelves.ready[class].pop() {
+                    if shelves.ready[class].len() < Self::target(class) / 2 {
+                        self.wake.notify_one();
+                    }
+                    return buf;
+                }
+                self.wake.notify_one();
+            }
+        }
+        Vec::with_capacity(len)
+    }
+
+    /// Stops the helper and frees what is ready.
+    pub fn close(&self) {
+        if let Ok(mut shelves) = self.shelves.lock() {
+            shelves.closed = true;
+            for shelf in shelves.ready.iter_mut() {
+                *shelf = Vec::new();
+            }
+        }
+        self.wake.notify_all();
+    }
+
+    fn target(class: usize) -> usize {
+        (PER_CLASS_BYTES / class_size(class)).max(2)
+    }
+
+    /// Makes one buffer ready, waiting up to a second for a class to need
+    /// one. Returns false once the pool is closed.
+    fn step(&self) -> bool {
+        let next = {
+            let Ok(mut shelves) = self.shelves.lock() else {
+                return false;
+            };
+            let short = |shelves: &Shelves| {
+                (0..CLASSES)
+                    .filter(|&c| {
+                        shelves.wanted[c].is_some() && shelves.ready[c].len() < Self::target(c)
+                    })
+                    .min_by_key(|&c| shelves.ready[c].len() * 1000 / Self::target(c))
+            };
+            if shelves.closed {
+                return false;
+            }
+            match short(&shelves) {
+                Some(class) => class,
+                None => {
+                    let Ok((guard, _)) = self.wake.wait_timeout(shelves, Duration::from_secs(1))
+                    else {
+                        return false;
+                    };
+                    shelves = guard;
+                    shelves.let_go_of_idle(Instant::now());
+                    match short(&shelves) {
+                        Some(class) if !shelves.closed => class,
+                        _ => return !shelves.closed,
+                    }
+                }
+            }
+        };
+        let size = class_size(next);
+        let mut buf: Vec<u8> = Vec::with_capacity(size);
+        // One write per page faults it in here rather than on a worker.
+        let spare = buf.spare_capacity_mut();
+        for at in (0..size).step_by(PAGE) {
+            spare[at].write(0);
+        }
+        let Ok(mut shelves) = self.shelves.lock() else {
+            return false;
+        };
+        if shelves.closed {
+            return false;
+        }
+        shelves.ready[next].push(buf);
+        true
+    }
+}
+
+impl Drop for Prefault {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_map_to_classes() {
+        assert_eq!(class_of(1000), None);
+        assert_eq!(class_of(16 * 1024), Some(0));
+        assert_eq!(class_of(32 * 1024), Some(0));
+        assert_eq!(class_of(64 * 1024), Some(1));
+        assert_eq!(class_of(64 * 1024 + 1), Some(2));
+        assert_eq!(class_of(MAX_CLASS), Some(CLASSES - 1));
+        assert_eq!(class_of(MAX_CLASS + 1), None);
+    }
+
+    #[test]
+    fn the_helper_stocks_what_is_asked_for() {
+        let pool = Prefault::start().unwrap();
+        let first = pool.take(64 * 1024);
+        assert!(first.capacity() >= 64 * 1024);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let ready = pool.shelves.lock().unwrap().ready[1].len();
+            if ready == Prefault::target(1) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "stocked {ready}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let taken = pool.take(50_000);
+        assert_eq!(taken.capacity(), 64 * 1024);
+        pool.close();
+    }
+
+    #[test]
+    fn classes_not_asked_for_are_let_go() {
+        let mut shelves = Shelves::default();
+        let now = Instant::now();
+        shelves.wanted[1] = Some(now);
+        shelves.ready[1].push(Vec::with_capacity(class_size(1)));
+        shelves.let_go_of_idle(now + IDLE_AFTER / 2);
+        assert_eq!(shelves.ready[1].len(), 1);
+        shelves.let_go_of_idle(now + IDLE_AFTER);
+        assert!(shelves.ready[1].is_empty() && shelves.wanted[1].is_none());
+    }
+}
