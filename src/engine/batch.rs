@@ -333,14 +333,16 @@ impl Batch {
             }
         };
         let outcome = {
-            let work = AssertUnwindSafe(execute(
+            // Pinned where it is made: the request's future is large, and
+            // moving it into the wrappers below would copy all of it.
+            let exchange = std::pin::pin!(execute(
                 &client,
                 &req,
                 &batch.opts,
                 &mut timing,
                 Some(&mut *lane),
-            ))
-            .catch_unwind();
+            ));
+            let work = AssertUnwindSafe(exchange).catch_unwind();
             tokio::select! {
                 biased;
                 _ = batch.cancel.cancelled() => None,
