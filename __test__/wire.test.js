@@ -227,6 +227,10 @@ test('requests on the wire: origin form, Host, Content-Length, and the caller\'s
     const get = await (await c.fetch({ url: echo, headers: { host: 'example.test' } })).json()
     assert.equal(get.headers.host, 'example.test')
     assert.equal(get.headers['content-length'], undefined)
+    // The body's own length goes out, whatever the caller set.
+    const mislabelled = await (await c.fetch({ url: echo, method: 'POST', body: 'four', headers: { 'content-length': '99' } })).json()
+    assert.equal(mislabelled.headers['content-length'], '4')
+    assert.equal(mislabelled.body, 'four')
     // A large body goes out after the head, whole.
     const big = Buffer.alloc(300 * 1024)
     for (let i = 0; i < big.length; i++) big[i] = i % 251

@@ -139,6 +139,10 @@ impl RawRequest {
                         format!("Invalid character in header content [\"{name}\"]"),
                     )
                 })?;
+            // The body's length is fetchpool's to write, as fetch's is.
+            if header_name == http::header::CONTENT_LENGTH {
+                continue;
+            }
             headers.append(header_name, header_value);
         }
         if matches!(method, Method::GET | Method::HEAD)

@@ -218,8 +218,8 @@ pub async fn exchange(
 }
 
 /// The request head in origin form, as hyper writes it: `Host` first unless
-/// the caller set one, then the fields, then `Content-Length` where the
-/// method or the body calls for it.
+/// the caller set one, then the fields, then `Content-Length` (the body's
+/// own, whatever the caller set) where the method or the body calls for it.
 fn encode(
     out: &mut Vec<u8>,
     method: &Method,
@@ -248,13 +248,20 @@ fn encode(
         }
     }
     for (name, value) in headers {
+        // The length is always the body's own: a caller's value that did not
+        // match would leave the connection out of step.
+        if name == header::CONTENT_LENGTH {
+            continue;
+        }
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let sized = body_len > 0 || matches!(*method, Method::POST | Method::PUT | Method::PATCH);
-    if sized && !headers.contains_key(header::CONTENT_LENGTH) {
+    let sized = body_len > 0
+        || matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+        || headers.contains_key(header::CONTENT_LENGTH);
+    if sized {
         out.extend_from_slice(b"content-length: ");
         out.extend_from_slice(body_len.to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -828,6 +835,19 @@ mod tests {
             b"",
         );
         assert_eq!(out, b"GET / HTTP/1.1\r\nhost: other\r\n\r\n");
+        // A caller's Content-Length gives way to the body's own.
+        encode(
+            &mut out,
+            &Method::POST,
+            &uri,
+            &headers(&[("content-length", "99")]),
+            2,
+            b"hi",
+        );
+        assert_eq!(
+            out,
+            b"POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 2\r\n\r\nhi"
+        );
         // A large body is written after the head, not copied into it.
         encode(&mut out, &Method::PUT, &uri, &headers(&[]), 100_000, b"");
         assert_eq!(
