@@ -246,3 +246,21 @@ test('fetch calls joined in one tick: an aborted one fails alone; close fails th
   await assert.rejects(same, { code: 'ABORT_ERR' })
   await assert.rejects(client2.fetch(server.url('/json')), { code: 'ERR_INVALID_STATE' })
 })
+
+test('both send paths write the same length: an empty POST says 0, a caller\'s length gives way', async () => {
+  // connectionsPerHost keeps requests off the HTTP/1.1 fast path, on hyper's.
+  for (const options of [{}, { connectionsPerHost: 4 }]) {
+    const client = new fetchpool.Client(options)
+    try {
+      const empty = await (await client.fetch({ url: server.url('/echo'), method: 'POST' })).json()
+      assert.equal(empty.headers['content-length'], '0', JSON.stringify(options))
+      const get = await (await client.fetch(server.url('/echo'))).json()
+      assert.equal(get.headers['content-length'], undefined)
+      const labelled = await (await client.fetch({ url: server.url('/echo'), method: 'PUT', body: 'abc', headers: { 'content-length': '10' } })).json()
+      assert.equal(labelled.headers['content-length'], '3')
+      assert.equal(labelled.body, 'abc')
+    } finally {
+      client.close()
+    }
+  }
+})

@@ -133,6 +133,11 @@ async fn follow_redirects(
         for (name, value) in &headers {
             out_headers.append(name, value.clone());
         }
+        // An empty body of a method that has one is still announced, as
+        // browsers and undici do (hyper alone would send no length).
+        if body.is_empty() && matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+            out_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
         let make_request = || {
             let mut request = http::Request::new(Full::new(body.clone()));
             *request.method_mut() = method.clone();
