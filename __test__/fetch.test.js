@@ -264,3 +264,36 @@ test('both send paths write the same length: an empty POST says 0, a caller\'s l
     }
   }
 })
+
+test('fetch calls with options join by equal options, and each keeps its own', async () => {
+  const client = new fetchpool.Client()
+  try {
+    server.reset()
+    const follow = { redirect: 'follow' }
+    const manual = { redirect: 'manual' }
+    const calls = [
+      client.fetch(server.url('/redirect?n=1'), follow),
+      client.fetch(server.url('/redirect?n=1'), { redirect: 'manual' }),
+      client.fetch(server.url('/redirect?n=1'), manual),
+      client.fetch(server.url('/status/500'), { failOnStatus: true }),
+      client.fetch(server.url('/json'), { timeout: 5000 }),
+      client.fetch(server.url('/json'))
+    ]
+    const [followed, manualA, manualB, failed, timed, plain] = await Promise.allSettled(calls)
+    assert.equal(followed.value.status, 200)
+    assert.equal(followed.value.redirected, true)
+    assert.equal(manualA.value.status, 302)
+    assert.equal(manualB.value.status, 302)
+    assert.equal(failed.reason.code, 'ERR_HTTP_STATUS')
+    assert.equal(failed.reason.index, 0)
+    assert.equal(timed.value.status, 200)
+    assert.equal(plain.value.index, 0)
+    // A call-level signal still crosses alone, and still cancels.
+    const controller = new AbortController()
+    const pending = client.fetch(server.url('/slow?ms=2000'), { signal: controller.signal })
+    controller.abort()
+    await assert.rejects(pending, { code: 'ABORT_ERR' })
+  } finally {
+    client.close()
+  }
+})

@@ -68,6 +68,7 @@ class Batch {
     this.shownIndex = null
     // The batch plain `fetch` calls share: its options live in the engine.
     this.shared = false
+    this.sharedOptions = null
     this.throwInput = false
     this.onResult = noop
     this.onEnd = noop
@@ -280,9 +281,9 @@ class Client {
     this._batches = new Map()
     this._signals = new SignalWatch()
     this._nextId = 1
-    // Plain `fetch(request)` calls made in one tick join one submit, on a
-    // batch they share (see `_join`).
-    this._shared = null
+    // Promise-style `fetch` calls made in one tick join one submit per set of
+    // options, on a batch those calls share (see `_join`).
+    this._shared = new Map()
     this._joining = null
     this._active = 0
     this._keepAlive = null
@@ -351,50 +352,69 @@ class Client {
       if (callback !== undefined) throw err
       return Promise.reject(err)
     }
-    if (options === undefined && callback === undefined) {
+    if (callback === undefined && opts.signal === undefined) {
       return new Promise((resolve, reject) => {
-        this._join(request, (err, res) => (err ? reject(err) : resolve(res)))
+        this._join(request, opts.native, (err, res) => (err ? reject(err) : resolve(res)))
       })
     }
     return run(callback, (done) => this._fetchOne(request, opts, done, callback !== undefined))
   }
 
-  // A promise-style `fetch` with no options: it waits for the end of the
-  // current tick, and every such call made in the meantime crosses into Rust
-  // in one submit. Each still settles on its own, exactly as a lone call.
-  _join (request, done) {
+  // A promise-style `fetch` without a call-level signal: it waits for the end
+  // of the current tick, and every such call made in the meantime with equal
+  // options crosses into Rust in one submit, on a batch shared by calls with
+  // those options. Each still settles on its own, exactly as a lone call.
+  _join (request, native, done) {
     if (this._closed) {
       done(inputError('ERR_INVALID_STATE', 'The client is closed'))
       return
     }
     if (this._joining === null) {
-      this._joining = { requests: [], dones: [] }
+      this._joining = new Map()
       queueMicrotask(() => this._submitJoined())
     }
-    this._joining.requests.push(request)
-    this._joining.dones.push(done)
+    const key = native === null ? '' : JSON.stringify(native)
+    let group = this._joining.get(key)
+    if (group === undefined) {
+      group = { native, requests: [], dones: [] }
+      this._joining.set(key, group)
+    }
+    group.requests.push(request)
+    group.dones.push(done)
   }
 
   _submitJoined () {
     if (this._joining === null) return // close() failed them already
-    const { requests, dones } = this._joining
+    const groups = this._joining
     this._joining = null
-    if (this._closed) {
-      const err = abortError(new Error('The client was closed'))
-      for (const done of dones) done(err)
-      return
+    for (const [key, { native, requests, dones }] of groups) {
+      if (this._closed) {
+        const err = abortError(new Error('The client was closed'))
+        for (const done of dones) done(err)
+        continue
+      }
+      let batch = this._shared.get(key)
+      if (batch === undefined || batch.ended) {
+        batch = this._sharedBatch(key, native)
+        this._shared.set(key, batch)
+      }
+      const base = batch.nextIndex
+      batch.nextIndex += requests.length
+      for (let k = 0; k < dones.length; k++) batch.dones.set(base + k, dones[k])
+      batch.submit(requests, 0, requests.length, base, batch.sharedOptions)
     }
-    let batch = this._shared
-    if (batch === null || batch.ended) batch = this._shared = this._sharedBatch()
-    const base = batch.nextIndex
-    batch.nextIndex += requests.length
-    for (let k = 0; k < dones.length; k++) batch.dones.set(base + k, dones[k])
-    batch.submit(requests, 0, requests.length, base, null)
   }
 
-  _sharedBatch () {
+  /**
+   * The batch that joined calls with the options `native` share: no
+   * concurrency limit and no fail-fast, so each request starts at once and
+   * one failing ends no other. Without options it is the engine's own
+   * (`submitShared`), converted once.
+   */
+  _sharedBatch (key, native) {
     const batch = this._batch(true)
-    batch.shared = true
+    batch.shared = native === null
+    batch.sharedOptions = native === null ? null : { ...native, concurrency: 0x7fffffff, failFast: false }
     batch.open = true
     batch.single = true
     batch.shownIndex = 0
@@ -415,7 +435,7 @@ class Client {
     }
     // Indices stay small: a drained batch is replaced by a fresh one.
     batch.onEnd = () => {
-      if (this._shared === batch) this._shared = null
+      if (this._shared.get(key) === batch) this._shared.delete(key)
     }
     return batch
   }
@@ -539,9 +559,9 @@ class Client {
     this._closed = true
     const closed = abortError(new Error('The client was closed'))
     if (this._joining !== null) {
-      const { dones } = this._joining
+      const groups = this._joining
       this._joining = null
-      for (const done of dones) done(closed)
+      for (const { dones } of groups.values()) for (const done of dones) done(closed)
     }
     for (const batch of [...this._batches.values()]) batch.abort(closed)
     this._native.close()
