@@ -21,6 +21,7 @@ use tokio_util::io::StreamReader;
 use super::classify::classify;
 use super::error::{errno_name, find_in_chain, ErrorKind, FetchError};
 use super::lane::is_wire_error;
+use super::prefault::Prefault;
 use super::wire::WireBody;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -154,6 +155,7 @@ pub async fn read_body(
     size_hint: Option<u64>,
     limits: &BodyLimits,
     target: BodyTarget<'_>,
+    pool: Option<&Prefault>,
 ) -> Result<BodyRead, FetchError> {
     if let (None, Some(max), Some(len)) = (coding, limits.max_size, size_hint) {
         if len > max {
@@ -161,7 +163,7 @@ pub async fn read_body(
         }
     }
     match (coding, target) {
-        (None, BodyTarget::Memory) => read_plain(body, size_hint, limits).await,
+        (None, BodyTarget::Memory) => read_plain(body, size_hint, limits, pool).await,
         (coding, target) => {
             let stream = body.into_data_stream().map_err(io::Error::other);
             let mut reader = StreamReader::new(stream);
@@ -205,9 +207,10 @@ async fn read_plain(
     mut body: ResponseBody,
     size_hint: Option<u64>,
     limits: &BodyLimits,
+    pool: Option<&Prefault>,
 ) -> Result<BodyRead, FetchError> {
     let mut first: Option<Bytes> = None;
-    let mut rest: Option<BytesMut> = None;
+    let mut rest: Option<Vec<u8>> = None;
     let mut total: u64 = 0;
     loop {
         let frame = with_idle(limits.idle, body.frame()).await?;
@@ -229,7 +232,11 @@ async fn read_plain(
             (None, None) => first = Some(data),
             (Some(head), None) => {
                 let capacity = size_hint.unwrap_or(0).min(MAX_RESERVE).max(total) as usize;
-                let mut buf = BytesMut::with_capacity(capacity);
+                let mut buf = match pool {
+                    // A buffer whose pages are already in (see prefault.rs).
+                    Some(pool) => pool.take(capacity),
+                    None => Vec::with_capacity(capacity),
+                };
                 buf.extend_from_slice(head);
                 buf.extend_from_slice(&data);
                 first = None;
@@ -239,7 +246,11 @@ async fn read_plain(
         }
     }
     let bytes = match (first, rest) {
-        (_, Some(buf)) => buf.freeze(),
+        (_, Some(mut all)) => {
+            // A buffer from a larger class gives back the rest.
+            all.shrink_to_fit();
+            Bytes::from(all)
+        }
         (Some(head), None) => head,
         (None, None) => Bytes::new(),
     };

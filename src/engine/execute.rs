@@ -295,7 +295,8 @@ async fn follow_redirects(
             Some(path) => BodyTarget::File(path),
             None => BodyTarget::Memory,
         };
-        let read = read_body(incoming, coding, size_hint, &limits, target).await?;
+        let pool = client.prefault.as_deref();
+        let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
         let mut headers = parts.headers;
         if coding.is_some() {
             // The body is decoded: its old length and coding no longer describe it.
