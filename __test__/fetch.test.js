@@ -4,7 +4,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { performance } = require('node:perf_hooks')
 const fetchpool = require('..')
-const { startServer } = require('./support/server')
+const { startServer, delay } = require('./support/server')
 const { freePorts } = require('./support/ports')
 
 let server
@@ -288,11 +288,47 @@ test('fetch calls with options join by equal options, and each keeps its own', a
     assert.equal(failed.reason.index, 0)
     assert.equal(timed.value.status, 200)
     assert.equal(plain.value.index, 0)
-    // A call-level signal still crosses alone, and still cancels.
+    // A call-level signal cancels its call.
     const controller = new AbortController()
     const pending = client.fetch(server.url('/slow?ms=2000'), { signal: controller.signal })
     controller.abort()
     await assert.rejects(pending, { code: 'ABORT_ERR' })
+  } finally {
+    client.close()
+  }
+})
+
+test('a call-level signal on a URL joins, cancels only its call, and keeps its reason', async () => {
+  const client = new fetchpool.Client()
+  try {
+    server.reset()
+    const controller = new AbortController()
+    const reason = new Error('stop that one')
+    const calls = [
+      client.fetch(server.url('/slow?ms=2000&id=a'), { signal: controller.signal }),
+      client.fetch(server.url('/slow?ms=50&id=b'), { signal: new AbortController().signal }),
+      client.fetch(server.url('/slow?ms=50&id=c'))
+    ]
+    setTimeout(() => controller.abort(reason), 20)
+    const [a, b, c] = await Promise.allSettled(calls)
+    assert.equal(a.reason.code, 'ABORT_ERR')
+    assert.equal(a.reason.cause, reason)
+    assert.equal(a.reason.index, 0)
+    assert.equal(await b.value.text(), 'slow b')
+    assert.equal(await c.value.text(), 'slow c')
+    // Aborted before the call: rejected with the reason, nothing sent.
+    const gone = new AbortController()
+    gone.abort(reason)
+    const before = server.stats.requests
+    await assert.rejects(client.fetch(server.url('/json'), { signal: gone.signal }), (err) => err.code === 'ABORT_ERR' && err.cause === reason)
+    // Aborted in the same tick as the call.
+    const late = new AbortController()
+    const pending = client.fetch(server.url('/slow?ms=2000&id=d'), { signal: late.signal })
+    late.abort(reason)
+    await assert.rejects(pending, (err) => err.code === 'ABORT_ERR' && err.cause === reason)
+    await delay(30)
+    assert.ok(server.stats.requests - before <= 1)
+    assert.equal(client.stats().inFlight, 0)
   } finally {
     client.close()
   }

@@ -352,19 +352,30 @@ class Client {
       if (callback !== undefined) throw err
       return Promise.reject(err)
     }
-    if (callback === undefined && opts.signal === undefined) {
-      return new Promise((resolve, reject) => {
-        this._join(request, opts.native, (err, res) => (err ? reject(err) : resolve(res)))
-      })
+    if (callback === undefined) {
+      const signal = opts.signal
+      if (signal === undefined) {
+        return new Promise((resolve, reject) => {
+          this._join(request, opts.native, undefined, (err, res) => (err ? reject(err) : resolve(res)))
+        })
+      }
+      // A call-level signal on a URL joins as that request's own signal.
+      if (typeof request === 'string' || request instanceof URL) {
+        if (signal.aborted) return Promise.reject(abortError(signal.reason))
+        return new Promise((resolve, reject) => {
+          this._join({ url: request, signal }, opts.native, signal, (err, res) => (err ? reject(err) : resolve(res)))
+        })
+      }
     }
     return run(callback, (done) => this._fetchOne(request, opts, done, callback !== undefined))
   }
 
-  // A promise-style `fetch` without a call-level signal: it waits for the end
-  // of the current tick, and every such call made in the meantime with equal
-  // options crosses into Rust in one submit, on a batch shared by calls with
-  // those options. Each still settles on its own, exactly as a lone call.
-  _join (request, native, done) {
+  // A promise-style `fetch`: it waits for the end of the current tick, and
+  // every such call made in the meantime with equal options crosses into Rust
+  // in one submit, on a batch shared by calls with those options. Each still
+  // settles on its own, exactly as a lone call; `signal` is the call's own,
+  // whose reason an abort carries.
+  _join (request, native, signal, done) {
     if (this._closed) {
       done(inputError('ERR_INVALID_STATE', 'The client is closed'))
       return
@@ -376,8 +387,12 @@ class Client {
     const key = native === null ? '' : JSON.stringify(native)
     let group = this._joining.get(key)
     if (group === undefined) {
-      group = { native, requests: [], dones: [] }
+      group = { native, requests: [], dones: [], signals: null }
       this._joining.set(key, group)
+    }
+    if (signal !== undefined) {
+      if (group.signals === null) group.signals = new Map()
+      group.signals.set(group.requests.length, signal)
     }
     group.requests.push(request)
     group.dones.push(done)
@@ -387,7 +402,7 @@ class Client {
     if (this._joining === null) return // close() failed them already
     const groups = this._joining
     this._joining = null
-    for (const [key, { native, requests, dones }] of groups) {
+    for (const [key, { native, requests, dones, signals }] of groups) {
       if (this._closed) {
         const err = abortError(new Error('The client was closed'))
         for (const done of dones) done(err)
@@ -401,6 +416,10 @@ class Client {
       const base = batch.nextIndex
       batch.nextIndex += requests.length
       for (let k = 0; k < dones.length; k++) batch.dones.set(base + k, dones[k])
+      if (signals !== null) {
+        if (batch.callSignals === null) batch.callSignals = new Map()
+        for (const [k, signal] of signals) batch.callSignals.set(base + k, signal)
+      }
       batch.submit(requests, 0, requests.length, base, batch.sharedOptions)
     }
   }
@@ -420,10 +439,17 @@ class Client {
     batch.shownIndex = 0
     batch.nextIndex = 0
     batch.dones = new Map()
+    // index → the call-level signal of a joined call, for its abort's reason
+    batch.callSignals = null
     batch.onResult = (index, err, res) => {
       const done = batch.dones.get(index)
       if (done === undefined) return
       batch.dones.delete(index)
+      const signal = batch.callSignals === null ? undefined : batch.callSignals.get(index)
+      if (signal !== undefined) {
+        batch.callSignals.delete(index)
+        if (err && err.code === 'ABORT_ERR') err = abortError(signal.reason, { url: err.url, index: 0 })
+      }
       if (err && err.index !== undefined) err.index = 0
       if (batch.outstanding === 0 && batch.dones.size === 0) batch.end()
       done(err, res)
