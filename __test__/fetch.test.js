@@ -199,9 +199,10 @@ test('fetch calls made in one tick each settle on their own, as lone calls', asy
       client.fetch(server.url('/status/404')),
       client.fetch(`http://127.0.0.1:${closed}/`),
       client.fetch({ url: server.url('/echo'), method: 'POST', body: 'x' }),
-      client.fetch(42)
+      client.fetch(42),
+      client.fetch({ url: server.url('/json'), body: 42 })
     ]
-    const [json, bad, missing, refused, echo, wrongType] = await Promise.allSettled(calls)
+    const [json, bad, missing, refused, echo, wrongType, wrongBody] = await Promise.allSettled(calls)
     assert.equal(json.value.status, 200)
     assert.equal(json.value.index, 0)
     assert.equal(bad.reason.code, 'ERR_INVALID_URL')
@@ -211,6 +212,8 @@ test('fetch calls made in one tick each settle on their own, as lone calls', asy
     assert.equal(refused.reason.index, 0)
     assert.equal(echo.value.status, 200)
     assert.equal(wrongType.reason.code, 'ERR_INVALID_ARG_TYPE')
+    assert.equal(wrongBody.reason.code, 'ERR_INVALID_ARG_TYPE')
+    assert.equal(wrongBody.reason.index, 0)
   } finally {
     client.close()
   }

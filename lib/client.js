@@ -91,6 +91,7 @@ class Batch {
       return false
     }
     if (errors !== null) {
+      if (this.shownIndex !== null) for (const err of errors.values()) err.index = this.shownIndex
       if (this.preErrors === null) this.preErrors = errors
       else for (const [k, v] of errors) this.preErrors.set(k, v)
     }
@@ -403,11 +404,6 @@ class Client {
     const groups = this._joining
     this._joining = null
     for (const [key, { native, requests, dones, signals }] of groups) {
-      if (this._closed) {
-        const err = abortError(new Error('The client was closed'))
-        for (const done of dones) done(err)
-        continue
-      }
       let batch = this._shared.get(key)
       if (batch === undefined || batch.ended) {
         batch = this._sharedBatch(key, native)
@@ -450,7 +446,6 @@ class Client {
         batch.callSignals.delete(index)
         if (err && err.code === 'ABORT_ERR') err = abortError(signal.reason, { url: err.url, index: 0 })
       }
-      if (err && err.index !== undefined) err.index = 0
       if (batch.outstanding === 0 && batch.dones.size === 0) batch.end()
       done(err, res)
     }

@@ -20,9 +20,8 @@ use tokio_util::io::StreamReader;
 
 use super::classify::classify;
 use super::error::{errno_name, find_in_chain, ErrorKind, FetchError};
-use super::lane::is_wire_error;
 use super::prefault::Prefault;
-use super::wire::WireBody;
+use super::wire::{WireBody, WireError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -260,7 +259,7 @@ async fn read_plain(
 /// Errors from the decoder are `ERR_DECOMPRESS`; errors from the transport
 /// underneath keep their own kind.
 fn read_error(err: io::Error) -> FetchError {
-    if find_in_chain::<hyper::Error>(&err).is_some() || is_wire_error(&err) {
+    if find_in_chain::<hyper::Error>(&err).is_some() || find_in_chain::<WireError>(&err).is_some() {
         return classify(Box::new(err));
     }
     FetchError::new(

@@ -20,7 +20,7 @@ use tower_service::Service;
 
 use super::client::ClientInner;
 use super::connector::{TcpConnector, TimedStream};
-use super::wire::{exchange, Conn, Home, WireBody, WireError};
+use super::wire::{exchange, Conn, Home, WireBody};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -109,11 +109,6 @@ impl Lane {
                 }
             })
     }
-}
-
-/// Whether `err` is the wire's own error (for classifying decoder failures).
-pub fn is_wire_error(err: &(dyn std::error::Error + 'static)) -> bool {
-    super::error::find_in_chain::<WireError>(err).is_some()
 }
 
 async fn connect(client: &ClientInner, key: &str, uri: &Uri) -> Result<Box<Conn>, BoxError> {
