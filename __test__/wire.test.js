@@ -4,240 +4,293 @@
 // raw TCP server that answers each request with exactly the bytes a test
 // scripts: body framing by length, chunks and close; informational heads;
 // keep-alive rules; connections closed under an idle request; and what the
-// request looks like on the wire.
+// request looks like on the wire. Every case runs on plain TCP and again on
+// TLS (https origins that speak HTTP/1.1 take the same path).
 
-const { test, before, after } = require('node:test')
+const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
 const net = require('node:net')
+const tls = require('node:tls')
 const { Client } = require('..')
 const { delay } = require('./support/server')
+const { makeCerts } = require('./support/certs')
 
-let server
-let port
-// path → async (socket, request) => writes one response
-const routes = new Map()
-const seen = []
-let connections = 0
+for (const kind of ['tcp', 'tls']) {
+  describe(`over ${kind}`, () => {
+    let server
+    let port
+    let certs
+    // path → async (socket, request) => writes one response
+    const routes = new Map()
+    const seen = []
+    let connections = 0
 
-function onRequest (socket, head, body) {
-  const [line, ...fields] = head.split('\r\n')
-  const [method, target] = line.split(' ')
-  const headers = {}
-  for (const f of fields) {
-    const at = f.indexOf(':')
-    headers[f.slice(0, at).toLowerCase()] = f.slice(at + 1).trim()
-  }
-  const request = { method, target, headers, head, body: body.toString('latin1') }
-  seen.push(request)
-  const path = target.split('?')[0]
-  const route = routes.get(path)
-  if (!route) return socket.destroy()
-  return route(socket, request)
-}
+    function onRequest (socket, head, body) {
+      const [line, ...fields] = head.split('\r\n')
+      const [method, target] = line.split(' ')
+      const headers = {}
+      for (const f of fields) {
+        const at = f.indexOf(':')
+        headers[f.slice(0, at).toLowerCase()] = f.slice(at + 1).trim()
+      }
+      const request = { method, target, headers, head, body: body.toString('latin1') }
+      seen.push(request)
+      const path = target.split('?')[0]
+      const route = routes.get(path)
+      if (!route) return socket.destroy()
+      return route(socket, request)
+    }
 
-before(async () => {
-  server = net.createServer((socket) => {
-    connections++
-    let buf = Buffer.alloc(0)
-    let busy = Promise.resolve()
-    socket.on('error', () => {})
-    socket.on('data', (data) => {
-      buf = Buffer.concat([buf, data])
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n')
-        if (end < 0) return
-        const head = buf.subarray(0, end).toString('latin1')
-        const length = Number((/\r\ncontent-length: *(\d+)/i.exec(head) || [])[1] || 0)
-        if (buf.length < end + 4 + length) return
-        const body = buf.subarray(end + 4, end + 4 + length)
-        buf = buf.subarray(end + 4 + length)
-        busy = busy.then(() => onRequest(socket, head, body))
+    before(async () => {
+      const onConnection = (socket) => {
+        connections++
+        let buf = Buffer.alloc(0)
+        let busy = Promise.resolve()
+        socket.on('error', () => {})
+        socket.on('data', (data) => {
+          buf = Buffer.concat([buf, data])
+          for (;;) {
+            const end = buf.indexOf('\r\n\r\n')
+            if (end < 0) return
+            const head = buf.subarray(0, end).toString('latin1')
+            const length = Number((/\r\ncontent-length: *(\d+)/i.exec(head) || [])[1] || 0)
+            if (buf.length < end + 4 + length) return
+            const body = buf.subarray(end + 4, end + 4 + length)
+            buf = buf.subarray(end + 4 + length)
+            busy = busy.then(() => onRequest(socket, head, body))
+          }
+        })
+      }
+      if (kind === 'tls') {
+        certs = makeCerts()
+        server = tls.createServer({ key: fs.readFileSync(certs.server.key), cert: certs.server.pem }, onConnection)
+      } else {
+        server = net.createServer(onConnection)
+      }
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+      port = server.address().port
+    })
+
+    after(async () => {
+      await new Promise((resolve) => server.close(resolve))
+      if (certs) certs.remove()
+    })
+
+    const url = (path) => `${kind === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}${path}`
+
+    // HTTP/2 is off on TLS so that no first request goes through the pooled
+    // client to learn what the origin speaks: the counts below are the lanes'.
+    const newClient = () => new Client(kind === 'tls' ? { ca: certs.ca.pem, http2: 'off' } : {})
+
+    function route (path, respond) {
+      routes.set(path, respond)
+      return url(path)
+    }
+
+    /** Runs `fn(client)` on a fresh client and counts the connections it opened. */
+    async function counting (fn) {
+      const client = newClient()
+      const before = connections
+      try {
+        await fn(client)
+      } finally {
+        client.close()
+      }
+      return connections - before
+    }
+
+    test('chunked bodies, split anywhere, with extensions and trailers; the connection is reused', async () => {
+      const target = route('/chunked', async (socket) => {
+        const parts = ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhel', 'lo\r\n6\r\n', ' world\r\n0\r\nX-Trailer: t\r\n', '\r\n']
+        for (const p of parts) {
+          socket.write(p)
+          await delay(2)
+        }
+      })
+      const opened = await counting(async (c) => {
+        for (let i = 0; i < 3; i++) {
+          const res = await c.fetch(target)
+          assert.equal(await res.text(), 'hello world')
+        }
+      })
+      assert.equal(opened, 1)
+    })
+
+    test('a body without length or chunks runs to the close; HTTP/1.0 closes unless kept alive', async () => {
+      const eof = route('/eof', (socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end'))
+      const old = route('/old', (socket) => socket.end('HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold'))
+      const kept = route('/kept', (socket) => socket.write('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nkept'))
+      assert.equal(await counting(async (c) => {
+        for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(eof)).text(), 'until the end')
+      }), 3)
+      assert.equal(await counting(async (c) => {
+        for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(old)).text(), 'old')
+      }), 3)
+      assert.equal(await counting(async (c) => {
+        for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(kept)).text(), 'kept')
+      }), 1)
+    })
+
+    test('informational heads are skipped; HEAD, 204 and 304 have no body and keep the connection', async () => {
+      const early = route('/early', (socket) => socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
+      const head = route('/head', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n'))
+      const none = route('/none', (socket) => socket.write('HTTP/1.1 204 No Content\r\n\r\n'))
+      const same = route('/same', (socket) => socket.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n'))
+      const opened = await counting(async (c) => {
+        const res = await c.fetch(early)
+        assert.equal(res.status, 200)
+        assert.equal(await res.text(), 'ok')
+        const h = await c.fetch({ url: head, method: 'HEAD' })
+        assert.equal(h.headers.get('content-length'), '1000')
+        assert.equal(h.buffer.length, 0)
+        assert.equal((await c.fetch(none)).status, 204)
+        assert.equal((await c.fetch(same)).status, 304)
+        assert.equal(await (await c.fetch(early)).text(), 'ok')
+      })
+      assert.equal(opened, 1)
+    })
+
+    test('malformed framing is ERR_HTTP_PROTOCOL, and the next request goes on a new connection', async () => {
+      const conflicting = route('/conflict', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc'))
+      const badChunk = route('/bad-chunk', (socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'))
+      const cut = route('/cut', (socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'))
+      const short = route('/short', (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nonly this'))
+      const ok = route('/ok', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
+      const c = newClient()
+      try {
+        for (const target of [conflicting, badChunk, cut, short]) {
+          await assert.rejects(c.fetch(target, { retry: 0 }), { code: 'ERR_HTTP_PROTOCOL' }, target)
+          assert.equal(await (await c.fetch(ok)).text(), 'ok')
+        }
+      } finally {
+        c.close()
       }
     })
+
+    test('after 101 Switching Protocols the connection is not reused', async () => {
+      const upgrade = route('/upgrade', (socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: upgrade\r\n\r\n'))
+      assert.equal(await counting(async (c) => {
+        for (let i = 0; i < 2; i++) assert.equal((await c.fetch(upgrade)).status, 101)
+      }), 2)
+    })
+
+    test('bytes after a complete response: the connection is not reused', async () => {
+      const extra = route('/extra', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n'))
+      assert.equal(await counting(async (c) => {
+        for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(extra)).text(), 'ok')
+      }), 3)
+    })
+
+    test('a large body arriving slowly: the body timeout is between pieces, not for the whole body', async () => {
+      const size = 200 * 1024
+      const slow = route('/slow-large', async (socket) => {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`)
+        for (let sent = 0; sent < size; sent += 20 * 1024) {
+          socket.write(Buffer.alloc(20 * 1024, 'a'))
+          await delay(40)
+        }
+      })
+      const stalls = route('/stalls', async (socket) => {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`)
+        socket.write(Buffer.alloc(30 * 1024, 'a'))
+        await delay(600)
+        socket.destroy()
+      })
+      const c = newClient()
+      try {
+        const res = await c.fetch(slow, { timeout: { body: 200 } })
+        assert.equal(res.buffer.length, size)
+        assert.ok(res.buffer.every((b) => b === 97))
+        await assert.rejects(c.fetch(stalls, { timeout: { body: 200 }, retry: 0 }), { code: 'ERR_BODY_TIMEOUT' })
+      } finally {
+        c.close()
+      }
+    })
+
+    test('a kept-alive connection the server closed while idle: the request goes again on a new one', async () => {
+      const closes = route('/closes', (socket) => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
+        setTimeout(() => socket.end(), 20)
+      })
+      const c = newClient()
+      try {
+        for (let i = 0; i < 4; i++) {
+          const res = await c.fetch(closes, { retry: 0 })
+          assert.equal(await res.text(), 'ok')
+          assert.equal(res.attempts, 1)
+          await delay(60)
+        }
+        // Within one batch, a lane's connection may close between requests too.
+        const all = await c.gather(Array.from({ length: 20 }, () => closes), { concurrency: 2, retry: 0 })
+        assert.ok(all.every((r) => r.status === 200))
+      } finally {
+        c.close()
+      }
+    })
+
+    test('requests on the wire: origin form, Host, Content-Length, and the caller\'s fields', async () => {
+      const echo = route('/echo', (socket, req) => {
+        const body = JSON.stringify(req)
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+      })
+      const c = newClient()
+      try {
+        const post = await (await c.fetch({ url: `${echo}?q=1`, method: 'POST', body: 'payload', headers: { 'x-one': 'a' } })).json()
+        assert.match(post.head, /^POST \/echo\?q=1 HTTP\/1\.1\r\n/)
+        assert.equal(post.headers.host, `127.0.0.1:${port}`)
+        assert.equal(post.headers['content-length'], '7')
+        assert.equal(post.headers['x-one'], 'a')
+        assert.equal(post.body, 'payload')
+        const empty = await (await c.fetch({ url: echo, method: 'PUT' })).json()
+        assert.equal(empty.headers['content-length'], '0')
+        const get = await (await c.fetch({ url: echo, headers: { host: 'example.test' } })).json()
+        assert.equal(get.headers.host, 'example.test')
+        assert.equal(get.headers['content-length'], undefined)
+        // The body's own length goes out, whatever the caller set.
+        const mislabelled = await (await c.fetch({ url: echo, method: 'POST', body: 'four', headers: { 'content-length': '99' } })).json()
+        assert.equal(mislabelled.headers['content-length'], '4')
+        assert.equal(mislabelled.body, 'four')
+        // A large body goes out after the head, whole.
+        const big = Buffer.alloc(300 * 1024)
+        for (let i = 0; i < big.length; i++) big[i] = i % 251
+        const put = await (await c.fetch({ url: echo, method: 'PUT', body: big })).json()
+        assert.equal(put.headers['content-length'], String(big.length))
+        assert.equal(Buffer.from(put.body, 'latin1').equals(big), true)
+      } finally {
+        c.close()
+      }
+    })
+
+    if (kind === 'tls') {
+      test('a peer that closes without close_notify: a body to the close is whole, a short one is ERR_HTTP_PROTOCOL', async () => {
+        const abrupt = (text) => (socket) => socket.write(text, () => socket.destroy())
+        const eof = route('/abrupt-eof', abrupt('HTTP/1.1 200 OK\r\n\r\nuntil the end'))
+        const short = route('/abrupt-short', abrupt('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly this'))
+        const c = newClient()
+        try {
+          assert.equal(await (await c.fetch(eof)).text(), 'until the end')
+          await assert.rejects(c.fetch(short, { retry: 0 }), { code: 'ERR_HTTP_PROTOCOL' })
+        } finally {
+          c.close()
+        }
+      })
+
+      test('with HTTP/2 in auto mode, an origin that answers in HTTP/1.1 takes a burst after its first request', async () => {
+        const ok = route('/auto', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
+        const before = connections
+        const c = new Client({ ca: certs.ca.pem })
+        try {
+          const first = await c.fetch(ok)
+          assert.equal(first.httpVersion, '1.1')
+          const rest = await c.gather(Array.from({ length: 40 }, () => ok), { concurrency: 4 })
+          assert.ok(rest.every((r) => r.status === 200 && r.httpVersion === '1.1'))
+          // The first request's connection, then at most one per lane.
+          assert.ok(connections - before <= 1 + 4, `${connections - before} connections`)
+        } finally {
+          c.close()
+        }
+      })
+    }
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  port = server.address().port
-})
-
-after(() => new Promise((resolve) => server.close(resolve)))
-
-const url = (path) => `http://127.0.0.1:${port}${path}`
-
-function route (path, respond) {
-  routes.set(path, respond)
-  return url(path)
 }
-
-/** Runs `fn(client)` on a fresh client and counts the connections it opened. */
-async function counting (fn) {
-  const client = new Client()
-  const before = connections
-  try {
-    await fn(client)
-  } finally {
-    client.close()
-  }
-  return connections - before
-}
-
-test('chunked bodies, split anywhere, with extensions and trailers; the connection is reused', async () => {
-  const target = route('/chunked', async (socket) => {
-    const parts = ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhel', 'lo\r\n6\r\n', ' world\r\n0\r\nX-Trailer: t\r\n', '\r\n']
-    for (const p of parts) {
-      socket.write(p)
-      await delay(2)
-    }
-  })
-  const opened = await counting(async (c) => {
-    for (let i = 0; i < 3; i++) {
-      const res = await c.fetch(target)
-      assert.equal(await res.text(), 'hello world')
-    }
-  })
-  assert.equal(opened, 1)
-})
-
-test('a body without length or chunks runs to the close; HTTP/1.0 closes unless kept alive', async () => {
-  const eof = route('/eof', (socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end'))
-  const old = route('/old', (socket) => socket.end('HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold'))
-  const kept = route('/kept', (socket) => socket.write('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nkept'))
-  assert.equal(await counting(async (c) => {
-    for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(eof)).text(), 'until the end')
-  }), 3)
-  assert.equal(await counting(async (c) => {
-    for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(old)).text(), 'old')
-  }), 3)
-  assert.equal(await counting(async (c) => {
-    for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(kept)).text(), 'kept')
-  }), 1)
-})
-
-test('informational heads are skipped; HEAD, 204 and 304 have no body and keep the connection', async () => {
-  const early = route('/early', (socket) => socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
-  const head = route('/head', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n'))
-  const none = route('/none', (socket) => socket.write('HTTP/1.1 204 No Content\r\n\r\n'))
-  const same = route('/same', (socket) => socket.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n'))
-  const opened = await counting(async (c) => {
-    const res = await c.fetch(early)
-    assert.equal(res.status, 200)
-    assert.equal(await res.text(), 'ok')
-    const h = await c.fetch({ url: head, method: 'HEAD' })
-    assert.equal(h.headers.get('content-length'), '1000')
-    assert.equal(h.buffer.length, 0)
-    assert.equal((await c.fetch(none)).status, 204)
-    assert.equal((await c.fetch(same)).status, 304)
-    assert.equal(await (await c.fetch(early)).text(), 'ok')
-  })
-  assert.equal(opened, 1)
-})
-
-test('malformed framing is ERR_HTTP_PROTOCOL, and the next request goes on a new connection', async () => {
-  const conflicting = route('/conflict', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc'))
-  const badChunk = route('/bad-chunk', (socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'))
-  const cut = route('/cut', (socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'))
-  const short = route('/short', (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nonly this'))
-  const ok = route('/ok', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
-  const c = new Client()
-  try {
-    for (const target of [conflicting, badChunk, cut, short]) {
-      await assert.rejects(c.fetch(target, { retry: 0 }), { code: 'ERR_HTTP_PROTOCOL' }, target)
-      assert.equal(await (await c.fetch(ok)).text(), 'ok')
-    }
-  } finally {
-    c.close()
-  }
-})
-
-test('after 101 Switching Protocols the connection is not reused', async () => {
-  const upgrade = route('/upgrade', (socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: upgrade\r\n\r\n'))
-  assert.equal(await counting(async (c) => {
-    for (let i = 0; i < 2; i++) assert.equal((await c.fetch(upgrade)).status, 101)
-  }), 2)
-})
-
-test('bytes after a complete response: the connection is not reused', async () => {
-  const extra = route('/extra', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n'))
-  assert.equal(await counting(async (c) => {
-    for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(extra)).text(), 'ok')
-  }), 3)
-})
-
-test('a large body arriving slowly: the body timeout is between pieces, not for the whole body', async () => {
-  const size = 200 * 1024
-  const slow = route('/slow-large', async (socket) => {
-    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`)
-    for (let sent = 0; sent < size; sent += 20 * 1024) {
-      socket.write(Buffer.alloc(20 * 1024, 'a'))
-      await delay(40)
-    }
-  })
-  const stalls = route('/stalls', async (socket) => {
-    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`)
-    socket.write(Buffer.alloc(30 * 1024, 'a'))
-    await delay(600)
-    socket.destroy()
-  })
-  const c = new Client()
-  try {
-    const res = await c.fetch(slow, { timeout: { body: 200 } })
-    assert.equal(res.buffer.length, size)
-    assert.ok(res.buffer.every((b) => b === 97))
-    await assert.rejects(c.fetch(stalls, { timeout: { body: 200 }, retry: 0 }), { code: 'ERR_BODY_TIMEOUT' })
-  } finally {
-    c.close()
-  }
-})
-
-test('a kept-alive connection the server closed while idle: the request goes again on a new one', async () => {
-  const closes = route('/closes', (socket) => {
-    socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
-    setTimeout(() => socket.end(), 20)
-  })
-  const c = new Client()
-  try {
-    for (let i = 0; i < 4; i++) {
-      const res = await c.fetch(closes, { retry: 0 })
-      assert.equal(await res.text(), 'ok')
-      assert.equal(res.attempts, 1)
-      await delay(60)
-    }
-    // Within one batch, a lane's connection may close between requests too.
-    const all = await c.gather(Array.from({ length: 20 }, () => closes), { concurrency: 2, retry: 0 })
-    assert.ok(all.every((r) => r.status === 200))
-  } finally {
-    c.close()
-  }
-})
-
-test('requests on the wire: origin form, Host, Content-Length, and the caller\'s fields', async () => {
-  const echo = route('/echo', (socket, req) => {
-    const body = JSON.stringify(req)
-    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
-  })
-  const c = new Client()
-  try {
-    const post = await (await c.fetch({ url: `${echo}?q=1`, method: 'POST', body: 'payload', headers: { 'x-one': 'a' } })).json()
-    assert.match(post.head, /^POST \/echo\?q=1 HTTP\/1\.1\r\n/)
-    assert.equal(post.headers.host, `127.0.0.1:${port}`)
-    assert.equal(post.headers['content-length'], '7')
-    assert.equal(post.headers['x-one'], 'a')
-    assert.equal(post.body, 'payload')
-    const empty = await (await c.fetch({ url: echo, method: 'PUT' })).json()
-    assert.equal(empty.headers['content-length'], '0')
-    const get = await (await c.fetch({ url: echo, headers: { host: 'example.test' } })).json()
-    assert.equal(get.headers.host, 'example.test')
-    assert.equal(get.headers['content-length'], undefined)
-    // The body's own length goes out, whatever the caller set.
-    const mislabelled = await (await c.fetch({ url: echo, method: 'POST', body: 'four', headers: { 'content-length': '99' } })).json()
-    assert.equal(mislabelled.headers['content-length'], '4')
-    assert.equal(mislabelled.body, 'four')
-    // A large body goes out after the head, whole.
-    const big = Buffer.alloc(300 * 1024)
-    for (let i = 0; i < big.length; i++) big[i] = i % 251
-    const put = await (await c.fetch({ url: echo, method: 'PUT', body: big })).json()
-    assert.equal(put.headers['content-length'], String(big.length))
-    assert.equal(Buffer.from(put.body, 'latin1').equals(big), true)
-  } finally {
-    c.close()
-  }
-})

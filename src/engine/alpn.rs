@@ -7,6 +7,9 @@
 //! connection (not for its response): then the pool has an HTTP/2
 //! connection to share, or the origin speaks HTTP/1.1 and they connect in
 //! parallel as usual.
+//!
+//! What the probe found is kept: an origin that answered over HTTP/1.1 is
+//! sent to the fast path (lane.rs) from then on, HTTP/2 ones to hyper.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,8 +19,16 @@ use tokio::sync::Notify;
 enum Origin {
     /// A first request is on its way; the others wait for this.
     Probing(Arc<Notify>),
-    /// A connection is up: the pool knows what the origin speaks.
-    Known,
+    /// A connection is up: the origin speaks HTTP/2 (true) or HTTP/1.1.
+    Known(bool),
+}
+
+/// What `enter` found for an origin.
+pub enum Entry<'a> {
+    /// This request is the first: it finds out what the origin speaks.
+    Probe(Probe<'a>),
+    /// The origin is known to speak HTTP/2 (`h2`) or HTTP/1.1.
+    Known { h2: bool },
 }
 
 /// Origins remembered before the known ones are forgotten (forgetting one
@@ -29,33 +40,33 @@ pub struct AlpnGate {
     origins: Mutex<HashMap<String, Origin>>,
 }
 
-/// Held by the request that probes an origin. `succeeded()` opens the gate
+/// Held by the request that probes an origin. `succeeded(h2)` opens the gate
 /// for good; dropping it unsucceeded lets the next request probe.
 pub struct Probe<'a> {
     gate: &'a AlpnGate,
     key: String,
-    succeeded: bool,
+    succeeded: Option<bool>,
 }
 
 impl AlpnGate {
     /// Waits while another request probes `key`'s origin. Returns the probe
-    /// when this request is to be the first.
-    pub async fn enter(&self, key: &str) -> Option<Probe<'_>> {
+    /// when this request is to be the first, else what the origin speaks.
+    pub async fn enter(&self, key: &str) -> Entry<'_> {
         loop {
             let notify = {
                 let mut origins = self.origins.lock().expect("alpn gate");
                 match origins.get(key) {
-                    Some(Origin::Known) => return None,
+                    Some(Origin::Known(h2)) => return Entry::Known { h2: *h2 },
                     Some(Origin::Probing(notify)) => notify.clone(),
                     None => {
                         if origins.len() >= FORGET_AT {
                             origins.retain(|_, o| matches!(o, Origin::Probing(_)));
                         }
                         origins.insert(key.to_string(), Origin::Probing(Arc::new(Notify::new())));
-                        return Some(Probe {
+                        return Entry::Probe(Probe {
                             gate: self,
                             key: key.to_string(),
-                            succeeded: false,
+                            succeeded: None,
                         });
                     }
                 }
@@ -77,8 +88,9 @@ impl AlpnGate {
 }
 
 impl Probe<'_> {
-    pub fn succeeded(mut self) {
-        self.succeeded = true;
+    /// A connection is up; `h2` says whether it negotiated HTTP/2.
+    pub fn succeeded(mut self, h2: bool) {
+        self.succeeded = Some(h2);
     }
 }
 
@@ -87,8 +99,8 @@ impl Drop for Probe<'_> {
         let Ok(mut origins) = self.gate.origins.lock() else {
             return;
         };
-        let notify = if self.succeeded {
-            origins.insert(self.key.clone(), Origin::Known)
+        let notify = if let Some(h2) = self.succeeded {
+            origins.insert(self.key.clone(), Origin::Known(h2))
         } else {
             origins.remove(&self.key)
         };
@@ -103,29 +115,55 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    impl<'a> Entry<'a> {
+        fn probe(self) -> Option<Probe<'a>> {
+            match self {
+                Entry::Probe(probe) => Some(probe),
+                Entry::Known { .. } => None,
+            }
+        }
+
+        fn known(&self) -> Option<bool> {
+            match self {
+                Entry::Probe(_) => None,
+                Entry::Known { h2 } => Some(*h2),
+            }
+        }
+    }
+
     #[tokio::test]
     async fn one_probe_at_a_time_then_everyone() {
         let gate = Arc::new(AlpnGate::default());
         let probe = gate
             .enter("https://a.test:443")
             .await
+            .probe()
             .expect("first probes");
         let waiter = {
             let gate = gate.clone();
-            tokio::spawn(async move { gate.enter("https://a.test:443").await.is_none() })
+            tokio::spawn(async move { gate.enter("https://a.test:443").await.known() })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!waiter.is_finished(), "the second waits for the probe");
         assert!(
-            gate.enter("https://b.test:443").await.is_some(),
+            gate.enter("https://b.test:443").await.probe().is_some(),
             "another origin is not held up"
         );
-        probe.succeeded();
+        probe.succeeded(true);
         let passed = tokio::time::timeout(Duration::from_secs(1), waiter).await;
-        assert!(
+        assert_eq!(
             passed.expect("released").expect("task"),
-            "after success nobody probes"
+            Some(true),
+            "after success nobody probes, and the protocol is known"
         );
+    }
+
+    #[tokio::test]
+    async fn an_http1_origin_is_remembered_as_such() {
+        let gate = AlpnGate::default();
+        let probe = gate.enter("https://a.test:443").await.probe().unwrap();
+        probe.succeeded(false);
+        assert_eq!(gate.enter("https://a.test:443").await.known(), Some(false));
     }
 
     #[tokio::test]
@@ -134,13 +172,15 @@ mod tests {
         let probe = gate
             .enter("https://a.test:443")
             .await
+            .probe()
             .expect("first probes");
         let waiter = {
             let gate = gate.clone();
             tokio::spawn(async move {
                 gate.enter("https://a.test:443")
                     .await
-                    .map(|p| p.succeeded())
+                    .probe()
+                    .map(|p| p.succeeded(true))
                     .is_some()
             })
         };
@@ -148,6 +188,6 @@ mod tests {
         drop(probe);
         let became_probe = tokio::time::timeout(Duration::from_secs(1), waiter).await;
         assert!(became_probe.expect("released").expect("task"));
-        assert!(gate.enter("https://a.test:443").await.is_none());
+        assert_eq!(gate.enter("https://a.test:443").await.known(), Some(true));
     }
 }

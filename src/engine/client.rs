@@ -65,7 +65,9 @@ pub struct ClientInner {
     pub(crate) idle: Arc<IdleStore>,
     /// Body buffers made ready off the workers (see prefault.rs).
     pub(crate) prefault: Option<Arc<Prefault>>,
-    /// Whether plain `http:` requests may take the fast path: not with
+    /// TLS for the fast path's `https:` connections: ALPN offers HTTP/1.1 only.
+    pub(crate) lane_tls: Arc<rustls::ClientConfig>,
+    /// Whether HTTP/1.1 requests may take the fast path: not with
     /// prior-knowledge HTTP/2, per-host caps or rate limits, which the pooled
     /// client implements.
     pub(crate) fast_h1: bool,
@@ -139,6 +141,8 @@ impl Client {
             let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
             (build_http(&config, proxies.clone())?, tcp)
         };
+        let mut lane_tls = client_tls_config(&config)?;
+        lane_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let mut default_headers = HeaderMap::new();
         default_headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
         default_headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
@@ -159,6 +163,7 @@ impl Client {
                 tcp,
                 idle: Arc::new(IdleStore::default()),
                 prefault: Prefault::start(),
+                lane_tls: Arc::new(lane_tls),
                 fast_h1: config.http2 != Http2Mode::PriorKnowledge
                     && config.max_connections_per_host.is_none()
                     && config.rate_limit.is_none()

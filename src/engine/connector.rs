@@ -173,8 +173,8 @@ impl TimedStream {
     }
 
     /// The socket itself, for the fast path's own HTTP/1.1 (wire.rs).
-    pub fn tcp(&mut self) -> &mut TcpStream {
-        self.inner.inner_mut()
+    pub fn into_tcp(self) -> TcpStream {
+        self.inner.into_inner()
     }
 
     /// Keeps `permit` until the connection closes.

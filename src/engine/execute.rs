@@ -8,7 +8,7 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
-use super::alpn::Probe;
+use super::alpn::{Entry, Probe};
 use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ResponseBody, ACCEPT_ENCODING};
 use super::classify::classify;
 use super::client::ClientInner;
@@ -162,19 +162,29 @@ async fn follow_redirects(
         } else {
             0
         };
-        // The first request to an https origin goes alone (see alpn.rs).
-        let mut probe = match &client.alpn {
-            Some(gate) if url.scheme() == "https" => gate.enter(&key).await,
-            _ => None,
-        };
-        // Direct plain-http exchanges go on the lane's own connection. A
+        // The first request to an https origin goes alone (see alpn.rs); the
+        // protocol it finds tells the others where to go. Without HTTP/2 in
+        // Auto mode, every origin speaks HTTP/1.1.
+        let https = url.scheme() == "https";
+        let mut probe = None;
+        let mut speaks_h1 = true;
+        if let (Some(gate), true) = (&client.alpn, https) {
+            match gate.enter(&key).await {
+                Entry::Probe(first) => {
+                    probe = Some(first);
+                    speaks_h1 = false;
+                }
+                Entry::Known { h2 } => speaks_h1 = !h2,
+            }
+        }
+        // Direct HTTP/1.1 exchanges go on the lane's own connection. A
         // request body of its own framing (`Transfer-Encoding`) goes through
         // hyper, which encodes it.
         let fast_lane = match lane.as_deref_mut() {
             Some(lane)
                 if client.fast_h1
                     && route == Route::Direct
-                    && url.scheme() == "http"
+                    && speaks_h1
                     && method != Method::CONNECT
                     && !out_headers.contains_key(header::TRANSFER_ENCODING) =>
             {
@@ -210,7 +220,7 @@ async fn follow_redirects(
                 match result {
                     Ok(response) => {
                         if let Some(probe) = probe.take() {
-                            probe.succeeded();
+                            probe.succeeded(response.version() == http::Version::HTTP_2);
                         }
                         break (response.map(ResponseBody::Pooled), sent_at);
                     }
@@ -333,9 +343,9 @@ async fn send_probing<R>(
         result = &mut sending => return result,
         connected = connection.wait_for_connection_metadata() => {
             // None: the request was dropped unconnected; `sending` has the error.
-            if connected.is_some() {
+            if let Some(connected) = connected.as_ref() {
                 if let Some(probe) = probe.take() {
-                    probe.succeeded();
+                    probe.succeeded(connected.is_negotiated_h2());
                 }
             }
         }

@@ -1,12 +1,14 @@
-//! The fast path for plain HTTP/1.1: a batch's driver loops ("lanes") each
+//! The fast path for HTTP/1.1: a batch's driver loops ("lanes") each
 //! hold one connection and send their requests on it back to back, with no
 //! pool checkout, no task per request and no task per connection: the lane's
 //! own task writes each request and reads its response (wire.rs). Between
 //! calls the connections wait in a small idle store keyed by origin.
 //!
-//! Only direct `http:` exchanges take this path; anything else (proxies,
-//! https, HTTP/2, per-host caps and rate limits) goes through the pooled
-//! client, so behaviour is the same either way.
+//! Direct `http:` exchanges take this path, and `https:` ones to origins that
+//! speak HTTP/1.1 (TLS offering only `http/1.1`; see alpn.rs for how an
+//! origin is known). Anything else (proxies, HTTP/2, per-host caps and rate
+//! limits) goes through the pooled client, so behaviour is the same either
+//! way.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,6 +22,7 @@ use tower_service::Service;
 
 use super::client::ClientInner;
 use super::connector::{TcpConnector, TimedStream};
+use super::transport::Transport;
 use super::wire::{exchange, Conn, Home, WireBody};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -69,7 +72,7 @@ impl Lane {
         self.take();
     }
 
-    /// Sends a request to the origin `key` (an absolute `http:` `uri`) on
+    /// Sends a request to the origin `key` (an absolute `uri`) on
     /// this lane's connection, opening or reusing one as needed.
     #[allow(clippy::too_many_arguments)] // one exchange's whole request
     pub async fn send(
@@ -114,7 +117,14 @@ impl Lane {
 async fn connect(client: &ClientInner, key: &str, uri: &Uri) -> Result<Box<Conn>, BoxError> {
     let mut tcp: TcpConnector = client.tcp.clone();
     let stream: TimedStream = tcp.call(uri.clone()).await?;
-    Ok(Conn::new(Arc::from(key), stream))
+    let connected_at = stream.connected_at();
+    let tcp = stream.into_tcp();
+    let transport = if uri.scheme_str() == Some("https") {
+        Transport::tls(&client.lane_tls, uri.host().unwrap_or(""), tcp).await?
+    } else {
+        Transport::Tcp(tcp)
+    };
+    Ok(Conn::new(Arc::from(key), transport, connected_at))
 }
 
 struct Idle {

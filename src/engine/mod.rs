@@ -19,6 +19,7 @@ mod request;
 mod response;
 mod retry;
 mod tls;
+mod transport;
 mod wire;
 
 pub use batch::Sink;

@@ -1,4 +1,5 @@
-//! HTTP/1.1 on one plain TCP connection, for the fast path (lane.rs).
+//! HTTP/1.1 on one connection (TCP, or TLS over it), for the fast path
+//! (lane.rs).
 //!
 //! The request head and body go out in one write; the response head is parsed
 //! by httparse straight from the connection's read buffer, and the body is
@@ -22,8 +23,9 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::connector::{ConnectedAt, TimedStream};
+use super::connector::ConnectedAt;
 use super::prefault::Prefault;
+use super::transport::Transport;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -87,7 +89,7 @@ pub type Home = Arc<Mutex<Option<Box<Conn>>>>;
 /// used.
 pub struct Conn {
     pub key: Arc<str>,
-    stream: TimedStream,
+    stream: Transport,
     buf: BytesMut,
     out: Vec<u8>,
     /// Quick ACKs were asked for during the current response.
@@ -96,8 +98,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(key: Arc<str>, stream: TimedStream) -> Box<Self> {
-        let connected_at = stream.connected_at();
+    pub fn new(key: Arc<str>, stream: Transport, connected_at: Instant) -> Box<Self> {
         Box::new(Conn {
             key,
             stream,
@@ -108,8 +109,8 @@ impl Conn {
         })
     }
 
-    fn tcp(&mut self) -> Pin<&mut TcpStream> {
-        Pin::new(self.stream.tcp())
+    fn io(&mut self) -> Pin<&mut Transport> {
+        Pin::new(&mut self.stream)
     }
 
     /// Whether an idle connection is still open with nothing unasked-for to
@@ -121,7 +122,7 @@ impl Conn {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut probe = [0u8; 1];
         let mut probe = ReadBuf::new(&mut probe);
-        matches!(self.tcp().poll_read(&mut cx, &mut probe), Poll::Pending)
+        matches!(self.io().poll_read(&mut cx, &mut probe), Poll::Pending)
     }
 
     /// Called before waiting for the rest of a response that has begun to
@@ -143,7 +144,7 @@ impl Conn {
             self.buf.reserve(READ_SIZE);
         }
         let Conn { stream, buf, .. } = self;
-        tokio_util::io::poll_read_buf(Pin::new(stream.tcp()), cx, buf)
+        tokio_util::io::poll_read_buf(Pin::new(stream), cx, buf)
     }
 
     /// Reads more of a response that has begun to arrive.
@@ -183,10 +184,12 @@ pub async fn exchange(
     encode(&mut conn.out, method, uri, headers, body.len(), inline);
     let written = async {
         let Conn { stream, out, .. } = &mut *conn;
-        stream.tcp().write_all(out).await?;
+        stream.write_all(out).await?;
         if separate {
-            stream.tcp().write_all(body).await?;
+            stream.write_all(body).await?;
         }
+        // TLS keeps what the socket did not take yet.
+        stream.flush().await?;
         Ok::<(), io::Error>(())
     }
     .await;
@@ -583,7 +586,7 @@ impl WireBody {
                         let want = *len - body.len();
                         let mut read = ReadBuf::uninit(&mut body.spare_capacity_mut()[..want]);
                         conn.hurry();
-                        ready!(conn.tcp().poll_read(cx, &mut read))?;
+                        ready!(conn.io().poll_read(cx, &mut read))?;
                         let n = read.filled().len();
                         if n == 0 {
                             return error(WireError::Incomplete);
