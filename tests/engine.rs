@@ -153,7 +153,7 @@ fn timeouts_and_redirects() {
     );
     let resp = done.result.unwrap();
     assert!(resp.redirected);
-    assert_eq!(resp.url.path(), "/done");
+    assert!(resp.url.ends_with("/done"), "{}", resp.url);
 
     let few = CallOptions {
         max_redirects: 2,

@@ -288,10 +288,10 @@ impl ChunkSink {
                     chunk.data.extend_from_slice(&resp.body);
                     chunk.data.len() as f64
                 };
-                let extra = if resp.url.as_str() == c.url {
+                let extra = if resp.url == c.url {
                     -1.0
                 } else {
-                    chunk.extra(|out| json_string(out, resp.url.as_str()))
+                    chunk.extra(|out| json_string(out, &resp.url))
                 };
                 [
                     f64::from(c.batch),

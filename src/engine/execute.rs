@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
@@ -19,7 +19,7 @@ use super::lane::{Lane, SendFailure};
 use super::limits::host_key;
 use super::proxy::Route;
 use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
-use super::request::{to_uri, Request};
+use super::request::{parse_url, to_uri, Request};
 use super::response::{ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
 
@@ -95,21 +95,19 @@ async fn follow_redirects(
     status_wait: &mut Option<std::time::Duration>,
     mut lane: Option<&mut Lane>,
 ) -> Result<ResponseData, FetchError> {
-    let mut url = req.url.clone();
+    // The current URL, serialized. A `Url` is made of it only to follow a
+    // redirect; the next hop's target and key are worked out then.
+    let mut url = std::borrow::Cow::Borrowed(req.href.as_str());
+    let mut next_hop: Option<(Uri, String)> = None;
     let mut method = req.method.clone();
     let mut headers = req.headers.clone();
     let mut body = req.body.clone();
     let mut redirects = 0u32;
     loop {
         // The first hop's target was worked out when the request was checked.
-        let (uri, key) = if redirects == 0 {
-            (
-                req.uri.clone(),
-                std::borrow::Cow::Borrowed(req.key.as_str()),
-            )
-        } else {
-            let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
-            (to_uri(&url)?, std::borrow::Cow::Owned(key))
+        let (uri, key) = match &next_hop {
+            None => (req.uri.clone(), req.key.as_str()),
+            Some((uri, key)) => (uri.clone(), key.as_str()),
         };
         let route = client.proxies.route(&uri);
         let mut out_headers =
@@ -152,7 +150,7 @@ async fn follow_redirects(
             None => None,
         };
         if client.rates.is_limited() {
-            client.rates.wait(&key).await;
+            client.rates.wait(key).await;
         }
 
         // Each stale connection fails once and leaves the pool, so resending
@@ -165,11 +163,11 @@ async fn follow_redirects(
         // The first request to an https origin goes alone (see alpn.rs); the
         // protocol it finds tells the others where to go. Without HTTP/2 in
         // Auto mode, every origin speaks HTTP/1.1.
-        let https = url.scheme() == "https";
+        let https = uri.scheme_str() == Some("https");
         let mut probe = None;
         let mut speaks_h1 = true;
         if let (Some(gate), true) = (&client.alpn, https) {
-            match gate.enter(&key).await {
+            match gate.enter(key).await {
                 Entry::Probe(first) => {
                     probe = Some(first);
                     speaks_h1 = false;
@@ -196,7 +194,7 @@ async fn follow_redirects(
             loop {
                 let sent_at = Instant::now();
                 timing.start.get_or_insert(sent_at);
-                let pending = lane.send(client, &key, &uri, &method, &out_headers, &body, sent_at);
+                let pending = lane.send(client, key, &uri, &method, &out_headers, &body, sent_at);
                 let result = within_headers_timeout(opts, pending).await?;
                 match result {
                     Ok(response) => break (response.map(ResponseBody::Lane), sent_at),
@@ -268,15 +266,18 @@ async fn follow_redirects(
                     ));
                 }
                 let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
-                let next = next_url(&url, &location)?;
+                let current = parse_url(&url)?;
+                let next = next_url(&current, &location)?;
                 response.into_body().discard();
                 let drop_body = switches_to_get(status, &method);
                 if drop_body {
                     method = Method::GET;
                     body = Bytes::new();
                 }
-                prune_headers(&mut headers, &url, &next, drop_body);
-                url = next;
+                prune_headers(&mut headers, &current, &next, drop_body);
+                let key = host_key(next.scheme(), next.host_str().unwrap_or(""), next.port());
+                next_hop = Some((to_uri(&next)?, key));
+                url = std::borrow::Cow::Owned(next.into());
                 continue;
             }
         }
@@ -316,7 +317,7 @@ async fn follow_redirects(
         return Ok(ResponseData {
             status: parts.status,
             version: parts.version,
-            url,
+            url: url.into_owned(),
             redirected: redirects > 0,
             headers,
             body: read.bytes,
@@ -390,7 +391,7 @@ fn is_stale(
     closed || reset
 }
 
-fn http_status_error(status: StatusCode, url: &url::Url) -> FetchError {
+fn http_status_error(status: StatusCode, url: &str) -> FetchError {
     FetchError::new(
         ErrorKind::HttpStatus(status.as_u16()),
         format!("Request failed with status {} ({url})", status.as_u16()),

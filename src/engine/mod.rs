@@ -12,6 +12,7 @@ mod error;
 mod execute;
 mod lane;
 mod limits;
+mod normal_url;
 mod prefault;
 mod proxy;
 mod redirect;

@@ -9,6 +9,7 @@ use url::Url;
 
 use super::error::{FetchError, InvalidInput};
 use super::limits::host_key;
+use super::normal_url::is_normal_http;
 
 /// A request as it arrives, not yet checked.
 #[derive(Clone, Debug, Default)]
@@ -39,8 +40,9 @@ impl RawRequest {
 /// A request that passed validation and can be sent.
 #[derive(Clone, Debug)]
 pub struct Request {
-    pub url: Url,
-    /// `url` as sent, and its origin's key (`limits::host_key`): worked out
+    /// The URL in WHATWG's serialization.
+    pub href: String,
+    /// `href` as sent, and its origin's key (`limits::host_key`): worked out
     /// with the rest of the checks, before the request reaches a worker.
     pub uri: Uri,
     pub key: String,
@@ -97,7 +99,22 @@ impl RawRequest {
     }
 
     fn checked(self, input: &str) -> Result<Request, FetchError> {
-        let url = parse_url(input)?;
+        // Most URLs are already in normal form: they need no parse into a
+        // `Url` (see normal_url.rs).
+        let (href, uri, key) = if is_normal_http(input) {
+            let uri: Uri = input.parse().map_err(|e| {
+                FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}"))
+                    .with_cause(e)
+            })?;
+            let scheme = uri.scheme_str().unwrap_or("http");
+            let key = host_key(scheme, uri.host().unwrap_or(""), uri.port_u16());
+            (input.to_owned(), uri, key)
+        } else {
+            let url = parse_url(input)?;
+            let uri = to_uri(&url)?;
+            let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
+            (String::from(url), uri, key)
+        };
         let method = match self.method.as_deref() {
             None => Method::GET,
             Some(m) => {
@@ -153,10 +170,8 @@ impl RawRequest {
                 "Request with GET/HEAD method cannot have body",
             ));
         }
-        let uri = to_uri(&url)?;
-        let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
         Ok(Request {
-            url,
+            href,
             uri,
             key,
             method,
@@ -190,10 +205,7 @@ mod tests {
             .validate()
             .unwrap();
         assert_eq!(req.method, Method::GET);
-        assert_eq!(
-            to_uri(&req.url).unwrap().to_string(),
-            "http://example.com/a%20b?q=1"
-        );
+        assert_eq!(req.uri.to_string(), "http://example.com/a%20b?q=1");
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Version};
-use url::Url;
 
 use super::error::FetchError;
 
@@ -36,8 +35,8 @@ impl Timing {
 pub struct ResponseData {
     pub status: StatusCode,
     pub version: Version,
-    /// The final URL, after redirects.
-    pub url: Url,
+    /// The final URL, after redirects, serialized.
+    pub url: String,
     pub redirected: bool,
     pub headers: HeaderMap,
     pub body: Bytes,
