@@ -75,7 +75,7 @@ describe('trusted certificates', () => {
     assert.equal((await both.fetch(nginx.url('good', '/hello'))).status, 200)
   })
 
-  test('the system store is trusted (here: SSL_CERT_FILE, read by rustls-native-certs)', async () => {
+  test('the system store (here: SSL_CERT_FILE, read by rustls-native-certs) and NODE_EXTRA_CA_CERTS are trusted', async () => {
     // The system roots are read once per process, so this runs in a child
     // whose "system store" is our CA.
     const script = `
@@ -92,6 +92,11 @@ describe('trusted certificates', () => {
     })
     assert.equal(await run({ ...process.env, SSL_CERT_FILE: certs.ca.cert }), '200')
     assert.equal(await run({ ...process.env, SSL_CERT_FILE: certs.otherCa.cert }), 'ERR_TLS_CERT')
+    // NODE_EXTRA_CA_CERTS adds to the roots, as it does for Node's own https;
+    // a file that cannot be read adds nothing.
+    assert.equal(await run({ ...process.env, NODE_EXTRA_CA_CERTS: certs.ca.cert }), '200')
+    assert.equal(await run({ ...process.env, NODE_EXTRA_CA_CERTS: certs.otherCa.cert }), 'ERR_TLS_CERT')
+    assert.equal(await run({ ...process.env, NODE_EXTRA_CA_CERTS: path.join(certs.dir, 'missing.pem') }), 'ERR_TLS_CERT')
   })
 
   test('a `ca` that is not PEM is refused before anything is sent', () => {

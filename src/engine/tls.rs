@@ -1,5 +1,6 @@
-//! The rustls configuration: webpki roots, the system's certificates and any
-//! `ca` the caller adds; verification can be switched off only explicitly.
+//! The rustls configuration: webpki roots, the system's certificates, those
+//! of `NODE_EXTRA_CA_CERTS` and any `ca` the caller adds; verification can be
+//! switched off only explicitly.
 
 use std::sync::{Arc, OnceLock};
 
@@ -18,6 +19,24 @@ fn native_roots() -> &'static [CertificateDer<'static>] {
     ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
+/// The certificates in the PEM file `NODE_EXTRA_CA_CERTS` names, which Node
+/// adds to its own roots: read once per process, and, as in Node, a file
+/// that cannot be read adds nothing.
+fn node_extra_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|p| !p.is_empty()) else {
+            return Vec::new();
+        };
+        match std::fs::read(path) {
+            Ok(pem) => CertificateDer::pem_slice_iter(&pem)
+                .filter_map(Result::ok)
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    })
+}
+
 pub fn client_tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, FetchError> {
     let provider = Arc::new(ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -27,6 +46,7 @@ pub fn client_tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, 
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         roots.add_parsable_certificates(native_roots().iter().cloned());
+        roots.add_parsable_certificates(node_extra_roots().iter().cloned());
         for pem in &config.ca {
             let mut added = 0;
             for cert in CertificateDer::pem_slice_iter(pem) {
