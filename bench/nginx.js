@@ -2,6 +2,7 @@
 
 // A real nginx on 127.0.0.1 serving fixed files with keep-alive, in a private
 // temporary prefix (config, pid, logs, temp paths), stopped when the bench ends.
+// With `tls` ({ cert, key } file paths) it serves https (HTTP/1.1) instead.
 
 const fs = require('node:fs')
 const net = require('node:net')
@@ -30,7 +31,7 @@ function freePort () {
   })
 }
 
-function config ({ dir, port, workers }) {
+function config ({ dir, port, workers, tls }) {
   const user = process.getuid && process.getuid() === 0 ? 'user root;\n' : ''
   return `${user}worker_processes ${workers};
 daemon off;
@@ -56,8 +57,11 @@ http {
   open_file_cache max=64 inactive=300s;
   etag off;
   server {
-    listen 127.0.0.1:${port} backlog=4096 reuseport;
-    root ${dir}/www;
+    listen 127.0.0.1:${port} backlog=4096 reuseport${tls ? ' ssl' : ''};
+    root ${dir}/www;${tls ? `
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    ssl_session_cache shared:bench:4m;` : ''}
   }
 }
 `
@@ -81,7 +85,7 @@ async function waitForPort (port, child, limitMs) {
  * Starts nginx serving `files` (name → size in bytes). Returns
  * `{ port, url(name), workerPids(), stop() }`.
  */
-async function startNginx ({ files, workers = 1 }) {
+async function startNginx ({ files, workers = 1, tls = null }) {
   const bin = findNginx()
   if (bin === null) {
     const hint = process.getuid && process.getuid() === 0
@@ -97,7 +101,7 @@ async function startNginx ({ files, workers = 1 }) {
     fs.writeFileSync(path.join(dir, 'www', name), body)
   }
   const port = await freePort()
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), config({ dir, port, workers }))
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), config({ dir, port, workers, tls }))
   const test = spawnSync(bin, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' })
   if (test.status !== 0) throw new Error(`nginx rejected its config:\n${test.stderr}`)
   const child = spawn(bin, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] })
@@ -105,7 +109,7 @@ async function startNginx ({ files, workers = 1 }) {
   return {
     port,
     dir,
-    url: (name) => `http://127.0.0.1:${port}/${name}`,
+    url: (name) => `${tls ? 'https' : 'http'}://127.0.0.1:${port}/${name}`,
     /** The worker processes (children of the master), for CPU accounting. */
     workerPids () {
       try {

@@ -22,12 +22,17 @@
 //   BENCH_NGINX_WORKERS nginx worker_processes (a number or auto) [1]
 //   BENCH_FETCHPOOL     folder of the fetchpool module under test [the repo]
 //   BENCH_NO_INSTALL    set to skip `npm install --prefix bench`
+//   BENCH_TLS           set to 1 for https (HTTP/1.1, a CA made for the run and
+//                       trusted through NODE_EXTRA_CA_CERTS); impit and wreq-js,
+//                       whose TLS does not read it, are left out; results go to
+//                       results/latest-https.*
 
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { startNginx, cpuSecondsOf } = require('./nginx')
+const { makeCerts } = require('../__test__/support/certs')
 
 const BENCH_DIR = __dirname
 const ROOT = path.resolve(BENCH_DIR, '..')
@@ -79,7 +84,8 @@ function settings () {
     warmup: process.env.BENCH_WARMUP === '0' ? 0 : intEnv('BENCH_WARMUP', 2000),
     wrkSeconds: intEnv('BENCH_WRK_SECONDS', 5),
     wrkThreads: intEnv('BENCH_WRK_THREADS', 1),
-    nginxWorkers
+    nginxWorkers,
+    tls: process.env.BENCH_TLS === '1'
   }
 }
 
@@ -330,9 +336,14 @@ async function main () {
   }
   const useWrk = cfg.clients.includes('wrk')
   if (useWrk && !haveWrk()) skipped.wrk = 'wrk not found: apt-get install -y wrk'
+  let certs = null
+  if (cfg.tls) {
+    for (const name of ['impit', 'wreq-js']) if (cfg.clients.includes(name)) skipped[name] = 'BENCH_TLS: its TLS does not read NODE_EXTRA_CA_CERTS'
+    certs = makeCerts()
+  }
   const files = {}
   for (const s of cfg.scenarios) files[`${s.name}.bin`] = s.size
-  const nginx = await startNginx({ files, workers: cfg.nginxWorkers })
+  const nginx = await startNginx({ files, workers: cfg.nginxWorkers, tls: certs && { cert: certs.server.cert, key: certs.server.key } })
   const info = machine()
   console.error(`bench: nginx ${info.nginx} on 127.0.0.1:${nginx.port} (worker_processes ${cfg.nginxWorkers}); ${info.nproc} cores, ${info.cpu}; Node ${info.node}`)
   const results = { concurrency: cfg.concurrency, wrkSeconds: cfg.wrkSeconds }
@@ -354,7 +365,8 @@ async function main () {
               BENCH_COUNT: String(scn.count),
               BENCH_SIZE: String(scn.size),
               BENCH_CONCURRENCY: String(cfg.concurrency),
-              BENCH_WARMUP: String(cfg.warmup)
+              BENCH_WARMUP: String(cfg.warmup),
+              ...(certs ? { NODE_EXTRA_CA_CERTS: certs.ca.cert } : {})
             }, nginx)
           runs[name].push(result)
           const shown = result.error ? `error: ${result.error.split('\n')[0]}` : `${fmt.int(result.rps)} req/s, ${fmt.f(result.cpuSeconds)} CPU s, ELD p99 ${fmt.f(result.eldP99Ms)} ms`
@@ -368,9 +380,11 @@ async function main () {
     }
   } finally {
     await nginx.stop()
+    if (certs) certs.remove()
   }
 
   const lines = []
+  if (cfg.tls) lines.push('**https** (TLS 1.3, HTTP/1.1; the CA made for the run is trusted through NODE_EXTRA_CA_CERTS).', '')
   lines.push(`Machine: ${info.nproc} cores (${info.cpu}), ${info.memGiB.toFixed(0)} GiB; Node ${info.node}; ${info.rust}; nginx ${info.nginx} (worker_processes ${cfg.nginxWorkers}, keep-alive) on 127.0.0.1; undici ${info.undici}.`)
   lines.push(`Concurrency ${cfg.concurrency} for every client and ${cfg.concurrency} wrk connections (${cfg.wrkThreads} thread, ${cfg.wrkSeconds} s per run); ${cfg.rounds} rounds, order rotated, medians shown; ${cfg.warmup} warm-up requests per client process. CPU s is user+sys of the client process during the timed run; server CPU s is nginx's over the client's whole run, warm-up included; ELD p99 is monitorEventLoopDelay (resolution 1 ms) over the timed run, and includes the 1 ms sampling interval.`)
   lines.push('')
@@ -388,8 +402,9 @@ async function main () {
   process.stdout.write(text + '\n')
   const outDir = path.join(BENCH_DIR, 'results')
   fs.mkdirSync(outDir, { recursive: true })
-  fs.writeFileSync(path.join(outDir, 'latest.md'), text + '\n')
-  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ machine: info, settings: cfg, results }, null, 2) + '\n')
+  const stem = cfg.tls ? 'latest-https' : 'latest'
+  fs.writeFileSync(path.join(outDir, `${stem}.md`), text + '\n')
+  fs.writeFileSync(path.join(outDir, `${stem}.json`), JSON.stringify({ machine: info, settings: cfg, results }, null, 2) + '\n')
 }
 
 main().catch((err) => {
