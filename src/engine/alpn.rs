@@ -131,14 +131,18 @@ mod tests {
         }
     }
 
+    /// Enters an origin no one has probed yet: this request is the probe.
+    async fn first_probe(gate: &AlpnGate) -> Probe<'_> {
+        gate.enter("https://a.test:443")
+            .await
+            .probe()
+            .expect("first probes")
+    }
+
     #[tokio::test]
     async fn one_probe_at_a_time_then_everyone() {
         let gate = Arc::new(AlpnGate::default());
-        let probe = gate
-            .enter("https://a.test:443")
-            .await
-            .probe()
-            .expect("first probes");
+        let probe = first_probe(&gate).await;
         let waiter = {
             let gate = gate.clone();
             tokio::spawn(async move { gate.enter("https://a.test:443").await.known() })
@@ -161,19 +165,14 @@ mod tests {
     #[tokio::test]
     async fn an_http1_origin_is_remembered_as_such() {
         let gate = AlpnGate::default();
-        let probe = gate.enter("https://a.test:443").await.probe().unwrap();
-        probe.succeeded(false);
+        first_probe(&gate).await.succeeded(false);
         assert_eq!(gate.enter("https://a.test:443").await.known(), Some(false));
     }
 
     #[tokio::test]
     async fn a_failed_probe_hands_probing_on() {
         let gate = Arc::new(AlpnGate::default());
-        let probe = gate
-            .enter("https://a.test:443")
-            .await
-            .probe()
-            .expect("first probes");
+        let probe = first_probe(&gate).await;
         let waiter = {
             let gate = gate.clone();
             tokio::spawn(async move {

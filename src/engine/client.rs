@@ -88,13 +88,16 @@ pub struct Client {
     runtime: Mutex<Option<Runtime>>,
 }
 
-fn build_http(config: &ClientConfig, proxies: Arc<Proxies>) -> Result<Http, FetchError> {
+fn build_http(
+    config: &ClientConfig,
+    proxies: Arc<Proxies>,
+    tls: rustls::ClientConfig,
+) -> Result<Http, FetchError> {
     let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
     // Connections per host are capped where they are made, so a connection
     // that outlives its request (idle in the pool) still counts.
     let connections = config.max_connections_per_host.map(HostSemaphores::new);
     let tcp = ProxyConnector::new(tcp, proxies, connections);
-    let tls = client_tls_config(config)?;
     let https = match config.http2 {
         Http2Mode::Off => HttpsConnectorBuilder::new()
             .with_tls_config(tls)
@@ -135,14 +138,16 @@ impl Client {
             .build()
             .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;
         let proxies = Arc::new(Proxies::new(&config.proxy)?);
+        // One root store for both paths; the fast path offers only HTTP/1.1.
+        let tls = client_tls_config(&config)?;
+        let mut lane_tls = tls.clone();
+        lane_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let (http, tcp) = {
             // The connector's timer and resolver need the runtime's context.
             let _guard = runtime.enter();
             let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
-            (build_http(&config, proxies.clone())?, tcp)
+            (build_http(&config, proxies.clone(), tls)?, tcp)
         };
-        let mut lane_tls = client_tls_config(&config)?;
-        lane_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let mut default_headers = HeaderMap::new();
         default_headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
         default_headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
