@@ -12,6 +12,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const net = require('node:net')
 const tls = require('node:tls')
+const zlib = require('node:zlib')
 const { Client } = require('..')
 const { delay } = require('./support/server')
 const { makeCerts } = require('./support/certs')
@@ -115,6 +116,33 @@ for (const kind of ['tcp', 'tls']) {
         }
       })
       assert.equal(opened, 1)
+    })
+
+    test('header fields as sent: any case, spaces and tabs around values, repeats, bare LF line ends', async () => {
+      const target = route('/fields', (socket) => socket.write(
+        'HTTP/1.1 200 OK\r\nX-Mixed-Case:  one \t\r\nx-mixed-case:two\nSet-Cookie: a=1\r\nSET-COOKIE: b=2; Path=/\r\n' +
+        'Empty:\r\nX-Latin: caf\xe9\r\nContent-Length: 2\n\r\nok', 'latin1'))
+      const gzipped = zlib.gzipSync('decoded')
+      const coded = route('/coded', (socket) => socket.write(Buffer.concat([
+        Buffer.from(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nX-Kept: yes\r\ncontent-length: ${gzipped.length}\r\n\r\n`), gzipped])))
+      const c = newClient()
+      try {
+        const res = await c.fetch(target)
+        assert.equal(await res.text(), 'ok')
+        assert.equal(res.headers.get('x-mixed-case'), 'one, two')
+        assert.deepEqual(res.headers.getSetCookie(), ['a=1', 'b=2; Path=/'])
+        assert.equal(res.headers.get('empty'), '')
+        assert.equal(res.headers.get('x-latin'), 'caf\xe9')
+        assert.equal(res.headers.get('Content-Length'), '2')
+        assert.deepEqual([...res.headers.keys()], ['content-length', 'empty', 'set-cookie', 'set-cookie', 'x-latin', 'x-mixed-case'])
+        const dec = await c.fetch(coded)
+        assert.equal(await dec.text(), 'decoded')
+        assert.equal(dec.headers.get('content-encoding'), null)
+        assert.equal(dec.headers.get('content-length'), null)
+        assert.equal(dec.headers.get('x-kept'), 'yes')
+      } finally {
+        c.close()
+      }
     })
 
     test('a body without length or chunks runs to the close; HTTP/1.0 closes unless kept alive', async () => {

@@ -1,19 +1,23 @@
 'use strict'
 
-// Response headers, parsed from the raw `name: value\n` block only when first
+// Response headers, parsed from the raw block of field lines only when first
 // read. Read-only, with the lookup half of the WHATWG Headers interface.
 
 const kRaw = Symbol('raw')
 const kMap = Symbol('map')
 
 class ResponseHeaders {
-  /** @param {Buffer} raw `name: value\n` lines, names lower-case */
+  /**
+   * @param {Buffer} raw field lines as received (`Name:value`, with optional
+   *   spaces or tabs around the value, each line ending in CRLF or LF),
+   *   already checked by the parser that read them
+   */
   constructor (raw) {
     this[kRaw] = raw
     this[kMap] = null
   }
 
-  /** name → array of values, in received order */
+  /** name (lower case) → array of values, in received order */
   _map () {
     let map = this[kMap]
     if (map !== null) return map
@@ -23,12 +27,14 @@ class ResponseHeaders {
     while (start < text.length) {
       let end = text.indexOf('\n', start)
       if (end === -1) end = text.length
-      const colon = text.indexOf(': ', start)
-      const name = text.slice(start, colon)
-      const value = text.slice(colon + 2, end)
-      const list = map.get(name)
-      if (list === undefined) map.set(name, [value])
-      else list.push(value)
+      const colon = text.indexOf(':', start)
+      if (colon !== -1 && colon < end) {
+        const name = text.slice(start, colon).toLowerCase()
+        const value = trimOws(text, colon + 1, end)
+        const list = map.get(name)
+        if (list === undefined) map.set(name, [value])
+        else list.push(value)
+      }
       start = end + 1
     }
     this[kRaw] = null
@@ -87,6 +93,17 @@ class ResponseHeaders {
   get [Symbol.toStringTag] () {
     return 'Headers'
   }
+}
+
+// text[from, to) without the spaces, tabs and line-ending CR around it.
+function trimOws (text, from, to) {
+  while (from < to && isOws(text.charCodeAt(from))) from++
+  while (to > from && isOws(text.charCodeAt(to - 1))) to--
+  return text.slice(from, to)
+}
+
+function isOws (c) {
+  return c === 0x20 || c === 0x09 || c === 0x0d
 }
 
 module.exports = { ResponseHeaders }

@@ -3,7 +3,7 @@
 //! it, into the chunk that is open; the JavaScript thread only takes a sealed
 //! chunk and wraps it. A chunk crosses as one call with:
 //! - `rows`: a Float64Array of fixed-size numeric rows, one per completion;
-//! - `data`: one Buffer with each response's raw header block and small body;
+//! - `data`: one Buffer with each response's header lines and small body;
 //! - `bodies`: large bodies, each its own Buffer, handed over without a copy;
 //! - `extras`: a JSON array of the rare strings (final URL after a redirect,
 //!   error details), or an empty string when there are none.
@@ -18,7 +18,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
-use crate::engine::{Completion, Sink, Timing};
+use crate::engine::{Completion, Headers, Sink, Timing};
 
 /// Completions per call into JavaScript: bounds the time one call holds the
 /// JavaScript thread.
@@ -274,11 +274,16 @@ impl ChunkSink {
         let row: [f64; ROW] = match c.result {
             Ok(resp) => {
                 let headers_start = chunk.data.len();
-                for (name, value) in &resp.headers {
-                    chunk.data.extend_from_slice(name.as_str().as_bytes());
-                    chunk.data.extend_from_slice(b": ");
-                    chunk.data.extend_from_slice(value.as_bytes());
-                    chunk.data.push(b'\n');
+                match &resp.headers {
+                    Headers::Lines(lines) => chunk.data.extend_from_slice(lines),
+                    Headers::Map(map) => {
+                        for (name, value) in map {
+                            chunk.data.extend_from_slice(name.as_str().as_bytes());
+                            chunk.data.extend_from_slice(b": ");
+                            chunk.data.extend_from_slice(value.as_bytes());
+                            chunk.data.push(b'\n');
+                        }
+                    }
                 }
                 let headers_end = chunk.data.len();
                 let body_end = if resp.body.len() >= OWN_BUFFER_MIN {
@@ -288,10 +293,9 @@ impl ChunkSink {
                     chunk.data.extend_from_slice(&resp.body);
                     chunk.data.len() as f64
                 };
-                let extra = if resp.url == c.url {
-                    -1.0
-                } else {
-                    chunk.extra(|out| json_string(out, &resp.url))
+                let extra = match &resp.url {
+                    None => -1.0,
+                    Some(url) => chunk.extra(|out| json_string(out, url)),
                 };
                 [
                     f64::from(c.batch),

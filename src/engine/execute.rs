@@ -20,8 +20,9 @@ use super::limits::host_key;
 use super::proxy::Route;
 use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
 use super::request::{parse_url, to_uri, Request};
-use super::response::{ResponseData, Timing};
+use super::response::{Headers, ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
+use super::wire::FieldLines;
 
 /// Runs `req` to completion. Returns the outcome and the number of attempts.
 pub async fn execute(
@@ -74,7 +75,7 @@ async fn attempt_loop(
         }
         let server_wait = match &result {
             Ok(resp) if policy.statuses.contains(&resp.status.as_u16()) => {
-                retry_after(&resp.headers)
+                retry_after(&resp.headers.to_map())
             }
             Err(e) if matches!(e.kind(), ErrorKind::HttpStatus(s) if policy.statuses.contains(s)) => {
                 status_wait
@@ -282,7 +283,7 @@ async fn follow_redirects(
             }
         }
 
-        let (parts, incoming) = response.into_parts();
+        let (mut parts, incoming) = response.into_parts();
         if opts.error_on_status && !parts.status.is_success() {
             *status_wait = retry_after(&parts.headers);
             incoming.discard();
@@ -308,22 +309,49 @@ async fn follow_redirects(
         };
         let pool = client.prefault.as_deref();
         let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
-        let mut headers = parts.headers;
-        if coding.is_some() {
-            // The body is decoded: its old length and coding no longer describe it.
-            headers.remove(header::CONTENT_ENCODING);
-            headers.remove(header::CONTENT_LENGTH);
-        }
+        let lines = parts.extensions.remove::<FieldLines>().map(|l| l.0);
+        let headers = match (lines, coding.is_some()) {
+            (Some(lines), false) => Headers::Lines(lines),
+            (Some(lines), true) => Headers::Lines(without_length_and_coding(&lines)),
+            (None, decoded) => {
+                let mut map = parts.headers;
+                if decoded {
+                    // The body is decoded: its old length and coding no longer describe it.
+                    map.remove(header::CONTENT_ENCODING);
+                    map.remove(header::CONTENT_LENGTH);
+                }
+                Headers::Map(map)
+            }
+        };
+        let url = match url {
+            std::borrow::Cow::Owned(url) if url != req.href => Some(url),
+            _ => None,
+        };
         return Ok(ResponseData {
             status: parts.status,
             version: parts.version,
-            url: url.into_owned(),
+            url,
             redirected: redirects > 0,
             headers,
             body: read.bytes,
             saved_bytes: read.saved,
         });
     }
+}
+
+/// Field lines (see `Headers::Lines`) less `Content-Length` and
+/// `Content-Encoding`, which no longer describe a decoded body.
+fn without_length_and_coding(lines: &[u8]) -> Bytes {
+    let mut kept = Vec::with_capacity(lines.len());
+    for line in lines.split_inclusive(|&b| b == b'\n') {
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        if !name.eq_ignore_ascii_case(b"content-length")
+            && !name.eq_ignore_ascii_case(b"content-encoding")
+        {
+            kept.extend_from_slice(line);
+        }
+    }
+    Bytes::from(kept)
 }
 
 /// Awaits the response. A probe (see alpn.rs) succeeds as soon as hyper has
@@ -408,5 +436,20 @@ async fn within_headers_timeout<T>(
             .await
             .map_err(|_| FetchError::new(ErrorKind::HeadersTimeout, "Headers timeout")),
         None => Ok(pending.await),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_bodies_lose_their_length_and_coding_lines() {
+        let lines =
+            b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\ncontent-length:12\nX: y\r\n";
+        assert_eq!(
+            &without_length_and_coding(lines)[..],
+            b"Vary: Accept-Encoding\r\nX: y\r\n"
+        );
     }
 }

@@ -31,4 +31,4 @@ pub use config::{
 };
 pub use error::{ErrorKind, FetchError, InvalidInput};
 pub use request::{parse_url, RawRequest};
-pub use response::{Completion, ResponseData, Timing};
+pub use response::{Completion, Headers, ResponseData, Timing};

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode, Version};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{StatusCode, Version};
 
 use super::error::FetchError;
 
@@ -35,13 +36,67 @@ impl Timing {
 pub struct ResponseData {
     pub status: StatusCode,
     pub version: Version,
-    /// The final URL, after redirects, serialized.
-    pub url: String,
+    /// The final URL, serialized, when redirects led away from the
+    /// request's own.
+    pub url: Option<String>,
     pub redirected: bool,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Bytes,
     /// Bytes written to `saveTo`, when the body went to a file.
     pub saved_bytes: Option<u64>,
+}
+
+/// A response's header fields.
+#[derive(Debug)]
+pub enum Headers {
+    /// As hyper parsed them.
+    Map(HeaderMap),
+    /// The field lines of a head that fetchpool's own HTTP/1.1 read
+    /// (wire.rs), as they came: `name:value` with optional whitespace around
+    /// the value, each line ending in CRLF or LF. httparse has checked them.
+    /// They cross to JavaScript as they are, unparsed.
+    Lines(Bytes),
+}
+
+impl Headers {
+    /// Each field as name and value, in received order.
+    pub fn fields(&self) -> Vec<(&[u8], &[u8])> {
+        match self {
+            Headers::Map(map) => map
+                .iter()
+                .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
+                .collect(),
+            Headers::Lines(lines) => split_lines(lines).collect(),
+        }
+    }
+
+    /// The fields as a map; for the rare reader that needs one.
+    pub fn to_map(&self) -> HeaderMap {
+        match self {
+            Headers::Map(map) => map.clone(),
+            Headers::Lines(lines) => {
+                let mut map = HeaderMap::new();
+                for (name, value) in split_lines(lines) {
+                    if let (Ok(name), Ok(value)) =
+                        (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+                    {
+                        map.append(name, value);
+                    }
+                }
+                map
+            }
+        }
+    }
+}
+
+/// The fields of checked field lines (see [`Headers::Lines`]), with the
+/// whitespace around each value trimmed.
+pub fn split_lines(lines: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    lines.split(|&b| b == b'\n').filter_map(|line| {
+        let colon = line.iter().position(|&b| b == b':')?;
+        let value = line[colon + 1..].trim_ascii();
+        Some((&line[..colon], value))
+    })
 }
 
 /// One request's outcome, as delivered to the caller.
@@ -54,4 +109,31 @@ pub struct Completion {
     pub result: Result<ResponseData, FetchError>,
     /// The URL the request was for (the final one is on the response).
     pub url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lines_read_as_fields_and_as_a_map() {
+        let lines = Headers::Lines(Bytes::from_static(
+            b"Content-Type:text/plain\r\nX-A: 1 \t\r\nx-a:\t2\nEmpty:\r\n",
+        ));
+        let fields = lines.fields();
+        assert_eq!(
+            fields,
+            vec![
+                (&b"Content-Type"[..], &b"text/plain"[..]),
+                (b"X-A", b"1"),
+                (b"x-a", b"2"),
+                (b"Empty", b""),
+            ]
+        );
+        let map = lines.to_map();
+        assert_eq!(map["content-type"], "text/plain");
+        let both: Vec<_> = map.get_all("x-a").iter().collect();
+        assert_eq!(both, ["1", "2"]);
+        assert_eq!(map["empty"], "");
+    }
 }

@@ -217,6 +217,7 @@ pub async fn exchange(
     *response.version_mut() = head.version;
     *response.headers_mut() = head.headers;
     response.extensions_mut().insert(ConnectedAt(connected_at));
+    response.extensions_mut().insert(FieldLines(head.lines));
     Ok(response)
 }
 
@@ -293,8 +294,16 @@ fn quickack(tcp: &TcpStream) {
 struct Head {
     status: StatusCode,
     version: Version,
+    /// Only the fields fetchpool reads (see `engine_field`).
     headers: HeaderMap,
+    lines: Bytes,
 }
+
+/// A response extension: all the field lines of a head read here, as they
+/// came (see `Headers::Lines`). The response's own map holds only the fields
+/// fetchpool reads.
+#[derive(Clone, Debug)]
+pub struct FieldLines(pub Bytes);
 
 /// Reads up to the end of a final response head, skipping informational
 /// (1xx) heads other than 101.
@@ -341,8 +350,9 @@ async fn read_head(conn: &mut Conn) -> Result<Head, ExchangeError> {
 }
 
 /// One response head from the front of `buf`: its length and content, or
-/// None when more bytes are needed. The field values share one copy of the
-/// head rather than taking an allocation each.
+/// None when more bytes are needed. The field lines are kept as they came,
+/// in one copy (see [`FieldLines`]); only the fields fetchpool itself reads
+/// are parsed into the head's map.
 fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
     if buf.is_empty() {
         return Ok(None);
@@ -365,14 +375,26 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
-    let block = Bytes::copy_from_slice(&buf[..len]);
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    let offset = |s: &[u8]| s.as_ptr() as usize - buf.as_ptr() as usize;
+    let (start, lines) = match (response.headers.first(), response.headers.last()) {
+        (Some(first), Some(last)) => {
+            let start = offset(first.name.as_bytes());
+            let after_value = offset(last.value) + last.value.len();
+            let end = buf[after_value..len]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(len, |at| after_value + at + 1);
+            (start, Bytes::copy_from_slice(&buf[start..end]))
+        }
+        _ => (0, Bytes::new()),
+    };
+    let mut headers = HeaderMap::new();
     for field in response.headers.iter() {
-        let name = HeaderName::from_bytes(field.name.as_bytes())
-            .map_err(|_| WireError::Parse("invalid header name"))?;
-        // httparse's values are slices of `buf`: the same range of `block`.
-        let at = field.value.as_ptr() as usize - buf.as_ptr() as usize;
-        let value = HeaderValue::from_maybe_shared(block.slice(at..at + field.value.len()))
+        let Some(name) = engine_field(field.name.as_bytes()) else {
+            continue;
+        };
+        let at = offset(field.value) - start;
+        let value = HeaderValue::from_maybe_shared(lines.slice(at..at + field.value.len()))
             .map_err(|_| WireError::Parse("invalid header value"))?;
         headers.append(name, value);
     }
@@ -382,8 +404,25 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
             status,
             version,
             headers,
+            lines,
         },
     )))
+}
+
+/// The response fields fetchpool reads itself: framing, connection reuse,
+/// decoding, redirects and retry waits.
+fn engine_field(name: &[u8]) -> Option<HeaderName> {
+    const READ: [HeaderName; 6] = [
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::CONNECTION,
+        header::CONTENT_ENCODING,
+        header::LOCATION,
+        header::RETRY_AFTER,
+    ];
+    READ.into_iter().find(|known| {
+        known.as_str().len() == name.len() && known.as_str().as_bytes().eq_ignore_ascii_case(name)
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -864,13 +903,19 @@ mod tests {
         assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le")
             .unwrap()
             .is_none());
-        let (len, head) = parse_head(b"HTTP/1.0 404 Not Found\r\nA: b\r\n\r\nrest")
-            .unwrap()
-            .unwrap();
-        assert_eq!(len, 32);
+        let raw = b"HTTP/1.0 404 Not Found\r\nA: b\r\nContent-Length:  3 \n\r\nrest";
+        let (len, head) = parse_head(raw).unwrap().unwrap();
+        assert_eq!(len, raw.len() - 4);
         assert_eq!(head.status, StatusCode::NOT_FOUND);
         assert_eq!(head.version, Version::HTTP_10);
-        assert_eq!(head.headers["a"], "b");
+        // Every line is kept as it came; only the fields fetchpool reads are parsed.
+        assert_eq!(&head.lines[..], b"A: b\r\nContent-Length:  3 \n");
+        assert_eq!(head.headers.len(), 1);
+        assert_eq!(head.headers[header::CONTENT_LENGTH], "3");
+        let (_, bare) = parse_head(b"HTTP/1.1 204 No Content\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(bare.lines.is_empty() && bare.headers.is_empty());
         assert!(parse_head(b"HTTP/1.1 2000 OK\r\n\r\n").is_err());
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
     }
