@@ -89,7 +89,9 @@ pub struct Item {
     pub index: u32,
     /// The URL as given.
     pub url: String,
-    pub req: Request,
+    /// Boxed: items are queued and moved by the thousand, and a request is
+    /// large.
+    pub req: Box<Request>,
     /// Whether it has its own AbortSignal.
     pub abortable: bool,
 }
@@ -317,7 +319,7 @@ impl Batch {
         batch: Arc<Batch>,
         index: u32,
         url: String,
-        req: Request,
+        req: Box<Request>,
         queued_at: Instant,
         permit: OwnedSemaphorePermit,
         token: Option<CancellationToken>,

@@ -243,7 +243,7 @@ impl Client {
                 Ok(req) => valid.push(Item {
                     index,
                     url,
-                    req,
+                    req: Box::new(req),
                     abortable,
                 }),
                 Err(error) => invalid.push((index, url, error)),
