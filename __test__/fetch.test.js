@@ -231,6 +231,32 @@ test('fetch calls in one tick are not held to any concurrency: 150 run at once',
   }
 })
 
+test('fetch calls that follow one another keep their connections, and calls after a pause still run', async () => {
+  const client = new fetchpool.Client()
+  try {
+    server.reset()
+    // Eight loops, each starting its next call as its last one ends.
+    await Promise.all(Array.from({ length: 8 }, async (_, k) => {
+      for (let i = 0; i < 25; i++) {
+        const res = await client.fetch(server.url(`/slow?ms=1&id=${k}-${i}`))
+        assert.equal(await res.text(), `slow ${k}-${i}`)
+      }
+    }))
+    assert.equal(server.stats.requests, 200)
+    assert.ok(server.stats.connections <= 8, `${server.stats.connections} connections for 8 loops`)
+    // Long enough for every waiting lane to have ended.
+    await delay(400)
+    const later = await Promise.all([0, 1, 2].map((i) => client.fetch(server.url(`/slow?ms=1&id=later-${i}`))))
+    assert.deepEqual(await Promise.all(later.map((r) => r.text())), ['slow later-0', 'slow later-1', 'slow later-2'])
+    const stats = client.stats()
+    assert.equal(stats.done, 203)
+    assert.equal(stats.inFlight, 0)
+    assert.equal(stats.queued, 0)
+  } finally {
+    client.close()
+  }
+})
+
 test('fetch calls joined in one tick: an aborted one fails alone; close fails the rest', async () => {
   const client = new fetchpool.Client()
   const controller = new AbortController()

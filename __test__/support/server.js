@@ -87,10 +87,11 @@ async function handle (server, req, res, url) {
 
 /**
  * Starts the test server. Returns `{ url, port, stats, reset(), close() }`;
- * `stats` has `requests`, `inFlight`, `maxInFlight` and `paths`.
+ * `stats` has `requests`, `inFlight`, `maxInFlight`, `paths` and
+ * `connections` (opened).
  */
 function startServer () {
-  const stats = { requests: 0, inFlight: 0, maxInFlight: 0, paths: [] }
+  const stats = { requests: 0, inFlight: 0, maxInFlight: 0, paths: [], connections: 0 }
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost')
     stats.requests++
@@ -110,6 +111,7 @@ function startServer () {
     })
   })
   server.keepAliveTimeout = 30000
+  server.on('connection', () => { stats.connections++ })
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const port = server.address().port
@@ -122,6 +124,7 @@ function startServer () {
           stats.inFlight = 0
           stats.maxInFlight = 0
           stats.paths = []
+          stats.connections = 0
         },
         close () {
           server.closeAllConnections()

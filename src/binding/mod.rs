@@ -12,7 +12,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::engine::{CallOptions, Client, FetchError, RawRequest};
+use crate::engine::{CallOptions, Client, FetchError, RawRequest, Start};
 use delivery::{ChunkArgs, ChunkSink};
 use options::{call_options, client_config, CallOptionsJs, ClientOptionsJs};
 
@@ -83,7 +83,7 @@ impl NativeClient {
         urls: String,
         extras: Option<Vec<RequestExtra>>,
         opts: Arc<CallOptions>,
-        hold: bool,
+        start: Start,
     ) -> Option<Vec<String>> {
         let mut items: Vec<RawRequest> = urls.split('\n').map(RawRequest::get).collect();
         for extra in extras.unwrap_or_default() {
@@ -94,7 +94,7 @@ impl NativeClient {
         let sink = self.sink.clone();
         match self
             .client
-            .submit_part(batch, first_index, items, opts, sink, hold)
+            .submit_part(batch, first_index, items, opts, sink, start)
         {
             Ok(()) => None,
             Err(rejected) => {
@@ -163,7 +163,11 @@ impl NativeClient {
             urls,
             extras,
             opts,
-            hold.unwrap_or(false),
+            if hold == Some(true) {
+                Start::Hold
+            } else {
+                Start::Now
+            },
         ))
     }
 
@@ -179,7 +183,7 @@ impl NativeClient {
         extras: Option<Vec<RequestExtra>>,
     ) -> Option<Vec<String>> {
         let opts = self.shared.clone();
-        self.submit_with(batch, first_index, urls, extras, opts, false)
+        self.submit_with(batch, first_index, urls, extras, opts, Start::Joined)
     }
 
     /// Checks a URL as the engine would, without sending anything.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures_util::FutureExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::client::ClientInner;
@@ -94,6 +94,120 @@ pub struct Item {
     pub req: Box<Request>,
     /// Whether it has its own AbortSignal.
     pub abortable: bool,
+    pub queued_at: Instant,
+}
+
+/// How long a lane of joined calls waits for more work before it ends.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The client's queue for joined `fetch` calls (see lib/client.js `_join`),
+/// whatever batch each belongs to. Calls that follow one another, as in a
+/// loop that starts the next as one finishes, arrive a few at a time: lanes
+/// that run out of work wait `LINGER` for more before they end, so such
+/// calls keep their lanes and connections rather than starting new ones.
+#[derive(Default)]
+pub struct Joined {
+    state: Mutex<JoinedState>,
+    more: Notify,
+}
+
+#[derive(Default)]
+struct JoinedState {
+    items: VecDeque<(Arc<Batch>, Item)>,
+    /// Lanes that will look at the queue without being woken: started and
+    /// not yet running, or waiting for work.
+    idle: usize,
+}
+
+impl Joined {
+    /// Queues `items` of `batch` and wakes as many waiting lanes. Returns how
+    /// many new lanes to start: one for each item no idle lane will take.
+    pub fn push(&self, batch: &Arc<Batch>, items: Vec<Item>) -> usize {
+        let added = items.len();
+        let (wake, new) = {
+            let mut state = self.state.lock().expect("joined calls");
+            state
+                .items
+                .extend(items.into_iter().map(|item| (batch.clone(), item)));
+            let wake = added.min(state.idle);
+            let new = state.items.len().saturating_sub(state.idle);
+            state.idle += new;
+            (wake, new)
+        };
+        for _ in 0..wake {
+            self.more.notify_one();
+        }
+        new
+    }
+
+    /// The next item, waiting up to `LINGER` for one; None ends the lane.
+    /// `idle`: the lane is already counted as idle (it was just started).
+    async fn next(&self, mut idle: bool) -> Option<(Arc<Batch>, Item)> {
+        loop {
+            let more = self.more.notified();
+            tokio::pin!(more);
+            // Registered before the queue is looked at, so a push after the
+            // look still wakes this lane.
+            more.as_mut().enable();
+            {
+                let mut state = self.state.lock().expect("joined calls");
+                if !idle {
+                    state.idle += 1;
+                    idle = true;
+                }
+                if let Some(next) = state.items.pop_front() {
+                    state.idle -= 1;
+                    return Some(next);
+                }
+            }
+            let woken = tokio::time::timeout(LINGER, more).await.is_ok();
+            let mut state = self.state.lock().expect("joined calls");
+            if let Some(next) = state.items.pop_front() {
+                state.idle -= 1;
+                return Some(next);
+            }
+            if !woken {
+                state.idle -= 1;
+                return None;
+            }
+        }
+    }
+}
+
+/// Where a lane takes its next request from.
+enum Source {
+    /// One call's queue: the lane ends when it is empty or the call is
+    /// cancelled.
+    Call {
+        batch: Arc<Batch>,
+        queue: Arc<Mutex<VecDeque<Item>>>,
+    },
+    /// The client's joined calls. `fresh` until the lane first looks.
+    Joined { joined: Arc<Joined>, fresh: bool },
+}
+
+impl Source {
+    /// The next request to run, with its batch and a permit of the batch.
+    async fn next(
+        &mut self,
+        client: &ClientInner,
+    ) -> Option<(Arc<Batch>, Item, OwnedSemaphorePermit)> {
+        match self {
+            Source::Call { batch, queue } => {
+                let drain = || queue.lock().expect("batch queue").drain(..).count();
+                let permit = batch.permit(client, drain).await?;
+                let item = queue.lock().expect("batch queue").pop_front()?;
+                Some((batch.clone(), item, permit))
+            }
+            Source::Joined { joined, fresh } => loop {
+                let (batch, item) = joined.next(std::mem::take(fresh)).await?;
+                // A cancelled batch's item ends here, unstarted.
+                if let Some(permit) = batch.permit(client, || 1).await {
+                    return Some((batch, item, permit));
+                }
+            },
+        }
+    }
 }
 
 pub struct Batch {
@@ -108,9 +222,8 @@ pub struct Batch {
     failed: AtomicBool,
     /// Tokens of requests that can be cancelled one by one.
     items: Mutex<HashMap<u32, CancellationToken>>,
-    /// Parts of a call held until its last part arrives, and when the first
-    /// of them was queued.
-    held: Mutex<(Vec<Item>, Option<Instant>)>,
+    /// Parts of a call held until its last part arrives.
+    held: Mutex<Vec<Item>>,
 }
 
 impl Batch {
@@ -124,39 +237,30 @@ impl Batch {
             pending: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
             items: Mutex::new(HashMap::new()),
-            held: Mutex::new((Vec::new(), None)),
+            held: Mutex::new(Vec::new()),
         }
     }
 
     /// Drops the parts held for a call that will not start; returns how many
     /// requests they held.
     pub fn drop_held(&self) -> usize {
-        let mut held = self.held.lock().expect("held parts");
-        held.1 = None;
-        std::mem::take(&mut held.0).len()
+        std::mem::take(&mut *self.held.lock().expect("held parts")).len()
     }
 
-    /// Queues one part of a call. Returns what is to start now, with when it
-    /// was first queued: nothing while `hold`, else this part together with
-    /// every part held before it.
-    pub fn queue(
-        &self,
-        items: Vec<Item>,
-        queued_at: Instant,
-        hold: bool,
-    ) -> Option<(Vec<Item>, Instant)> {
+    /// Queues one part of a call. Returns what is to start now: nothing while
+    /// `hold`, else this part together with every part held before it.
+    pub fn queue(&self, items: Vec<Item>, hold: bool) -> Option<Vec<Item>> {
         let mut held = self.held.lock().expect("held parts");
         if hold {
-            held.0.extend(items);
-            held.1.get_or_insert(queued_at);
+            held.extend(items);
             return None;
         }
-        if held.0.is_empty() {
-            return Some((items, queued_at));
+        if held.is_empty() {
+            return Some(items);
         }
-        let mut all = std::mem::take(&mut held.0);
+        let mut all = std::mem::take(&mut *held);
         all.extend(items);
-        Some((all, held.1.take().unwrap_or(queued_at)))
+        Some(all)
     }
 
     pub fn add_pending(&self, count: usize) {
@@ -187,144 +291,99 @@ impl Batch {
             .clone()
     }
 
-    /// Starts validated items in order as permits allow.
-    pub async fn drive(
-        client: Arc<ClientInner>,
-        batch: Arc<Batch>,
+    /// A permit to start one request, waiting for one if need be. When the
+    /// batch is cancelled, `drain` gives up what is queued for it, which is
+    /// counted as ended, and there is no permit.
+    async fn permit(
+        &self,
+        client: &ClientInner,
+        drain: impl FnOnce() -> usize,
+    ) -> Option<OwnedSemaphorePermit> {
+        match self.permits.clone().try_acquire_owned() {
+            Ok(p) if !self.cancel.is_cancelled() => Some(p),
+            _ => tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => {
+                    let left = drain();
+                    client.stats.queued.fetch_sub(left as u64, Ordering::Relaxed);
+                    self.settle_unstarted(client, left);
+                    None
+                }
+                permit = self.permits.clone().acquire_owned() => permit.ok(),
+            },
+        }
+    }
+
+    /// Starts joined calls' items on the client's lanes for them.
+    pub fn drive_joined(
+        runtime: &tokio::runtime::Handle,
+        client: &Arc<ClientInner>,
+        batch: &Arc<Batch>,
         valid: Vec<Item>,
-        queued_at: Instant,
     ) {
+        let new = client.joined.push(batch, valid);
+        for _ in 0..new {
+            let source = Source::Joined {
+                joined: client.joined.clone(),
+                fresh: true,
+            };
+            runtime.spawn(Batch::lane(client.clone(), source));
+        }
+    }
+
+    /// Starts validated items in order as permits allow.
+    pub async fn drive(client: Arc<ClientInner>, batch: Arc<Batch>, valid: Vec<Item>) {
         // Driver loops ("lanes"), as many as may run at once: each takes the
         // next request, runs it inline and keeps its connection for the next.
         let lanes = batch.opts.concurrency.max(1).min(valid.len());
         let queue: Arc<Mutex<VecDeque<Item>>> = Arc::new(Mutex::new(valid.into()));
         for _ in 1..lanes {
-            tokio::spawn(Batch::lane(
-                client.clone(),
-                batch.clone(),
-                queue.clone(),
-                queued_at,
-            ));
+            let source = Source::Call {
+                batch: batch.clone(),
+                queue: queue.clone(),
+            };
+            tokio::spawn(Batch::lane(client.clone(), source));
         }
         if lanes > 0 {
-            Batch::lane(client, batch, queue, queued_at).await;
+            Batch::lane(client, Source::Call { batch, queue }).await;
         }
-    }
-
-    /// One driver loop: starts the queue's requests in order as permits allow
-    /// until the queue is empty or the batch is cancelled.
-    async fn lane(
-        client: Arc<ClientInner>,
-        batch: Arc<Batch>,
-        queue: Arc<Mutex<VecDeque<Item>>>,
-        queued_at: Instant,
-    ) {
-        driven(Batch::lane_loop(
-            client,
-            batch,
-            queue,
-            queued_at,
-            Lane::default(),
-        ))
-        .await;
-    }
-
-    async fn lane_loop(
-        client: Arc<ClientInner>,
-        batch: Arc<Batch>,
-        queue: Arc<Mutex<VecDeque<Item>>>,
-        queued_at: Instant,
-        mut lane: Lane,
-    ) {
-        loop {
-            let permit = match batch.permits.clone().try_acquire_owned() {
-                Ok(p) if !batch.cancel.is_cancelled() => p,
-                _ => tokio::select! {
-                    biased;
-                    _ = batch.cancel.cancelled() => {
-                        let left: Vec<Item> = queue.lock().expect("batch queue").drain(..).collect();
-                        client.stats.queued.fetch_sub(left.len() as u64, Ordering::Relaxed);
-                        batch.settle_unstarted(&client, left.len());
-                        break;
-                    }
-                    permit = batch.permits.clone().acquire_owned() => match permit {
-                        Ok(p) => p,
-                        Err(_) => break,
-                    },
-                },
-            };
-            let Some(Item {
-                index,
-                url,
-                req,
-                abortable,
-            }) = queue.lock().expect("batch queue").pop_front()
-            else {
-                break;
-            };
-            let token = abortable.then(|| batch.item_token(index));
-            Batch::run(
-                client.clone(),
-                batch.clone(),
-                index,
-                url,
-                req,
-                queued_at,
-                permit,
-                token,
-                &mut lane,
-            )
-            .await;
-        }
-        lane.release(&client);
     }
 
     /// A batch of one, already validated.
-    pub async fn drive_one(
-        client: Arc<ClientInner>,
-        batch: Arc<Batch>,
-        item: Item,
-        queued_at: Instant,
-    ) {
-        let Item {
-            index, url, req, ..
-        } = item;
-        let permit = match batch.permits.clone().acquire_owned().await {
-            Ok(p) => p,
-            Err(_) => return,
-        };
-        let token = Some(batch.item_token(index));
-        let mut lane = Lane::default();
-        driven(async {
-            Batch::run(
-                client.clone(),
-                batch,
-                index,
-                url,
-                req,
-                queued_at,
-                permit,
-                token,
-                &mut lane,
-            )
-            .await;
-            lane.release(&client);
-        })
-        .await;
+    pub async fn drive_one(client: Arc<ClientInner>, batch: Arc<Batch>, item: Item) {
+        let queue = Arc::new(Mutex::new(VecDeque::from([item])));
+        Batch::lane(client, Source::Call { batch, queue }).await;
     }
 
-    #[allow(clippy::too_many_arguments)] // one request's whole context, moved into its task
+    /// One driver loop: runs requests from `source` one after another, on
+    /// one connection where they go to the same origin.
+    async fn lane(client: Arc<ClientInner>, mut source: Source) {
+        let mut lane = Lane::default();
+        driven(async {
+            while let Some((batch, item, permit)) = source.next(&client).await {
+                let token = item.abortable.then(|| batch.item_token(item.index));
+                Batch::run(client.clone(), batch, item, permit, token, &mut lane).await;
+            }
+        })
+        .await;
+        lane.release(&client);
+    }
+
     async fn run(
         client: Arc<ClientInner>,
         batch: Arc<Batch>,
-        index: u32,
-        url: String,
-        req: Box<Request>,
-        queued_at: Instant,
+        item: Item,
         permit: OwnedSemaphorePermit,
         token: Option<CancellationToken>,
         lane: &mut Lane,
     ) {
+        let Item {
+            index,
+            url,
+            req,
+            queued_at,
+            ..
+        } = item;
         client.stats.queued.fetch_sub(1, Ordering::Relaxed);
         client.stats.in_flight.fetch_add(1, Ordering::Relaxed);
         let mut timing = Timing::queued_at(queued_at);

@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::runtime::{Handle, Runtime};
 
 use super::alpn::AlpnGate;
-use super::batch::{Batch, Item, Sink};
+use super::batch::{Batch, Item, Joined, Sink};
 use super::config::{CallOptions, ClientConfig, Http2Mode};
 use super::connector::TcpConnector;
 use super::error::{ErrorKind, FetchError};
@@ -65,6 +65,8 @@ pub struct ClientInner {
     pub(crate) idle: Arc<IdleStore>,
     /// Body buffers made ready off the workers (see prefault.rs).
     pub(crate) prefault: Option<Arc<Prefault>>,
+    /// Joined `fetch` calls waiting for a lane (see batch.rs `Joined`).
+    pub(crate) joined: Arc<Joined>,
     /// TLS for the fast path's `https:` connections: ALPN offers HTTP/1.1 only.
     pub(crate) lane_tls: Arc<rustls::ClientConfig>,
     /// Whether HTTP/1.1 requests may take the fast path: not with
@@ -79,6 +81,18 @@ pub struct ClientInner {
 pub struct Rejected {
     pub index: u32,
     pub error: FetchError,
+}
+
+/// When a submitted part starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// At once, together with the parts of its call held before it.
+    Now,
+    /// Not yet: it waits for a later part of its call.
+    Hold,
+    /// At once, on the client's lanes for joined `fetch` calls, which wait a
+    /// little for more work before they end (see batch.rs `Joined`).
+    Joined,
 }
 
 /// A pool of workers and connections. Cheap to share; `close` ends it.
@@ -168,6 +182,7 @@ impl Client {
                 tcp,
                 idle: Arc::new(IdleStore::default()),
                 prefault: Prefault::start(),
+                joined: Arc::default(),
                 lane_tls: Arc::new(lane_tls),
                 fast_h1: config.http2 != Http2Mode::PriorKnowledge
                     && config.max_connections_per_host.is_none()
@@ -202,13 +217,13 @@ impl Client {
         opts: Arc<CallOptions>,
         sink: Arc<dyn Sink>,
     ) -> Result<(), FetchError> {
-        self.submit_part(batch_id, first_index, items, opts, sink, false)
+        self.submit_part(batch_id, first_index, items, opts, sink, Start::Now)
             .map_err(|rejected| rejected.error)
     }
 
     /// Validates `items` here, on the caller's thread, and queues them on
-    /// batch `batch_id`. With `hold` they wait for a later part without it,
-    /// so that a call can cross in pieces and still start as one.
+    /// batch `batch_id`. With [`Start::Hold`] they wait for a later part
+    /// without it, so that a call can cross in pieces and still start as one.
     ///
     /// In fail-fast mode a malformed item rejects the whole call: nothing of
     /// it is sent, parts held before included. Otherwise a malformed item is
@@ -220,7 +235,7 @@ impl Client {
         items: Vec<RawRequest>,
         opts: Arc<CallOptions>,
         sink: Arc<dyn Sink>,
-        hold: bool,
+        start: Start,
     ) -> Result<(), Rejected> {
         if self.is_closed() {
             return Err(Rejected {
@@ -245,6 +260,7 @@ impl Client {
                     url,
                     req: Box::new(req),
                     abortable,
+                    queued_at,
                 }),
                 Err(error) => invalid.push((index, url, error)),
             }
@@ -268,17 +284,17 @@ impl Client {
                 Err(error),
             );
         }
-        let Some((valid, queued_at)) = batch.queue(valid, queued_at, hold) else {
+        let Some(valid) = batch.queue(valid, start == Start::Hold) else {
             return Ok(());
         };
         let inner = self.inner.clone();
-        if valid.len() == 1 {
+        if start == Start::Joined {
+            Batch::drive_joined(&self.handle, &inner, &batch, valid);
+        } else if valid.len() == 1 {
             let item = valid.into_iter().next().expect("one item");
-            self.handle
-                .spawn(Batch::drive_one(inner, batch, item, queued_at));
+            self.handle.spawn(Batch::drive_one(inner, batch, item));
         } else if !valid.is_empty() {
-            self.handle
-                .spawn(Batch::drive(inner, batch, valid, queued_at));
+            self.handle.spawn(Batch::drive(inner, batch, valid));
         }
         Ok(())
     }

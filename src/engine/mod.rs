@@ -25,7 +25,7 @@ mod wire;
 
 pub use batch::Sink;
 pub use body::ACCEPT_ENCODING;
-pub use client::{Client, Rejected, StatsSnapshot, USER_AGENT};
+pub use client::{Client, Rejected, Start, StatsSnapshot, USER_AGENT};
 pub use config::{
     default_workers, CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy,
 };
