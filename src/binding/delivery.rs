@@ -157,20 +157,30 @@ impl Chunk {
 struct Outbox {
     open: Chunk,
     sealed: VecDeque<Chunk>,
-    /// Bytes the last sealed chunk held: the next one reserves as much.
+    /// Rows and bytes the last sealed chunk held: the next one reserves as
+    /// much when its first completion goes in.
+    rows_hint: usize,
     data_hint: usize,
 }
 
 impl Outbox {
+    /// Seals the open chunk. This runs on the JavaScript thread too, so it
+    /// allocates nothing: the next chunk's room is reserved by the worker
+    /// that opens it (`open`).
     fn seal(&mut self) {
+        self.rows_hint = MAX_CHUNK.min(self.open.len().max(16)) * ROW;
         self.data_hint = self.open.data.len();
-        let next = Chunk {
-            rows: Vec::with_capacity(MAX_CHUNK.min(self.open.len().max(16)) * ROW),
-            data: Vec::with_capacity(self.data_hint),
-            ..Chunk::default()
-        };
-        let full = std::mem::replace(&mut self.open, next);
+        let full = std::mem::take(&mut self.open);
         self.sealed.push_back(full);
+    }
+
+    /// The open chunk, with room reserved if it is empty.
+    fn open(&mut self) -> &mut Chunk {
+        if self.open.rows.capacity() == 0 {
+            self.open.rows.reserve(self.rows_hint.max(16 * ROW));
+            self.open.data.reserve(self.data_hint);
+        }
+        &mut self.open
     }
 }
 
@@ -367,7 +377,7 @@ impl Sink for ChunkSink {
         let full = match self.outbox.lock() {
             Ok(mut outbox) => {
                 let opened = *outbox
-                    .open
+                    .open()
                     .opened
                     .get_or_insert(completion.timing.end.unwrap_or(completion.timing.queued));
                 self.encode(&mut outbox.open, completion);
