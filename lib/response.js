@@ -34,7 +34,10 @@ class Response {
     this.attempts = rows[off + 4]
     this.httpVersion = VERSIONS[rows[off + 3]]
     this[kHeaders] = null
-    this[kBuffer] = rows[off + 8] < 0 ? bodies[-rows[off + 8] - 1] : null
+    // Made here rather than on first read: a view costs little while the
+    // chunk is being taken in, and reading the bodies of a whole batch at
+    // the end then holds the event loop for no time at all.
+    this[kBuffer] = rows[off + 8] < 0 ? bodies[-rows[off + 8] - 1] : data.subarray(rows[off + 7], rows[off + 8])
   }
 
   get ok () {
@@ -56,10 +59,6 @@ class Response {
 
   /** The whole body, decoded, as a Buffer (empty when it went to `saveTo`). */
   get buffer () {
-    if (this[kBuffer] === null) {
-      const off = this[kOff]
-      this[kBuffer] = this[kChunk].subarray(this[kRows][off + 7], this[kRows][off + 8])
-    }
     return this[kBuffer]
   }
 
