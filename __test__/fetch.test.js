@@ -257,6 +257,40 @@ test('fetch calls that follow one another keep their connections, and calls afte
   }
 })
 
+test('fetch calls that follow one another to two origins open no more connections than they keep busy', async () => {
+  const other = await startServer()
+  const client = new fetchpool.Client()
+  try {
+    server.reset()
+    // Four loops, each alternating between the two origins.
+    await Promise.all(Array.from({ length: 4 }, async (_, k) => {
+      for (let i = 0; i < 20; i++) {
+        const target = i % 2 === 0 ? server : other
+        const res = await client.fetch(target.url(`/slow?ms=1&id=${k}-${i}`))
+        assert.equal(await res.text(), `slow ${k}-${i}`)
+      }
+    }))
+    assert.ok(server.stats.connections <= 4, `${server.stats.connections} connections to the first origin`)
+    assert.ok(other.stats.connections <= 4, `${other.stats.connections} connections to the second origin`)
+  } finally {
+    client.close()
+    await other.close()
+  }
+})
+
+test('response.url is the URL as WHATWG serializes it, in whatever form it was given', async () => {
+  const normal = server.url('/json')
+  const given = normal.replace('http://', 'HTTP://').replace('/json', '/a/../json')
+  const res = await fetchpool.fetch(given)
+  assert.equal(res.url, normal)
+  assert.equal(res.redirected, false)
+  const [first] = await fetchpool.gather([given])
+  assert.equal(first.url, normal)
+  assert.equal((await fetchpool.fetch(normal)).url, normal)
+  const root = await fetchpool.fetch(`http://127.0.0.1:${server.port}`)
+  assert.equal(root.url, `http://127.0.0.1:${server.port}/`)
+})
+
 test('fetch calls joined in one tick: an aborted one fails alone; close fails the rest', async () => {
   const client = new fetchpool.Client()
   const controller = new AbortController()

@@ -165,8 +165,8 @@ struct Outbox {
 
 impl Outbox {
     /// Seals the open chunk. This runs on the JavaScript thread too, so it
-    /// allocates nothing: the next chunk's room is reserved by the worker
-    /// that opens it (`open`).
+    /// reserves no room for the next chunk: the worker that opens it does
+    /// (`open`).
     fn seal(&mut self) {
         self.rows_hint = MAX_CHUNK.min(self.open.len().max(16)) * ROW;
         self.data_hint = self.open.data.len();

@@ -114,8 +114,8 @@ pub struct Joined {
 #[derive(Default)]
 struct JoinedState {
     items: VecDeque<(Arc<Batch>, Item)>,
-    /// Lanes that will look at the queue without being woken: started and
-    /// not yet running, or waiting for work.
+    /// Lanes that will take queued items without a new lane being started:
+    /// started and not yet running, or waiting for work (woken by `push`).
     idle: usize,
 }
 
@@ -140,9 +140,27 @@ impl Joined {
         new
     }
 
+    /// Gives up every queued item, counted as ended unstarted (the client is
+    /// closing: its lanes are gone).
+    pub fn clear(&self, client: &ClientInner) {
+        let left = std::mem::take(&mut self.state.lock().expect("joined calls").items);
+        client
+            .stats
+            .queued
+            .fetch_sub(left.len() as u64, Ordering::Relaxed);
+        for (batch, _) in left {
+            batch.settle_unstarted(client, 1);
+        }
+    }
+
     /// The next item, waiting up to `LINGER` for one; None ends the lane.
     /// `idle`: the lane is already counted as idle (it was just started).
-    async fn next(&self, mut idle: bool) -> Option<(Arc<Batch>, Item)> {
+    /// `before_waiting` runs when there is nothing to take yet.
+    async fn next(
+        &self,
+        mut idle: bool,
+        mut before_waiting: impl FnMut(),
+    ) -> Option<(Arc<Batch>, Item)> {
         loop {
             let more = self.more.notified();
             tokio::pin!(more);
@@ -160,6 +178,7 @@ impl Joined {
                     return Some(next);
                 }
             }
+            before_waiting();
             let woken = tokio::time::timeout(LINGER, more).await.is_ok();
             let mut state = self.state.lock().expect("joined calls");
             if let Some(next) = state.items.pop_front() {
@@ -188,9 +207,13 @@ enum Source {
 
 impl Source {
     /// The next request to run, with its batch and a permit of the batch.
+    /// A lane of joined calls that has to wait for one first hands its
+    /// connection back to the client's idle pool, where a lane woken for
+    /// another origin, or another call, can take it.
     async fn next(
         &mut self,
         client: &ClientInner,
+        lane: &mut Lane,
     ) -> Option<(Arc<Batch>, Item, OwnedSemaphorePermit)> {
         match self {
             Source::Call { batch, queue } => {
@@ -200,7 +223,8 @@ impl Source {
                 Some((batch.clone(), item, permit))
             }
             Source::Joined { joined, fresh } => loop {
-                let (batch, item) = joined.next(std::mem::take(fresh)).await?;
+                let release = || lane.release(client);
+                let (batch, item) = joined.next(std::mem::take(fresh), release).await?;
                 // A cancelled batch's item ends here, unstarted.
                 if let Some(permit) = batch.permit(client, || 1).await {
                     return Some((batch, item, permit));
@@ -360,7 +384,7 @@ impl Batch {
     async fn lane(client: Arc<ClientInner>, mut source: Source) {
         let mut lane = Lane::default();
         driven(async {
-            while let Some((batch, item, permit)) = source.next(&client).await {
+            while let Some((batch, item, permit)) = source.next(&client, &mut lane).await {
                 let token = item.abortable.then(|| batch.item_token(item.index));
                 Batch::run(client.clone(), batch, item, permit, token, &mut lane).await;
             }

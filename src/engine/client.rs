@@ -372,6 +372,7 @@ impl Client {
         if let Some(runtime) = self.runtime.lock().ok().and_then(|mut r| r.take()) {
             runtime.shutdown_background();
         }
+        self.inner.joined.clear(&self.inner);
         self.inner.idle.clear();
         if let Some(pool) = &self.inner.prefault {
             pool.close();

@@ -323,9 +323,11 @@ async fn follow_redirects(
                 Headers::Map(map)
             }
         };
+        // The final URL goes back only where it is not the URL as given.
         let url = match url {
-            std::borrow::Cow::Owned(url) if url != req.href => Some(url),
-            _ => None,
+            std::borrow::Cow::Borrowed(_) if !req.rewritten => None,
+            std::borrow::Cow::Owned(url) if !req.rewritten && url == req.href => None,
+            url => Some(url.into_owned()),
         };
         return Ok(ResponseData {
             status: parts.status,

@@ -167,9 +167,6 @@ impl Prefault {
     }
 }
 
-/// `MADV_POPULATE_WRITE` (Linux 5.14): fault a range in, writable, in one call.
-const MADV_POPULATE_WRITE: libc::c_int = 23;
-
 /// Faults `buf`'s pages in here rather than on a worker: the whole pages in
 /// one `madvise` call where the kernel has `MADV_POPULATE_WRITE`, else (and
 /// for the partial pages at either end) one write per page.
@@ -182,22 +179,22 @@ fn fault_in(buf: &mut [std::mem::MaybeUninit<u8>]) {
     let whole_to = (start + buf.len()) / PAGE * PAGE;
     // SAFETY: the range lies within `buf`'s allocation, which is private
     // anonymous memory of this process; populating it changes no contents.
+    // `MADV_POPULATE_WRITE` is Linux's (5.14 on); older kernels refuse it.
     let populated = whole_from < whole_to
         && unsafe {
             libc::madvise(
                 whole_from as *mut libc::c_void,
                 whole_to - whole_from,
-                MADV_POPULATE_WRITE,
+                libc::MADV_POPULATE_WRITE,
             )
         } == 0;
-    if populated {
-        buf[0].write(0);
-        buf[last].write(0);
-    } else {
+    if !populated {
         for at in (0..buf.len()).step_by(PAGE) {
             buf[at].write(0);
         }
     }
+    buf[0].write(0);
+    buf[last].write(0);
 }
 
 impl Drop for Prefault {

@@ -42,6 +42,8 @@ impl RawRequest {
 pub struct Request {
     /// The URL in WHATWG's serialization.
     pub href: String,
+    /// `href` differs from the URL as given (which was not in normal form).
+    pub rewritten: bool,
     /// `href` as sent, and its origin's key (`limits::host_key`): worked out
     /// with the rest of the checks, before the request reaches a worker.
     pub uri: Uri,
@@ -101,19 +103,21 @@ impl RawRequest {
     fn checked(self, input: &str) -> Result<Request, FetchError> {
         // Most URLs are already in normal form: they need no parse into a
         // `Url` (see normal_url.rs).
-        let (href, uri, key) = if is_normal_http(input) {
+        let (href, rewritten, uri, key) = if is_normal_http(input) {
             let uri: Uri = input.parse().map_err(|e| {
                 FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}"))
                     .with_cause(e)
             })?;
             let scheme = uri.scheme_str().unwrap_or("http");
             let key = host_key(scheme, uri.host().unwrap_or(""), uri.port_u16());
-            (input.to_owned(), uri, key)
+            (input.to_owned(), false, uri, key)
         } else {
             let url = parse_url(input)?;
             let uri = to_uri(&url)?;
             let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
-            (String::from(url), uri, key)
+            let href = String::from(url);
+            let rewritten = href != input;
+            (href, rewritten, uri, key)
         };
         let method = match self.method.as_deref() {
             None => Method::GET,
@@ -172,6 +176,7 @@ impl RawRequest {
         }
         Ok(Request {
             href,
+            rewritten,
             uri,
             key,
             method,

@@ -36,8 +36,8 @@ impl Timing {
 pub struct ResponseData {
     pub status: StatusCode,
     pub version: Version,
-    /// The final URL, serialized, when redirects led away from the
-    /// request's own.
+    /// The final URL, serialized, where it is not the URL as given: after
+    /// redirects, or for a URL given in other than WHATWG's normal form.
     pub url: Option<String>,
     pub redirected: bool,
     pub headers: Headers,
@@ -59,17 +59,6 @@ pub enum Headers {
 }
 
 impl Headers {
-    /// Each field as name and value, in received order.
-    pub fn fields(&self) -> Vec<(&[u8], &[u8])> {
-        match self {
-            Headers::Map(map) => map
-                .iter()
-                .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
-                .collect(),
-            Headers::Lines(lines) => split_lines(lines).collect(),
-        }
-    }
-
     /// The fields as a map; for the rare reader that needs one.
     pub fn to_map(&self) -> HeaderMap {
         match self {
@@ -91,7 +80,7 @@ impl Headers {
 
 /// The fields of checked field lines (see [`Headers::Lines`]), with the
 /// whitespace around each value trimmed.
-pub fn split_lines(lines: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+fn split_lines(lines: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     lines.split(|&b| b == b'\n').filter_map(|line| {
         let colon = line.iter().position(|&b| b == b':')?;
         let value = line[colon + 1..].trim_ascii();
@@ -107,7 +96,7 @@ pub struct Completion {
     pub attempts: u32,
     pub timing: Timing,
     pub result: Result<ResponseData, FetchError>,
-    /// The URL the request was for (the final one is on the response).
+    /// The URL as given (the final one is on the response where it differs).
     pub url: String,
 }
 
@@ -117,10 +106,8 @@ mod tests {
 
     #[test]
     fn field_lines_read_as_fields_and_as_a_map() {
-        let lines = Headers::Lines(Bytes::from_static(
-            b"Content-Type:text/plain\r\nX-A: 1 \t\r\nx-a:\t2\nEmpty:\r\n",
-        ));
-        let fields = lines.fields();
+        let raw = b"Content-Type:text/plain\r\nX-A: 1 \t\r\nx-a:\t2\nEmpty:\r\n";
+        let fields: Vec<_> = split_lines(raw).collect();
         assert_eq!(
             fields,
             vec![
@@ -130,7 +117,7 @@ mod tests {
                 (b"Empty", b""),
             ]
         );
-        let map = lines.to_map();
+        let map = Headers::Lines(Bytes::from_static(raw)).to_map();
         assert_eq!(map["content-type"], "text/plain");
         let both: Vec<_> = map.get_all("x-a").iter().collect();
         assert_eq!(both, ["1", "2"]);
