@@ -4,6 +4,7 @@
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_compression::tokio::bufread::{
@@ -154,7 +155,7 @@ pub async fn read_body(
     size_hint: Option<u64>,
     limits: &BodyLimits,
     target: BodyTarget<'_>,
-    pool: Option<&Prefault>,
+    pool: Option<&Arc<Prefault>>,
 ) -> Result<BodyRead, FetchError> {
     if let (None, Some(max), Some(len)) = (coding, limits.max_size, size_hint) {
         if len > max {
@@ -206,7 +207,7 @@ async fn read_plain(
     mut body: ResponseBody,
     size_hint: Option<u64>,
     limits: &BodyLimits,
-    pool: Option<&Prefault>,
+    pool: Option<&Arc<Prefault>>,
 ) -> Result<BodyRead, FetchError> {
     let mut first: Option<Bytes> = None;
     let mut rest: Option<Vec<u8>> = None;
@@ -245,11 +246,13 @@ async fn read_plain(
         }
     }
     let bytes = match (first, rest) {
-        (_, Some(mut all)) => {
-            // A buffer from a larger class gives back the rest.
-            all.shrink_to_fit();
-            Bytes::from(all)
-        }
+        (_, Some(mut all)) => match pool {
+            Some(pool) => pool.freeze(all),
+            None => {
+                all.shrink_to_fit();
+                Bytes::from(all)
+            }
+        },
         (Some(head), None) => head,
         (None, None) => Bytes::new(),
     };

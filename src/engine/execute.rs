@@ -307,7 +307,7 @@ async fn follow_redirects(
             Some(path) => BodyTarget::File(path),
             None => BodyTarget::Memory,
         };
-        let pool = client.prefault.as_deref();
+        let pool = client.prefault.as_ref();
         let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
         let lines = parts.extensions.remove::<FieldLines>().map(|l| l.0);
         let headers = match (lines, coding.is_some()) {

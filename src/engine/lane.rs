@@ -100,7 +100,7 @@ impl Lane {
             }
         };
         let reused = conn.connected_at < sent_at;
-        let pool = client.prefault.as_deref();
+        let pool = client.prefault.as_ref();
         exchange(conn, &self.home, pool, method, uri, headers, body)
             .await
             .map_err(|failed| {

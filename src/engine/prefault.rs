@@ -10,12 +10,19 @@
 //! allocates as before.
 //!
 //! Sizes go by class (powers of two from 32 KiB to 1 MiB); a body shorter than
-//! its class gives the rest back (`shrink_to_fit`). Each class keeps at most
-//! `PER_CLASS_BYTES` ready, and only classes asked for in the last
-//! `IDLE_AFTER` are stocked: the others' buffers are freed.
+//! three quarters of its class gives the rest back (`shrink_to_fit`). A body
+//! that filled at least that much of its buffer keeps it, and when the body
+//! is dropped (in JavaScript, when its Buffer is collected) the buffer goes
+//! back on the shelf while the shelves hold less than `RECYCLED_BYTES`: its
+//! pages are still in, so a client that lets go of the bodies it has read
+//! runs on recycled memory. The helper stocks each class up to
+//! `PER_CLASS_BYTES`, and only classes asked for in the last `IDLE_AFTER`
+//! are kept: the others' buffers are freed.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 /// Smallest and largest body sizes served from the pool.
 const MIN_CLASS: usize = 32 * 1024;
@@ -23,6 +30,11 @@ const MAX_CLASS: usize = 1024 * 1024;
 const CLASSES: usize = 6; // 32, 64, 128, 256, 512 KiB, 1 MiB
 /// Ready bytes kept per class.
 const PER_CLASS_BYTES: usize = 2 * 1024 * 1024;
+/// Bytes kept ready in all, counting buffers back from dropped bodies: the
+/// garbage collector lets go of many at once (V8 collects after tens of MiB
+/// of external memory), and each one kept is one the helper need not fault
+/// in. They are freed with the rest once their class is idle.
+const RECYCLED_BYTES: usize = 64 * 1024 * 1024;
 /// A class not asked for this long is no longer kept ready.
 const IDLE_AFTER: Duration = Duration::from_secs(10);
 const PAGE: usize = 4096;
@@ -103,6 +115,47 @@ impl Prefault {
             }
         }
         Vec::with_capacity(len)
+    }
+
+    /// `buf`, filled, as `Bytes`. A buffer of a class size that the body
+    /// fills at least three quarters of comes back to the pool when the
+    /// `Bytes` is dropped; any other gives back its unused room now.
+    pub fn freeze(self: &Arc<Self>, mut buf: Vec<u8>) -> Bytes {
+        let recyclable = class_of(buf.capacity()).is_some_and(|class| {
+            buf.capacity() == class_size(class) && buf.len() >= class_size(class) / 4 * 3
+        });
+        if recyclable {
+            return Bytes::from_owner(Recycled {
+                buf,
+                pool: Arc::downgrade(self),
+            });
+        }
+        buf.shrink_to_fit();
+        Bytes::from(buf)
+    }
+
+    /// Takes back a class-size buffer whose body is gone, if its shelf has
+    /// room and the class is still in demand.
+    fn give_back(&self, mut buf: Vec<u8>) {
+        let Some(class) = class_of(buf.capacity()) else {
+            return;
+        };
+        if buf.capacity() != class_size(class) {
+            return;
+        }
+        buf.clear();
+        if let Ok(mut shelves) = self.shelves.lock() {
+            let shelved: usize = (0..CLASSES)
+                .map(|c| shelves.ready[c].len() * class_size(c))
+                .sum();
+            if !shelves.closed
+                && shelves.wanted[class].is_some()
+                && (shelved + class_size(class) <= RECYCLED_BYTES
+                    || shelves.ready[class].len() < Self::target(class))
+            {
+                shelves.ready[class].push(buf);
+            }
+        }
     }
 
     /// Stops the helper and frees what is ready.
@@ -197,6 +250,26 @@ fn fault_in(buf: &mut [std::mem::MaybeUninit<u8>]) {
     buf[last].write(0);
 }
 
+/// A body in a buffer that goes back to its pool once the body is dropped.
+struct Recycled {
+    buf: Vec<u8>,
+    pool: Weak<Prefault>,
+}
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.upgrade() {
+            pool.give_back(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
 impl Drop for Prefault {
     fn drop(&mut self) {
         self.close();
@@ -235,6 +308,32 @@ mod tests {
         let taken = pool.take(50_000);
         assert_eq!(taken.capacity(), 64 * 1024);
         pool.close();
+    }
+
+    #[test]
+    fn a_full_buffer_comes_back_when_its_body_is_dropped() {
+        // No helper: only what comes back is on the shelf.
+        let pool = Arc::new(Prefault {
+            shelves: Mutex::new(Shelves::default()),
+            wake: Condvar::new(),
+        });
+        let mut buf = pool.take(64 * 1024);
+        buf.resize(60 * 1024, 7);
+        let body = pool.freeze(buf);
+        assert_eq!(body.len(), 60 * 1024);
+        assert!(body.iter().all(|&b| b == 7));
+        let shared = body.clone();
+        drop(body);
+        assert!(pool.shelves.lock().unwrap().ready[1].is_empty());
+        drop(shared);
+        let back = pool.shelves.lock().unwrap().ready[1].pop().unwrap();
+        assert_eq!((back.len(), back.capacity()), (0, 64 * 1024));
+        // A body that uses little of its buffer gives the rest back instead.
+        let mut small = pool.take(40 * 1024);
+        small.resize(40 * 1024, 1);
+        let body = pool.freeze(small);
+        drop(body);
+        assert!(pool.shelves.lock().unwrap().ready[1].is_empty());
     }
 
     #[test]

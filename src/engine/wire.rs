@@ -12,7 +12,7 @@
 use std::fmt;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
@@ -170,7 +170,7 @@ pub struct ExchangeError {
 pub async fn exchange(
     mut conn: Box<Conn>,
     home: &Home,
-    pool: Option<&Prefault>,
+    pool: Option<&Arc<Prefault>>,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -508,6 +508,8 @@ enum State {
     Own {
         body: Vec<u8>,
         len: usize,
+        /// Where the buffer came from, to go back to once the body is gone.
+        pool: Option<Weak<Prefault>>,
     },
     Chunked(Chunk),
     Eof,
@@ -536,7 +538,7 @@ impl WireBody {
         framing: Framing,
         keep_alive: bool,
         home: Home,
-        pool: Option<&Prefault>,
+        pool: Option<&Arc<Prefault>>,
     ) -> Self {
         let state = match framing {
             Framing::Empty => State::Done,
@@ -546,6 +548,7 @@ impl WireBody {
                     None => Vec::with_capacity(n as usize),
                 },
                 len: n as usize,
+                pool: pool.map(Arc::downgrade),
             },
             Framing::Length(n) => State::Length { left: n },
             Framing::Chunked => State::Chunked(Chunk::Size),
@@ -614,7 +617,7 @@ impl WireBody {
                     *left -= n as u64;
                     (data(take(&mut conn.buf, n)), *left == 0)
                 }
-                State::Own { body, len } => {
+                State::Own { body, len, pool } => {
                     if body.is_empty() && !conn.buf.is_empty() {
                         let n = (*len).min(conn.buf.len());
                         body.extend_from_slice(&conn.buf[..n]);
@@ -639,9 +642,14 @@ impl WireBody {
                         }
                     }
                     let mut full = std::mem::take(body);
-                    // A buffer from a larger class gives back the rest.
-                    full.shrink_to_fit();
-                    (data(Bytes::from(full)), true)
+                    let bytes = match pool.as_ref().and_then(Weak::upgrade) {
+                        Some(pool) => pool.freeze(full),
+                        None => {
+                            full.shrink_to_fit();
+                            Bytes::from(full)
+                        }
+                    };
+                    (data(bytes), true)
                 }
                 State::Eof => {
                     if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {
@@ -770,7 +778,7 @@ impl Body for WireBody {
         match &self.state {
             State::Done => SizeHint::with_exact(0),
             State::Length { left } => SizeHint::with_exact(*left),
-            State::Own { body, len } => SizeHint::with_exact((*len - body.len()) as u64),
+            State::Own { body, len, .. } => SizeHint::with_exact((*len - body.len()) as u64),
             _ => SizeHint::default(),
         }
     }
