@@ -20,6 +20,29 @@ test('stream yields every result once, in completion order, each with its index'
   assert.deepEqual(seen, [1, 3, 2, 0])
 })
 
+test('a stream whose parts keep coming holds to its concurrency and keeps its connections', async () => {
+  const client = new fetchpool.Client()
+  try {
+    server.reset()
+    const urls = Array.from({ length: 60 }, (_, i) => server.url(`/slow?ms=3&id=${i}`))
+    const seen = new Set()
+    for await (const res of client.stream(urls, { concurrency: 3 })) {
+      assert.equal(await res.text(), `slow ${res.index}`)
+      seen.add(res.index)
+      // A slow consumer: the next parts come in as it makes room.
+      if (res.index % 7 === 0) await delay(2)
+    }
+    assert.equal(seen.size, 60)
+    assert.ok(server.stats.maxInFlight <= 3, `max in flight ${server.stats.maxInFlight}`)
+    assert.ok(server.stats.connections <= 3, `${server.stats.connections} connections`)
+    const stats = client.stats()
+    assert.equal(stats.inFlight, 0)
+    assert.equal(stats.queued, 0)
+  } finally {
+    client.close()
+  }
+})
+
 test('stream pulls from the source lazily: memory stays bounded', async () => {
   let pulled = 0
   let consumed = 0

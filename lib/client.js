@@ -18,6 +18,10 @@ const BATCH_ID_LIMIT = 0x7fffffff
 const PROGRESS_INTERVAL_MS = 100
 /** Requests per submit when a call crosses in parts (see `Batch.submitAll`). */
 const SUBMIT_PART = 1024
+// How a part starts in the engine (`submit`'s last argument).
+const START_NOW = 0
+const START_HOLD = 1
+const START_OPEN = 2
 /** Numbers per completion row (src/binding/delivery.rs `ROW`). */
 const ROW_SIZE = 16
 
@@ -77,11 +81,13 @@ class Batch {
   }
 
   /**
-   * Sends `items[from..to)` as indices `base…`; with `hold`, they wait in the
-   * engine for a later part without it. Returns false when the call was
-   * refused for a malformed item (fail-fast), which ends it.
+   * Sends `items[from..to)` as indices `base…`. `start`: START_NOW; START_HOLD,
+   * they wait in the engine for a later part without it; START_OPEN, they
+   * start at once on lanes of the call's own that wait for its next part.
+   * Returns false when the call was refused for a malformed item
+   * (fail-fast), which ends it.
    */
-  submit (items, from, to, base, native, hold = false) {
+  submit (items, from, to, base, native, start = START_NOW) {
     const { lines, urls, extras, signals, errors } = normalize(items, from, to, base, this.single)
     if (errors !== null && !this.settle) {
       const first = errors.values().next().value
@@ -106,7 +112,7 @@ class Batch {
     this.client._hold(count)
     const problem = this.shared
       ? this.client._native.submitShared(this.id, base, lines, extras)
-      : this.client._native.submit(this.id, base, lines, extras, native, hold)
+      : this.client._native.submit(this.id, base, lines, extras, native, start)
     if (problem !== null) {
       // The engine refused the call: nothing of this part was sent.
       this.outstanding -= count
@@ -135,7 +141,7 @@ class Batch {
     const part = (from) => {
       if (this.ended) return
       const to = Math.min(n, from + SUBMIT_PART)
-      if (this.submit(items, from, to, from, native, to < n) && to < n) setImmediate(part, to)
+      if (this.submit(items, from, to, from, native, to < n ? START_HOLD : START_NOW) && to < n) setImmediate(part, to)
     }
     part(0)
   }
@@ -635,7 +641,7 @@ async function * streamResults (client, requests, opts, window, concurrency) {
   const submit = (items) => {
     const base = nextIndex
     nextIndex += items.length
-    batch.submit(items, 0, items.length, base, native)
+    batch.submit(items, 0, items.length, base, native, START_OPEN)
   }
   const finishSource = () => {
     exhausted = true

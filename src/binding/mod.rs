@@ -139,10 +139,11 @@ impl NativeClient {
     }
 
     /// Starts requests as part of batch `batch`, numbered from `firstIndex`.
-    /// `urls` holds one URL per line. With `hold`, they wait for a later part
-    /// without it. Returns `[code, message, index]` when the call is refused
-    /// (fail-fast and a malformed item: nothing of the call is sent), else
-    /// null.
+    /// `urls` holds one URL per line. `start`: 0 (or none) at once; 1 held
+    /// until a later part without it; 2 at once, on lanes of the call's own
+    /// that wait for its next part (a call whose parts keep coming). Returns
+    /// `[code, message, index]` when the call is refused (fail-fast and a
+    /// malformed item: nothing of the call is sent), else null.
     #[napi(catch_unwind)]
     pub fn submit(
         &self,
@@ -151,7 +152,7 @@ impl NativeClient {
         urls: String,
         extras: Option<Vec<RequestExtra>>,
         options: Option<CallOptionsJs>,
-        hold: Option<bool>,
+        start: Option<u32>,
     ) -> Result<Option<Vec<String>>> {
         let opts = match options {
             Some(js) => Arc::new(call_options(&self.defaults, js)?),
@@ -163,10 +164,10 @@ impl NativeClient {
             urls,
             extras,
             opts,
-            if hold == Some(true) {
-                Start::Hold
-            } else {
-                Start::Now
+            match start {
+                Some(1) => Start::Hold,
+                Some(2) => Start::Open,
+                _ => Start::Now,
             },
         ))
     }

@@ -100,15 +100,24 @@ pub struct Item {
 /// How long a lane of joined calls waits for more work before it ends.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// The client's queue for joined `fetch` calls (see lib/client.js `_join`),
-/// whatever batch each belongs to. Calls that follow one another, as in a
-/// loop that starts the next as one finishes, arrive a few at a time: lanes
-/// that run out of work wait `LINGER` for more before they end, so such
-/// calls keep their lanes and connections rather than starting new ones.
-#[derive(Default)]
+/// A queue of requests that arrive a few at a time, with lanes that wait
+/// `LINGER` for more when they run out before they end, so that work which
+/// trickles in keeps its lanes rather than starting new ones:
+/// - the client's joined `fetch` calls (see lib/client.js `_join`), whatever
+///   batch each belongs to, as in a loop that starts the next call as one
+///   finishes;
+/// - an open call's parts (`stream`), as its consumer makes room.
 pub struct Joined {
     state: Mutex<JoinedState>,
     more: Notify,
+    /// Most lanes at once: the call's concurrency, or unlimited.
+    cap: usize,
+}
+
+impl Default for Joined {
+    fn default() -> Self {
+        Joined::new(usize::MAX)
+    }
 }
 
 #[derive(Default)]
@@ -117,11 +126,22 @@ struct JoinedState {
     /// Lanes that will take queued items without a new lane being started:
     /// started and not yet running, or waiting for work (woken by `push`).
     idle: usize,
+    /// Lanes alive, idle or running a request.
+    lanes: usize,
 }
 
 impl Joined {
+    pub fn new(cap: usize) -> Self {
+        Joined {
+            state: Mutex::default(),
+            more: Notify::new(),
+            cap: cap.max(1),
+        }
+    }
+
     /// Queues `items` of `batch` and wakes as many waiting lanes. Returns how
-    /// many new lanes to start: one for each item no idle lane will take.
+    /// many new lanes to start: one for each item no idle lane will take,
+    /// within the cap (the others wait for a running lane to finish).
     pub fn push(&self, batch: &Arc<Batch>, items: Vec<Item>) -> usize {
         let added = items.len();
         let (wake, new) = {
@@ -130,8 +150,13 @@ impl Joined {
                 .items
                 .extend(items.into_iter().map(|item| (batch.clone(), item)));
             let wake = added.min(state.idle);
-            let new = state.items.len().saturating_sub(state.idle);
+            let new = state
+                .items
+                .len()
+                .saturating_sub(state.idle)
+                .min(self.cap.saturating_sub(state.lanes));
             state.idle += new;
+            state.lanes += new;
             (wake, new)
         };
         for _ in 0..wake {
@@ -187,6 +212,7 @@ impl Joined {
             }
             if !woken {
                 state.idle -= 1;
+                state.lanes -= 1;
                 return None;
             }
         }
@@ -201,7 +227,8 @@ enum Source {
         batch: Arc<Batch>,
         queue: Arc<Mutex<VecDeque<Item>>>,
     },
-    /// The client's joined calls. `fresh` until the lane first looks.
+    /// Joined calls, or an open call's parts. `fresh` until the lane first
+    /// looks.
     Joined { joined: Arc<Joined>, fresh: bool },
 }
 
@@ -248,6 +275,8 @@ pub struct Batch {
     items: Mutex<HashMap<u32, CancellationToken>>,
     /// Parts of a call held until its last part arrives.
     held: Mutex<Vec<Item>>,
+    /// An open call's queue and lanes, made with its first part.
+    open_lanes: std::sync::OnceLock<Arc<Joined>>,
 }
 
 impl Batch {
@@ -262,6 +291,7 @@ impl Batch {
             failed: AtomicBool::new(false),
             items: Mutex::new(HashMap::new()),
             held: Mutex::new(Vec::new()),
+            open_lanes: std::sync::OnceLock::new(),
         }
     }
 
@@ -338,20 +368,34 @@ impl Batch {
         }
     }
 
-    /// Starts joined calls' items on the client's lanes for them.
+    /// Starts items on the lanes of `queue` (see [`Joined`]).
     pub fn drive_joined(
         runtime: &tokio::runtime::Handle,
         client: &Arc<ClientInner>,
         batch: &Arc<Batch>,
+        queue: &Arc<Joined>,
         valid: Vec<Item>,
     ) {
-        let new = client.joined.push(batch, valid);
+        let new = queue.push(batch, valid);
         for _ in 0..new {
             let source = Source::Joined {
-                joined: client.joined.clone(),
+                joined: queue.clone(),
                 fresh: true,
             };
             runtime.spawn(Batch::lane(client.clone(), source));
+        }
+    }
+
+    /// The queue of an open call's parts (see [`Joined`]).
+    pub fn open_lanes(&self) -> &Arc<Joined> {
+        self.open_lanes
+            .get_or_init(|| Arc::new(Joined::new(self.opts.concurrency)))
+    }
+
+    /// Gives up what waits in the open call's queue (the client is closing).
+    pub fn clear_open(&self, client: &ClientInner) {
+        if let Some(queue) = self.open_lanes.get() {
+            queue.clear(client);
         }
     }
 

@@ -93,6 +93,9 @@ pub enum Start {
     /// At once, on the client's lanes for joined `fetch` calls, which wait a
     /// little for more work before they end (see batch.rs `Joined`).
     Joined,
+    /// At once, on lanes of the call's own that wait a little for its next
+    /// part before they end: a call whose parts keep coming (`stream`).
+    Open,
 }
 
 /// A pool of workers and connections. Cheap to share; `close` ends it.
@@ -289,7 +292,10 @@ impl Client {
         };
         let inner = self.inner.clone();
         if start == Start::Joined {
-            Batch::drive_joined(&self.handle, &inner, &batch, valid);
+            Batch::drive_joined(&self.handle, &inner, &batch, &inner.joined, valid);
+        } else if start == Start::Open {
+            let queue = batch.open_lanes().clone();
+            Batch::drive_joined(&self.handle, &inner, &batch, &queue, valid);
         } else if valid.len() == 1 {
             let item = valid.into_iter().next().expect("one item");
             self.handle.spawn(Batch::drive_one(inner, batch, item));
@@ -366,13 +372,16 @@ impl Client {
             .lock()
             .map(|mut b| b.drain().map(|(_, v)| v).collect())
             .unwrap_or_default();
-        for batch in batches {
+        for batch in &batches {
             batch.cancel();
         }
         if let Some(runtime) = self.runtime.lock().ok().and_then(|mut r| r.take()) {
             runtime.shutdown_background();
         }
         self.inner.joined.clear(&self.inner);
+        for batch in &batches {
+            batch.clear_open(&self.inner);
+        }
         self.inner.idle.clear();
         if let Some(pool) = &self.inner.prefault {
             pool.close();
