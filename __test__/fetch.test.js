@@ -289,6 +289,13 @@ test('response.url is the URL as WHATWG serializes it, in whatever form it was g
   assert.equal((await fetchpool.fetch(normal)).url, normal)
   const root = await fetchpool.fetch(`http://127.0.0.1:${server.port}`)
   assert.equal(root.url, `http://127.0.0.1:${server.port}/`)
+  // Characters outside ASCII cross as UTF-8 and are percent-encoded.
+  const unicode = server.url('/json?q=caf\u00e9&k=\u65e5')
+  const encoded = server.url('/json?q=caf%C3%A9&k=%E6%97%A5')
+  assert.equal((await fetchpool.fetch(unicode)).url, encoded)
+  const [viaGather] = await fetchpool.gather([unicode])
+  assert.equal(viaGather.url, encoded)
+  assert.ok(server.stats.paths.includes('/json?q=caf%C3%A9&k=%E6%97%A5'))
 })
 
 test('fetch calls joined in one tick: an aborted one fails alone; close fails the rest', async () => {

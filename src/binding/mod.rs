@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use napi::bindgen_prelude::*;
+use napi::{JsString, JsValue};
 use napi_derive::napi;
 
 use crate::engine::{CallOptions, Client, FetchError, RawRequest, Start};
@@ -75,34 +76,73 @@ fn apply_extra(raw: &mut RawRequest, extra: RequestExtra) {
     raw.abortable = extra.abortable.unwrap_or(false);
 }
 
+thread_local! {
+    /// Room for the UTF-8 of one `submit`'s URL lines, kept between calls: a
+    /// fresh allocation of that size per call made glibc consolidate the main
+    /// arena's free lists every time.
+    static LINES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the UTF-8 of `text`, copied into this thread's reused buffer.
+fn with_utf8<R>(text: &JsString<'_>, f: impl FnOnce(&str) -> R) -> Result<R> {
+    let len = text.utf8_len()?;
+    let value = text.value();
+    LINES.with(|lines| {
+        let mut buf = lines.borrow_mut();
+        buf.clear();
+        buf.reserve(len + 1);
+        let mut written = 0;
+        // SAFETY: `buf` has room for `len` bytes and the terminating NUL that
+        // napi writes; `value` is a live string on this thread.
+        check_status!(unsafe {
+            sys::napi_get_value_string_utf8(
+                value.env,
+                value.value,
+                buf.as_mut_ptr().cast(),
+                len + 1,
+                &mut written,
+            )
+        })?;
+        // SAFETY: napi wrote `written` bytes.
+        unsafe { buf.set_len(written.min(len)) };
+        let text = std::str::from_utf8(&buf)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("URL lines: {e}")))?;
+        Ok(f(text))
+    })
+}
+
 impl NativeClient {
     fn submit_with(
         &self,
         batch: u32,
         first_index: u32,
-        urls: String,
+        urls: JsString<'_>,
         extras: Option<Vec<RequestExtra>>,
         opts: Arc<CallOptions>,
         start: Start,
-    ) -> Option<Vec<String>> {
-        let mut items: Vec<RawRequest> = urls.split('\n').map(RawRequest::get).collect();
+    ) -> Result<Option<Vec<String>>> {
+        let mut items: Vec<RawRequest> = with_utf8(&urls, |text| {
+            text.split('\n').map(RawRequest::get).collect()
+        })?;
         for extra in extras.unwrap_or_default() {
             if let Some(raw) = items.get_mut(extra.i as usize) {
                 apply_extra(raw, extra);
             }
         }
         let sink = self.sink.clone();
-        match self
-            .client
-            .submit_part(batch, first_index, items, opts, sink, start)
-        {
-            Ok(()) => None,
-            Err(rejected) => {
-                let mut problem = input_error(rejected.error);
-                problem.push(rejected.index.to_string());
-                Some(problem)
-            }
-        }
+        Ok(
+            match self
+                .client
+                .submit_part(batch, first_index, items, opts, sink, start)
+            {
+                Ok(()) => None,
+                Err(rejected) => {
+                    let mut problem = input_error(rejected.error);
+                    problem.push(rejected.index.to_string());
+                    Some(problem)
+                }
+            },
+        )
     }
 }
 
@@ -149,7 +189,7 @@ impl NativeClient {
         &self,
         batch: u32,
         first_index: u32,
-        urls: String,
+        urls: JsString<'_>,
         extras: Option<Vec<RequestExtra>>,
         options: Option<CallOptionsJs>,
         start: Option<u32>,
@@ -158,7 +198,7 @@ impl NativeClient {
             Some(js) => Arc::new(call_options(&self.defaults, js)?),
             None => self.defaults.clone(),
         };
-        Ok(self.submit_with(
+        self.submit_with(
             batch,
             first_index,
             urls,
@@ -169,7 +209,7 @@ impl NativeClient {
                 Some(2) => Start::Open,
                 _ => Start::Now,
             },
-        ))
+        )
     }
 
     /// `submit` for the batch that plain `fetch` calls share (see
@@ -180,9 +220,9 @@ impl NativeClient {
         &self,
         batch: u32,
         first_index: u32,
-        urls: String,
+        urls: JsString<'_>,
         extras: Option<Vec<RequestExtra>>,
-    ) -> Option<Vec<String>> {
+    ) -> Result<Option<Vec<String>>> {
         let opts = self.shared.clone();
         self.submit_with(batch, first_index, urls, extras, opts, Start::Joined)
     }
