@@ -228,8 +228,30 @@ enum Source {
         queue: Arc<Mutex<VecDeque<Item>>>,
     },
     /// Joined calls, or an open call's parts. `fresh` until the lane first
-    /// looks.
-    Joined { joined: Arc<Joined>, fresh: bool },
+    /// looks; `ended` once `Joined::next` has let the lane go.
+    Joined {
+        joined: Arc<Joined>,
+        fresh: bool,
+        ended: bool,
+    },
+}
+
+impl Drop for Source {
+    /// A lane of a [`Joined`] queue that ends other than through its `next`
+    /// (a panic outside the request, or the runtime shutting down) still
+    /// leaves the count, so that later pushes start lanes in its place.
+    fn drop(&mut self) {
+        if let Source::Joined {
+            joined,
+            ended: false,
+            ..
+        } = self
+        {
+            if let Ok(mut state) = joined.state.lock() {
+                state.lanes = state.lanes.saturating_sub(1);
+            }
+        }
+    }
 }
 
 impl Source {
@@ -249,9 +271,16 @@ impl Source {
                 let item = queue.lock().expect("batch queue").pop_front()?;
                 Some((batch.clone(), item, permit))
             }
-            Source::Joined { joined, fresh } => loop {
+            Source::Joined {
+                joined,
+                fresh,
+                ended,
+            } => loop {
                 let release = || lane.release(client);
-                let (batch, item) = joined.next(std::mem::take(fresh), release).await?;
+                let Some((batch, item)) = joined.next(std::mem::take(fresh), release).await else {
+                    *ended = true;
+                    return None;
+                };
                 // A cancelled batch's item ends here, unstarted.
                 if let Some(permit) = batch.permit(client, || 1).await {
                     return Some((batch, item, permit));
@@ -275,8 +304,6 @@ pub struct Batch {
     items: Mutex<HashMap<u32, CancellationToken>>,
     /// Parts of a call held until its last part arrives.
     held: Mutex<Vec<Item>>,
-    /// An open call's queue and lanes, made with its first part.
-    open_lanes: std::sync::OnceLock<Arc<Joined>>,
 }
 
 impl Batch {
@@ -291,7 +318,6 @@ impl Batch {
             failed: AtomicBool::new(false),
             items: Mutex::new(HashMap::new()),
             held: Mutex::new(Vec::new()),
-            open_lanes: std::sync::OnceLock::new(),
         }
     }
 
@@ -381,22 +407,14 @@ impl Batch {
             let source = Source::Joined {
                 joined: queue.clone(),
                 fresh: true,
+                ended: false,
             };
             runtime.spawn(Batch::lane(client.clone(), source));
         }
     }
 
-    /// The queue of an open call's parts (see [`Joined`]).
-    pub fn open_lanes(&self) -> &Arc<Joined> {
-        self.open_lanes
-            .get_or_init(|| Arc::new(Joined::new(self.opts.concurrency)))
-    }
-
-    /// Gives up what waits in the open call's queue (the client is closing).
-    pub fn clear_open(&self, client: &ClientInner) {
-        if let Some(queue) = self.open_lanes.get() {
-            queue.clear(client);
-        }
+    pub fn concurrency(&self) -> usize {
+        self.opts.concurrency
     }
 
     /// Starts validated items in order as permits allow.
@@ -564,7 +582,16 @@ impl Batch {
     /// Counts `n` requests as ended; the last one unregisters the batch.
     fn settle_unstarted(&self, client: &ClientInner, n: usize) {
         if n > 0 && self.pending.fetch_sub(n, Ordering::AcqRel) == n {
-            self.remove_from(client);
+            let mut batches = client.batches.lock().expect("batch registry");
+            // A part submitted meanwhile found this batch and counted itself
+            // in (under the same lock): the batch goes on.
+            if self.pending.load(Ordering::Acquire) == 0
+                && batches
+                    .get(&self.id)
+                    .is_some_and(|b| std::ptr::eq(b.as_ref(), self))
+            {
+                batches.remove(&self.id);
+            }
         }
     }
 

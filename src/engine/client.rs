@@ -67,6 +67,10 @@ pub struct ClientInner {
     pub(crate) prefault: Option<Arc<Prefault>>,
     /// Joined `fetch` calls waiting for a lane (see batch.rs `Joined`).
     pub(crate) joined: Arc<Joined>,
+    /// Open calls' queues, by call: held by their lanes, so a call whose
+    /// batch was let go of between parts (nothing pending) and made again
+    /// finds its lanes still waiting.
+    pub(crate) open: Mutex<HashMap<u32, std::sync::Weak<Joined>>>,
     /// TLS for the fast path's `https:` connections: ALPN offers HTTP/1.1 only.
     pub(crate) lane_tls: Arc<rustls::ClientConfig>,
     /// Whether HTTP/1.1 requests may take the fast path: not with
@@ -74,6 +78,24 @@ pub struct ClientInner {
     /// client implements.
     pub(crate) fast_h1: bool,
     pub config: ClientConfig,
+}
+
+impl ClientInner {
+    /// The queue and lanes of open call `id` (a `stream`): the one its lanes
+    /// still hold, or a new one for at most `cap` lanes.
+    pub(crate) fn open_lanes(&self, id: u32, cap: usize) -> Arc<Joined> {
+        let mut open = self.open.lock().expect("open calls");
+        if let Some(queue) = open.get(&id).and_then(std::sync::Weak::upgrade) {
+            return queue;
+        }
+        // Calls whose lanes have all ended leave only a dead entry.
+        if open.len() >= 64 {
+            open.retain(|_, queue| queue.strong_count() > 0);
+        }
+        let queue = Arc::new(Joined::new(cap));
+        open.insert(id, Arc::downgrade(&queue));
+        queue
+    }
 }
 
 /// A call refused before anything of it was sent: the malformed item.
@@ -186,6 +208,7 @@ impl Client {
                 idle: Arc::new(IdleStore::default()),
                 prefault: Prefault::start(),
                 joined: Arc::default(),
+                open: Mutex::default(),
                 lane_tls: Arc::new(lane_tls),
                 fast_h1: config.http2 != Http2Mode::PriorKnowledge
                     && config.max_connections_per_host.is_none()
@@ -294,7 +317,7 @@ impl Client {
         if start == Start::Joined {
             Batch::drive_joined(&self.handle, &inner, &batch, &inner.joined, valid);
         } else if start == Start::Open {
-            let queue = batch.open_lanes().clone();
+            let queue = inner.open_lanes(batch_id, batch.concurrency());
             Batch::drive_joined(&self.handle, &inner, &batch, &queue, valid);
         } else if valid.len() == 1 {
             let item = valid.into_iter().next().expect("one item");
@@ -379,8 +402,14 @@ impl Client {
             runtime.shutdown_background();
         }
         self.inner.joined.clear(&self.inner);
-        for batch in &batches {
-            batch.clear_open(&self.inner);
+        let open: Vec<_> = self
+            .inner
+            .open
+            .lock()
+            .map(|mut o| o.drain().filter_map(|(_, q)| q.upgrade()).collect())
+            .unwrap_or_default();
+        for queue in open {
+            queue.clear(&self.inner);
         }
         self.inner.idle.clear();
         if let Some(pool) = &self.inner.prefault {
