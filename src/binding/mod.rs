@@ -105,9 +105,14 @@ fn with_utf8<R>(text: &JsString<'_>, f: impl FnOnce(&str) -> R) -> Result<R> {
         })?;
         // SAFETY: napi wrote `written` bytes.
         unsafe { buf.set_len(written.min(len)) };
-        let text = std::str::from_utf8(&buf)
-            .map_err(|e| Error::new(Status::InvalidArg, format!("URL lines: {e}")))?;
-        Ok(f(text))
+        let out = std::str::from_utf8(&buf)
+            .map(f)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("URL lines: {e}")));
+        // An unusually long call does not keep its room for good.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        out
     })
 }
 

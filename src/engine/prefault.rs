@@ -13,9 +13,10 @@
 //! three quarters of its class gives the rest back (`shrink_to_fit`). A body
 //! that filled at least that much of its buffer keeps it, and when the body
 //! is dropped (in JavaScript, when its Buffer is collected) the buffer goes
-//! back on the shelf while the shelves hold less than `RECYCLED_BYTES`: its
-//! pages are still in, so a client that lets go of the bodies it has read
-//! runs on recycled memory. The helper stocks each class up to
+//! back on the shelf while the client's shelves hold less than
+//! `RECYCLED_BYTES` (or its class holds less than the helper's usual stock):
+//! its pages are still in, so a client that lets go of the bodies it has
+//! read runs on recycled memory. The helper stocks each class up to
 //! `PER_CLASS_BYTES`, and only classes asked for in the last `IDLE_AFTER`
 //! are kept: the others' buffers are freed.
 
