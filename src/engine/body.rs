@@ -53,6 +53,15 @@ impl ResponseBody {
             ResponseBody::Lane(body) => body.discard(),
         }
     }
+
+    /// The field lines of a head fetchpool's own HTTP/1.1 read (see
+    /// `Headers::Lines`); None for hyper's responses.
+    pub fn take_lines(&mut self) -> Option<Bytes> {
+        match self {
+            ResponseBody::Pooled(_) => None,
+            ResponseBody::Lane(body) => Some(body.take_lines()),
+        }
+    }
 }
 
 impl Body for ResponseBody {

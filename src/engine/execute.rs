@@ -22,7 +22,6 @@ use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
 use super::request::{parse_url, to_uri, Request};
 use super::response::{Headers, ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
-use super::wire::FieldLines;
 
 /// Runs `req` to completion. Returns the outcome and the number of attempts.
 pub async fn execute(
@@ -283,7 +282,7 @@ async fn follow_redirects(
             }
         }
 
-        let (mut parts, incoming) = response.into_parts();
+        let (parts, mut incoming) = response.into_parts();
         if opts.error_on_status && !parts.status.is_success() {
             *status_wait = retry_after(&parts.headers);
             incoming.discard();
@@ -308,8 +307,8 @@ async fn follow_redirects(
             None => BodyTarget::Memory,
         };
         let pool = client.prefault.as_ref();
+        let lines = incoming.take_lines();
         let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
-        let lines = parts.extensions.remove::<FieldLines>().map(|l| l.0);
         let headers = match (lines, coding.is_some()) {
             (Some(lines), false) => Headers::Lines(lines),
             (Some(lines), true) => Headers::Lines(without_length_and_coding(&lines)),

@@ -212,12 +212,12 @@ pub async fn exchange(
         && keeps_alive(head.version, &head.headers)
         && framing != Framing::Eof;
     let connected_at = conn.connected_at;
-    let mut response = Response::new(WireBody::new(conn, framing, keep_alive, home.clone(), pool));
+    let body = WireBody::new(conn, framing, keep_alive, home.clone(), pool, head.lines);
+    let mut response = Response::new(body);
     *response.status_mut() = head.status;
     *response.version_mut() = head.version;
     *response.headers_mut() = head.headers;
     response.extensions_mut().insert(ConnectedAt(connected_at));
-    response.extensions_mut().insert(FieldLines(head.lines));
     Ok(response)
 }
 
@@ -296,14 +296,9 @@ struct Head {
     version: Version,
     /// Only the fields fetchpool reads (see `engine_field`).
     headers: HeaderMap,
+    /// All the field lines, as they came (see `Headers::Lines`).
     lines: Bytes,
 }
-
-/// A response extension: all the field lines of a head read here, as they
-/// came (see `Headers::Lines`). The response's own map holds only the fields
-/// fetchpool reads.
-#[derive(Clone, Debug)]
-pub struct FieldLines(pub Bytes);
 
 /// Reads up to the end of a final response head, skipping informational
 /// (1xx) heads other than 101.
@@ -351,7 +346,7 @@ async fn read_head(conn: &mut Conn) -> Result<Head, ExchangeError> {
 
 /// One response head from the front of `buf`: its length and content, or
 /// None when more bytes are needed. The field lines are kept as they came,
-/// in one copy (see [`FieldLines`]); only the fields fetchpool itself reads
+/// in one copy (`Head::lines`); only the fields fetchpool itself reads
 /// are parsed into the head's map.
 fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
     if buf.is_empty() {
@@ -530,6 +525,9 @@ pub struct WireBody {
     state: State,
     keep_alive: bool,
     home: Home,
+    /// The head's field lines, as they came (see `Headers::Lines`); the
+    /// response's own map holds only the fields fetchpool reads.
+    lines: Bytes,
 }
 
 impl WireBody {
@@ -539,6 +537,7 @@ impl WireBody {
         keep_alive: bool,
         home: Home,
         pool: Option<&Arc<Prefault>>,
+        lines: Bytes,
     ) -> Self {
         let state = match framing {
             Framing::Empty => State::Done,
@@ -559,6 +558,7 @@ impl WireBody {
             state,
             keep_alive,
             home,
+            lines,
         };
         if matches!(body.state, State::Done) {
             body.finish();
@@ -577,6 +577,10 @@ impl WireBody {
                 }
             }
         }
+    }
+
+    pub fn take_lines(&mut self) -> Bytes {
+        std::mem::take(&mut self.lines)
     }
 
     /// Reads what is already buffered of the body without waiting, so that a
