@@ -16,7 +16,7 @@ use super::config::CallOptions;
 use super::error::{ErrorKind, FetchError};
 use super::execute::execute;
 use super::lane::{driven, Lane};
-use super::request::Request;
+use super::request::Checked;
 use super::response::{Completion, Timing};
 
 /// Receives each finished request. Called on a worker thread.
@@ -87,11 +87,12 @@ pub fn flush_if_due() {
 /// A validated request waiting for a lane.
 pub struct Item {
     pub index: u32,
-    /// The URL as given.
+    /// The URL as given where it is not `req.href` (empty where it is; see
+    /// `RawRequest::check`).
     pub url: String,
-    /// Boxed: items are queued and moved by the thousand, and a request is
-    /// large.
-    pub req: Box<Request>,
+    /// Small: items are queued and moved by the thousand. A plain one
+    /// becomes its `Request` as it starts.
+    pub req: Checked,
     /// Whether it has its own AbortSignal.
     pub abortable: bool,
     pub queued_at: Instant,
@@ -470,6 +471,7 @@ impl Batch {
             queued_at,
             ..
         } = item;
+        let req = req.into_request();
         client.stats.queued.fetch_sub(1, Ordering::Relaxed);
         client.stats.in_flight.fetch_add(1, Ordering::Relaxed);
         let mut timing = Timing::queued_at(queued_at);
@@ -521,6 +523,12 @@ impl Batch {
         match outcome {
             Some((result, attempts)) => {
                 timing.end.get_or_insert_with(Instant::now);
+                // Only an error names the URL as given.
+                let url = if url.is_empty() && result.is_err() {
+                    req.href.clone()
+                } else {
+                    url
+                };
                 batch.finish(&client, index, url, timing, attempts, result)
             }
             None => batch.settle_unstarted(&client, 1),

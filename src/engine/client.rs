@@ -284,7 +284,7 @@ impl Client {
                 Ok(req) => valid.push(Item {
                     index,
                     url,
-                    req: Box::new(req),
+                    req,
                     abortable,
                     queued_at,
                 }),

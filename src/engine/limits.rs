@@ -2,6 +2,7 @@
 //! gets at once, and how often requests may start, overall and per host.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,11 +16,14 @@ pub fn host_key(scheme: &str, host: &str, port: Option<u16>) -> String {
         80
     });
     let mut key = String::with_capacity(scheme.len() + host.len() + 9);
-    key.push_str(&scheme.to_ascii_lowercase());
+    key.push_str(scheme);
     key.push_str("://");
-    key.push_str(&host.to_ascii_lowercase());
+    key.push_str(host);
+    // Lower-casing ASCII in place keeps the text valid UTF-8, and it is
+    // done once per request, before sending: no temporary strings.
+    key.make_ascii_lowercase();
     key.push(':');
-    key.push_str(&port.to_string());
+    let _ = write!(key, "{port}");
     key
 }
 

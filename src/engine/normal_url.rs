@@ -155,6 +155,8 @@ fn normal_query(query: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::limits::host_key;
+    use crate::engine::request::{Checked, RawRequest};
     use url::Url;
 
     /// The rule the check lives by: a yes means the parser gives the input
@@ -165,6 +167,26 @@ mod tests {
             assert_eq!(url.as_str(), input, "accepted but not normal");
             assert!(matches!(url.scheme(), "http" | "https"));
             assert!(url.host_str().is_some_and(|h| !h.is_empty()));
+            // Such a URL waits as its `Uri` alone, and the request made
+            // from it as it starts is the one the parser's URL would give.
+            let (given, checked) = RawRequest::get(input).check();
+            assert!(
+                given.is_empty(),
+                "{input:?}: the URL moves into the request"
+            );
+            let checked = checked.unwrap_or_else(|e| panic!("{input:?} refused: {e:?}"));
+            assert!(
+                matches!(checked, Checked::Plain(_)),
+                "{input:?} waits plain"
+            );
+            let req = checked.into_request();
+            assert_eq!(req.href, input);
+            assert!(!req.rewritten);
+            assert_eq!(req.uri.to_string(), input);
+            assert_eq!(
+                req.key,
+                host_key(url.scheme(), url.host_str().unwrap_or(""), url.port())
+            );
         }
     }
 

@@ -88,19 +88,93 @@ pub fn to_uri(url: &Url) -> Result<Uri, FetchError> {
     })
 }
 
+/// A request that passed every check and waits for its turn.
+///
+/// A plain GET of a URL in normal form, the bulk of most lists, waits as its
+/// parsed `Uri` alone, sharing the URL's text, and becomes a [`Request`] only
+/// as it starts, on the worker that runs it: checking a long list then costs
+/// a scan and a parse per URL, and holds a fraction of the memory.
+#[derive(Debug)]
+pub enum Checked {
+    Plain(Uri),
+    Full(Box<Request>),
+}
+
+impl Checked {
+    pub fn into_request(self) -> Box<Request> {
+        match self {
+            Checked::Full(req) => req,
+            Checked::Plain(uri) => {
+                let scheme = uri.scheme_str().unwrap_or("http");
+                let host = uri.host().unwrap_or("");
+                let authority = uri.authority().map_or("", |a| a.as_str());
+                let target = uri.path_and_query().map_or("/", |p| p.as_str());
+                let mut href =
+                    String::with_capacity(scheme.len() + 3 + authority.len() + target.len());
+                href.push_str(scheme);
+                href.push_str("://");
+                href.push_str(authority);
+                href.push_str(target);
+                let key = host_key(scheme, host, uri.port_u16());
+                Box::new(Request {
+                    href,
+                    rewritten: false,
+                    uri,
+                    key,
+                    method: Method::GET,
+                    headers: HeaderMap::new(),
+                    body: Bytes::new(),
+                    timeout: None,
+                    max_body_size: None,
+                    save_to: None,
+                })
+            }
+        }
+    }
+}
+
 impl RawRequest {
     pub fn validate(self) -> Result<Request, FetchError> {
-        self.check().1
+        self.check().1.map(|checked| *checked.into_request())
+    }
+
+    /// A GET of the URL alone, with no option of its own.
+    fn is_plain(&self) -> bool {
+        self.method.is_none()
+            && self.headers.is_empty()
+            && self.body.is_none()
+            && self.timeout.is_none()
+            && self.max_body_size.is_none()
+            && self.save_to.is_none()
     }
 
     /// Checks the request; gives back the URL as given beside the outcome.
-    pub fn check(mut self) -> (String, Result<Request, FetchError>) {
-        let input = std::mem::take(&mut self.url);
-        let checked = self.checked(&input);
+    ///
+    /// A URL in normal form moves into the request's `href`, and the string
+    /// given back is then empty: the URL as given is `href`.
+    pub fn check(mut self) -> (String, Result<Checked, FetchError>) {
+        let mut input = std::mem::take(&mut self.url);
+        if self.is_plain() && is_normal_http(&input) {
+            // The `Uri` keeps the URL's own bytes: no copy.
+            let text = Bytes::from(input);
+            return match Uri::from_maybe_shared(text.clone()) {
+                Ok(uri) => (String::new(), Ok(Checked::Plain(uri))),
+                Err(e) => {
+                    let input = String::from_utf8_lossy(&text).into_owned();
+                    let error =
+                        FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}"))
+                            .with_cause(e);
+                    (input, Err(error))
+                }
+            };
+        }
+        let checked = self
+            .checked(&mut input)
+            .map(|req| Checked::Full(Box::new(req)));
         (input, checked)
     }
 
-    fn checked(self, input: &str) -> Result<Request, FetchError> {
+    fn checked(self, input: &mut String) -> Result<Request, FetchError> {
         // Most URLs are already in normal form: they need no parse into a
         // `Url` (see normal_url.rs).
         let (href, rewritten, uri, key) = if is_normal_http(input) {
@@ -110,14 +184,14 @@ impl RawRequest {
             })?;
             let scheme = uri.scheme_str().unwrap_or("http");
             let key = host_key(scheme, uri.host().unwrap_or(""), uri.port_u16());
-            (input.to_owned(), false, uri, key)
+            (None, false, uri, key)
         } else {
             let url = parse_url(input)?;
             let uri = to_uri(&url)?;
             let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
             let href = String::from(url);
-            let rewritten = href != input;
-            (href, rewritten, uri, key)
+            let rewritten = href != *input;
+            (Some(href), rewritten, uri, key)
         };
         let method = match self.method.as_deref() {
             None => Method::GET,
@@ -175,7 +249,8 @@ impl RawRequest {
             ));
         }
         Ok(Request {
-            href,
+            // Taken only now: a check above that fails reports the URL as given.
+            href: href.unwrap_or_else(|| std::mem::take(input)),
             rewritten,
             uri,
             key,
@@ -202,6 +277,28 @@ mod tests {
 
     fn kind_of(raw: RawRequest) -> ErrorKind {
         raw.validate().unwrap_err().kind().clone()
+    }
+
+    #[test]
+    fn only_a_plain_get_waits_as_its_uri() {
+        let plain = RawRequest::get("http://a.test/x?y=1").check().1.unwrap();
+        assert!(matches!(plain, Checked::Plain(_)));
+        let mut with_method = RawRequest::get("http://a.test/x");
+        with_method.method = Some("GET".into());
+        let mut with_timeout = RawRequest::get("http://a.test/x");
+        with_timeout.timeout = Some(Duration::from_secs(1));
+        for raw in [
+            with_method,
+            with_timeout,
+            RawRequest::get("HTTP://a.test/x"),
+        ] {
+            let (_, checked) = raw.check();
+            assert!(matches!(checked.unwrap(), Checked::Full(_)));
+        }
+        // A URL not in normal form is given back as it came, for errors.
+        let (given, checked) = RawRequest::get("HTTP://a.test/x").check();
+        assert_eq!(given, "HTTP://a.test/x");
+        assert_eq!(checked.unwrap().into_request().href, "http://a.test/x");
     }
 
     #[test]
