@@ -35,6 +35,26 @@ test('gather of many URLs, and of mixed request kinds', async () => {
   assert.equal((await mixed[2].json()).method, 'DELETE')
 })
 
+test('tabs and newlines inside URLs are dropped, as WHATWG\'s parser drops them', async () => {
+  // A newline must not split a URL in two on its way into the engine, in a
+  // part of its own or among plain URLs.
+  const odd = [server.url('/p/a\nb'), server.url('/p/\tc\r'), server.url('/p/d\r\ne'), `\n${server.url('/p/f')}\t`]
+  const urls = Array.from({ length: 1500 }, (_, i) => server.url(`/p/${i}`))
+  urls.splice(3, 0, ...odd)
+  urls.push(odd[0])
+  for (const list of [odd, urls]) {
+    const results = await fetchpool.gather(list)
+    assert.equal(results.length, list.length)
+    for (let i = 0; i < list.length; i++) {
+      const path = new URL(list[i]).pathname
+      assert.equal(results[i].status, 200)
+      assert.equal(results[i].buffer.toString(), `hello ${path}`)
+      assert.equal(results[i].url, new URL(list[i]).href)
+    }
+  }
+  assert.equal((await fetchpool.fetch(odd[2])).url, server.url('/p/de'))
+})
+
 test('gather accepts any iterable and an empty list', async () => {
   const set = new Set([server.url('/s1'), server.url('/s2')])
   const results = await fetchpool.gather(set)
