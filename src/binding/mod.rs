@@ -127,7 +127,10 @@ impl NativeClient {
         start: Start,
     ) -> Result<Option<Vec<String>>> {
         let mut items: Vec<RawRequest> = with_utf8(&urls, |text| {
-            text.split('\n').map(RawRequest::get).collect()
+            // Counted first: `split` cannot tell `collect` how many lines come.
+            let mut items = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+            items.extend(text.split('\n').map(RawRequest::get));
+            items
         })?;
         for extra in extras.unwrap_or_default() {
             if let Some(raw) = items.get_mut(extra.i as usize) {
