@@ -220,3 +220,25 @@ describe('native path through require(\'..\')', { skip: skipReal }, () => {
     assert.deepStrictEqual(bodies, [200, 200]);
   });
 });
+
+describe('loading', () => {
+  test('fetchpool offers every name createAsync makes, under the same name', () => {
+    const names = require('../lib/async/names');
+    assert.deepStrictEqual([...names].sort(), Object.keys(createAsync(fakeNative())).sort());
+    const fetchpool = require('..');
+    for (const name of names) assert.strictEqual(typeof fetchpool[name], 'function', name);
+    assert.strictEqual(fetchpool.forEachLimit, fetchpool.eachLimit);
+  });
+
+  test('the async surface loads on first use, not with fetchpool', () => {
+    const { execFileSync } = require('node:child_process');
+    const script = `
+      const loaded = () => Object.keys(require.cache).some((k) => k.includes('collections'));
+      const fetchpool = require(${JSON.stringify(require.resolve('..'))});
+      const before = loaded();
+      const mapLimit = fetchpool.mapLimit;
+      console.log(JSON.stringify([before, loaded(), typeof mapLimit, fetchpool.mapLimit === mapLimit]));`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.deepStrictEqual(JSON.parse(out), [false, true, 'function', true]);
+  });
+});
