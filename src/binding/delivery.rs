@@ -28,6 +28,8 @@ const MAX_CHUNK: usize = 256;
 const MAX_HOLD: std::time::Duration = std::time::Duration::from_millis(1);
 /// Copied bytes per chunk before it is sealed, so one chunk stays small.
 const MAX_CHUNK_BYTES: usize = 1 << 20;
+/// Unused room a sealed chunk gives back.
+const SLACK: usize = 16 * 1024;
 /// Bodies this large cross as their own Buffer: handing over the allocation
 /// costs less than copying them into the chunk.
 const OWN_BUFFER_MIN: usize = 16 * 1024;
@@ -170,6 +172,11 @@ impl Outbox {
     fn seal(&mut self) {
         self.rows_hint = MAX_CHUNK.min(self.open.len().max(16)) * ROW;
         self.data_hint = self.open.data.len();
+        // The chunk lives as long as any of its responses: room it did not
+        // use goes back now (shrinking in place copies nothing).
+        if self.open.data.capacity() - self.open.data.len() > SLACK {
+            self.open.data.shrink_to_fit();
+        }
         let full = std::mem::take(&mut self.open);
         self.sealed.push_back(full);
     }
@@ -178,7 +185,9 @@ impl Outbox {
     fn open(&mut self) -> &mut Chunk {
         if self.open.rows.capacity() == 0 {
             self.open.rows.reserve(self.rows_hint.max(16 * ROW));
-            self.open.data.reserve(self.data_hint);
+            // Room for a chunk half as large again as the last, so one that
+            // grows a little is not copied into a new allocation.
+            self.open.data.reserve(self.data_hint + self.data_hint / 2);
         }
         &mut self.open
     }
