@@ -96,7 +96,8 @@ pub struct Completion {
     pub attempts: u32,
     pub timing: Timing,
     pub result: Result<ResponseData, FetchError>,
-    /// The URL as given (the final one is on the response where it differs).
+    /// The URL as given, with an error; on a response it may be empty (the
+    /// final URL is on the response where it differs from the one given).
     pub url: String,
 }
 
