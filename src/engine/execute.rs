@@ -106,41 +106,50 @@ async fn follow_redirects(
     loop {
         // The first hop's target was worked out when the request was checked.
         let (uri, key) = match &next_hop {
-            None => (req.uri.clone(), req.key.as_str()),
-            Some((uri, key)) => (uri.clone(), key.as_str()),
+            None => (&req.uri, req.key.as_str()),
+            Some((uri, key)) => (uri, key.as_str()),
         };
-        let route = client.proxies.route(&uri);
-        let mut out_headers =
-            HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);
-        for (name, value) in &client.default_headers {
-            if !headers.contains_key(name) {
-                out_headers.insert(name, value.clone());
+        let route = client.proxies.route(uri);
+        let has_body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
+        let forwarded_auth = matches!(route, Route::Forwarded { auth: Some(_) });
+        // A request that adds nothing to the client's fields sends those, made
+        // once per client (`ClientInner::plain_headers`).
+        let out_headers = if headers.is_empty() && !has_body && !forwarded_auth {
+            std::borrow::Cow::Borrowed(&client.plain_headers[usize::from(opts.decompress)])
+        } else {
+            let mut out_headers =
+                HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);
+            for (name, value) in &client.default_headers {
+                if !headers.contains_key(name) {
+                    out_headers.insert(name, value.clone());
+                }
             }
-        }
-        if opts.decompress && !headers.contains_key(header::ACCEPT_ENCODING) {
-            out_headers.insert(
-                header::ACCEPT_ENCODING,
-                HeaderValue::from_static(ACCEPT_ENCODING),
-            );
-        }
-        if let Route::Forwarded { auth: Some(auth) } = &route {
-            if !headers.contains_key(header::PROXY_AUTHORIZATION) {
-                out_headers.insert(header::PROXY_AUTHORIZATION, auth.clone());
+            if opts.decompress && !headers.contains_key(header::ACCEPT_ENCODING) {
+                out_headers.insert(
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_static(ACCEPT_ENCODING),
+                );
             }
-        }
-        for (name, value) in &headers {
-            out_headers.append(name, value.clone());
-        }
-        // An empty body of a method that has one is still announced, as
-        // browsers and undici do (hyper alone would send no length).
-        if body.is_empty() && matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-            out_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-        }
+            if let Route::Forwarded { auth: Some(auth) } = &route {
+                if !headers.contains_key(header::PROXY_AUTHORIZATION) {
+                    out_headers.insert(header::PROXY_AUTHORIZATION, auth.clone());
+                }
+            }
+            for (name, value) in &headers {
+                out_headers.append(name, value.clone());
+            }
+            // An empty body of a method that has one is still announced, as
+            // browsers and undici do (hyper alone would send no length).
+            if body.is_empty() && has_body {
+                out_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+            }
+            std::borrow::Cow::Owned(out_headers)
+        };
         let make_request = || {
             let mut request = http::Request::new(Full::new(body.clone()));
             *request.method_mut() = method.clone();
             *request.uri_mut() = uri.clone();
-            *request.headers_mut() = out_headers.clone();
+            *request.headers_mut() = out_headers.as_ref().clone();
             request
         };
 
@@ -194,7 +203,7 @@ async fn follow_redirects(
             loop {
                 let sent_at = Instant::now();
                 timing.start.get_or_insert(sent_at);
-                let pending = lane.send(client, key, &uri, &method, &out_headers, &body, sent_at);
+                let pending = lane.send(client, key, uri, &method, &out_headers, &body, sent_at);
                 let result = within_headers_timeout(opts, pending).await?;
                 match result {
                     Ok(response) => break (response.map(ResponseBody::Lane), sent_at),

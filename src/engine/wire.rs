@@ -232,6 +232,7 @@ fn encode(
     body_len: usize,
     body: &[u8],
 ) {
+    use std::io::Write as _;
     out.clear();
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
@@ -244,9 +245,13 @@ fn encode(
         if let Some(host) = uri.host() {
             out.extend_from_slice(b"host: ");
             out.extend_from_slice(host.as_bytes());
-            if let Some(port) = uri.port_u16().filter(|&p| p != 80) {
-                out.push(b':');
-                out.extend_from_slice(port.to_string().as_bytes());
+            let default = if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            };
+            if let Some(port) = uri.port_u16().filter(|&p| p != default) {
+                let _ = write!(out, ":{port}");
             }
             out.extend_from_slice(b"\r\n");
         }
@@ -266,9 +271,7 @@ fn encode(
         || matches!(*method, Method::POST | Method::PUT | Method::PATCH)
         || headers.contains_key(header::CONTENT_LENGTH);
     if sized {
-        out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(body_len.to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
+        let _ = write!(out, "content-length: {body_len}\r\n");
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
@@ -798,6 +801,36 @@ mod tests {
             map.append(*name, HeaderValue::from_static(value));
         }
         map
+    }
+
+    #[test]
+    fn the_host_field_names_a_port_only_where_it_is_not_the_default() {
+        let mut out = Vec::new();
+        for (url, host) in [
+            ("http://a.test/x", "host: a.test\r\n"),
+            ("http://a.test:8080/x", "host: a.test:8080\r\n"),
+            ("http://a.test:443/x", "host: a.test:443\r\n"),
+            ("https://a.test/x", "host: a.test\r\n"),
+            ("https://a.test:80/x", "host: a.test:80\r\n"),
+            ("https://a.test:8443/x", "host: a.test:8443\r\n"),
+        ] {
+            let uri: Uri = url.parse().unwrap();
+            encode(&mut out, &Method::GET, &uri, &HeaderMap::new(), 0, b"");
+            let text = String::from_utf8(out.clone()).unwrap();
+            assert_eq!(text, format!("GET /x HTTP/1.1\r\n{host}\r\n"), "{url}");
+        }
+        encode(
+            &mut out,
+            &Method::POST,
+            &"http://a.test/".parse().unwrap(),
+            &HeaderMap::new(),
+            5,
+            b"hello",
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POST / HTTP/1.1\r\nhost: a.test\r\ncontent-length: 5\r\n\r\nhello"
+        );
     }
 
     #[test]
