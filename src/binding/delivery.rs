@@ -159,9 +159,8 @@ impl Chunk {
 struct Outbox {
     open: Chunk,
     sealed: VecDeque<Chunk>,
-    /// Rows and bytes the last sealed chunk held: the next one reserves as
-    /// much when its first completion goes in.
-    rows_hint: usize,
+    /// Room for the next chunk, from the last sealed one: it is reserved
+    /// when the first completion goes in.
     data_hint: usize,
 }
 
@@ -170,12 +169,19 @@ impl Outbox {
     /// reserves no room for the next chunk: the worker that opens it does
     /// (`open`).
     fn seal(&mut self) {
-        self.rows_hint = MAX_CHUNK.min(self.open.len().max(16)) * ROW;
-        self.data_hint = self.open.data.len();
+        // Room for a full chunk of rows like these: chunks sealed early, as
+        // the worker runs out of work, are small, and the next may be full.
+        let per_row = self.open.data.len() / self.open.len().max(1);
+        self.data_hint = (per_row * MAX_CHUNK)
+            .max(self.open.data.len())
+            .min(MAX_CHUNK_BYTES);
         // The chunk lives as long as any of its responses: room it did not
         // use goes back now (shrinking in place copies nothing).
         if self.open.data.capacity() - self.open.data.len() > SLACK {
             self.open.data.shrink_to_fit();
+        }
+        if self.open.rows.capacity() - self.open.rows.len() > 32 * ROW {
+            self.open.rows.shrink_to_fit();
         }
         let full = std::mem::take(&mut self.open);
         self.sealed.push_back(full);
@@ -184,10 +190,10 @@ impl Outbox {
     /// The open chunk, with room reserved if it is empty.
     fn open(&mut self) -> &mut Chunk {
         if self.open.rows.capacity() == 0 {
-            self.open.rows.reserve(self.rows_hint.max(16 * ROW));
-            // Room for a chunk half as large again as the last, so one that
-            // grows a little is not copied into a new allocation.
-            self.open.data.reserve(self.data_hint + self.data_hint / 2);
+            // Room for a full chunk, so that none is copied into a new
+            // allocation as it grows; `seal` gives back what it did not use.
+            self.open.rows.reserve(MAX_CHUNK * ROW);
+            self.open.data.reserve(self.data_hint);
         }
         &mut self.open
     }

@@ -10,6 +10,7 @@
 //! limits) goes through the pooled client, so behaviour is the same either
 //! way.
 
+use super::connector::ConnectedAt;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,9 +100,10 @@ impl Lane {
                 }
             }
         };
-        let reused = conn.connected_at < sent_at;
+        let connected_at = conn.connected_at;
+        let reused = connected_at < sent_at;
         let pool = client.prefault.as_ref();
-        exchange(conn, &self.home, pool, method, uri, headers, body)
+        let mut response = exchange(conn, &self.home, pool, method, uri, headers, body)
             .await
             .map_err(|failed| {
                 let err: BoxError = Box::new(failed.error);
@@ -110,7 +112,12 @@ impl Lane {
                 } else {
                     SendFailure::Fatal(err)
                 }
-            })
+            })?;
+        // Only a connection opened for this request goes in its timing.
+        if !reused {
+            response.extensions_mut().insert(ConnectedAt(connected_at));
+        }
+        Ok(response)
     }
 }
 

@@ -23,7 +23,6 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::connector::ConnectedAt;
 use super::prefault::Prefault;
 use super::transport::Transport;
 
@@ -211,13 +210,11 @@ pub async fn exchange(
         && head.status != StatusCode::SWITCHING_PROTOCOLS
         && keeps_alive(head.version, &head.headers)
         && framing != Framing::Eof;
-    let connected_at = conn.connected_at;
     let body = WireBody::new(conn, framing, keep_alive, home.clone(), pool, head.lines);
     let mut response = Response::new(body);
     *response.status_mut() = head.status;
     *response.version_mut() = head.version;
     *response.headers_mut() = head.headers;
-    response.extensions_mut().insert(ConnectedAt(connected_at));
     Ok(response)
 }
 
