@@ -65,8 +65,8 @@ function getAsync () {
 }
 
 /** async's queue(worker, [concurrency]); without a worker it runs on the pool. */
-function queue (...args) {
-  return getAsync().queue(...args)
+function queue (worker, concurrency) {
+  return getAsync().queue(worker, concurrency)
 }
 
 module.exports = {
@@ -84,11 +84,19 @@ module.exports = {
   }
 }
 
+// Each async name becomes a plain property, as async's own are, on its first
+// read or write.
+function settle (name, value) {
+  Object.defineProperty(module.exports, name, { value, writable: true, enumerable: true, configurable: true })
+  return value
+}
+
 for (const name of ASYNC_NAMES) {
   if (name in module.exports) continue
   Object.defineProperty(module.exports, name, {
     enumerable: true,
     configurable: true,
-    get: () => getAsync()[name]
+    get: () => settle(name, getAsync()[name]),
+    set: (value) => { settle(name, value) }
   })
 }

@@ -241,4 +241,17 @@ describe('loading', () => {
     const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.deepStrictEqual(JSON.parse(out), [false, true, 'function', true]);
   });
+
+  test('its names can be assigned, as async\'s can, and queue keeps its arity', () => {
+    const { execFileSync } = require('node:child_process');
+    const script = `'use strict';
+      const fetchpool = require(${JSON.stringify(require.resolve('..'))});
+      const mine = () => 'mine';
+      fetchpool.waterfall = mine;
+      const read = fetchpool.mapLimit;
+      fetchpool.mapLimit = mine;
+      console.log(JSON.stringify([fetchpool.waterfall === mine, typeof read, fetchpool.mapLimit === mine, fetchpool.queue.length]));`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.deepStrictEqual(JSON.parse(out), [true, 'function', true, 2]);
+  });
 });

@@ -159,9 +159,10 @@ impl Chunk {
 struct Outbox {
     open: Chunk,
     sealed: VecDeque<Chunk>,
-    /// Room for the next chunk, from the last sealed one: it is reserved
-    /// when the first completion goes in.
-    data_hint: usize,
+    /// Rows the next chunk makes room for, and bytes per row, from the last
+    /// sealed one: reserved when its first completion goes in.
+    rows_hint: usize,
+    row_bytes: usize,
 }
 
 impl Outbox {
@@ -169,31 +170,29 @@ impl Outbox {
     /// reserves no room for the next chunk: the worker that opens it does
     /// (`open`).
     fn seal(&mut self) {
-        // Room for a full chunk of rows like these: chunks sealed early, as
-        // the worker runs out of work, are small, and the next may be full.
-        let per_row = self.open.data.len() / self.open.len().max(1);
-        self.data_hint = (per_row * MAX_CHUNK)
-            .max(self.open.data.len())
-            .min(MAX_CHUNK_BYTES);
+        let rows = self.open.len();
+        // Twice as many rows as this one: a chunk sealed early, as the
+        // worker ran out of work, may be followed by a fuller one.
+        self.rows_hint = (rows * 2).clamp(16, MAX_CHUNK);
+        self.row_bytes = self.open.data.len() / rows.max(1);
         // The chunk lives as long as any of its responses: room it did not
         // use goes back now (shrinking in place copies nothing).
         if self.open.data.capacity() - self.open.data.len() > SLACK {
             self.open.data.shrink_to_fit();
         }
-        if self.open.rows.capacity() - self.open.rows.len() > 32 * ROW {
-            self.open.rows.shrink_to_fit();
-        }
         let full = std::mem::take(&mut self.open);
         self.sealed.push_back(full);
     }
 
-    /// The open chunk, with room reserved if it is empty.
+    /// The open chunk, with room reserved if it is empty, so that it is
+    /// seldom copied into a new allocation as it grows.
     fn open(&mut self) -> &mut Chunk {
         if self.open.rows.capacity() == 0 {
-            // Room for a full chunk, so that none is copied into a new
-            // allocation as it grows; `seal` gives back what it did not use.
-            self.open.rows.reserve(MAX_CHUNK * ROW);
-            self.open.data.reserve(self.data_hint);
+            let rows = self.rows_hint.max(16);
+            self.open.rows.reserve(rows * ROW);
+            self.open
+                .data
+                .reserve((self.row_bytes * rows).min(MAX_CHUNK_BYTES));
         }
         &mut self.open
     }
