@@ -613,3 +613,63 @@ impl Batch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::request::RawRequest;
+    use futures_util::FutureExt as _;
+
+    struct Nowhere;
+
+    impl Sink for Nowhere {
+        fn deliver(&self, _: Completion) -> bool {
+            false
+        }
+    }
+
+    fn item(index: u32) -> Item {
+        let (url, req) = RawRequest::get("http://a.test/x").check();
+        Item {
+            index,
+            url,
+            req: req.expect("a valid request"),
+            abortable: false,
+            queued_at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_lane_that_dies_running_a_request_leaves_the_count() {
+        let joined = Arc::new(Joined::new(1));
+        let batch = Arc::new(Batch::new(
+            1,
+            Arc::new(CallOptions::default()),
+            Arc::new(Nowhere),
+        ));
+        assert_eq!(joined.push(&batch, vec![item(0)]), 1, "one lane to start");
+        let lane = Source::Joined {
+            joined: joined.clone(),
+            fresh: false,
+            ended: false,
+        };
+        let (_, taken) = joined
+            .next(true, || {})
+            .now_or_never()
+            .flatten()
+            .expect("the queued item, at once");
+        assert_eq!(taken.index, 0);
+        // The lane's task ends while it runs the request (a panic outside
+        // the exchange, say): the next item gets a lane in its place.
+        drop(lane);
+        assert_eq!(joined.push(&batch, vec![item(1)]), 1);
+        // A lane that ends through `next` is not taken out twice.
+        let ended = Source::Joined {
+            joined: joined.clone(),
+            fresh: false,
+            ended: true,
+        };
+        drop(ended);
+        assert_eq!(joined.state.lock().unwrap().lanes, 1);
+    }
+}
