@@ -618,7 +618,6 @@ impl Batch {
 mod tests {
     use super::*;
     use crate::engine::request::RawRequest;
-    use futures_util::FutureExt as _;
 
     struct Nowhere;
 
