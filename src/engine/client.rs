@@ -58,9 +58,9 @@ pub struct ClientInner {
     /// Present when HTTP/2 is negotiated by ALPN (`Http2Mode::Auto`).
     pub(crate) alpn: Option<AlpnGate>,
     pub(crate) default_headers: HeaderMap,
-    /// The fields a request with none of its own sends: `default_headers`,
-    /// and with `Accept-Encoding` at index 1, for calls that decompress.
-    pub(crate) plain_headers: [HeaderMap; 2],
+    /// `default_headers` and `Accept-Encoding`: what a request with no
+    /// fields of its own sends in a call that decompresses.
+    pub(crate) decoding_headers: HeaderMap,
     pub(crate) stats: Stats,
     pub(crate) batches: Mutex<HashMap<u32, Arc<Batch>>>,
     /// Direct connections of the HTTP/1.1 fast path (see lane.rs).
@@ -196,12 +196,11 @@ impl Client {
         for (name, value) in &config.default_headers {
             default_headers.insert(name, value.clone());
         }
-        let mut decoding = default_headers.clone();
-        decoding.insert(
+        let mut decoding_headers = default_headers.clone();
+        decoding_headers.insert(
             header::ACCEPT_ENCODING,
             HeaderValue::from_static(super::body::ACCEPT_ENCODING),
         );
-        let plain_headers = [default_headers.clone(), decoding];
         Ok(Client {
             handle: runtime.handle().clone(),
             inner: Arc::new(ClientInner {
@@ -211,7 +210,7 @@ impl Client {
                 rates: RateLimits::new(config.rate_limit, config.rate_limit_per_host),
                 alpn: (config.http2 == Http2Mode::Auto).then(AlpnGate::default),
                 default_headers,
-                plain_headers,
+                decoding_headers,
                 stats: Stats::default(),
                 batches: Mutex::new(HashMap::new()),
                 tcp,

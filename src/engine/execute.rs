@@ -113,9 +113,13 @@ async fn follow_redirects(
         let has_body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
         let forwarded_auth = matches!(route, Route::Forwarded { auth: Some(_) });
         // A request that adds nothing to the client's fields sends those, made
-        // once per client (`ClientInner::plain_headers`).
+        // once per client.
         let out_headers = if headers.is_empty() && !has_body && !forwarded_auth {
-            std::borrow::Cow::Borrowed(&client.plain_headers[usize::from(opts.decompress)])
+            std::borrow::Cow::Borrowed(if opts.decompress {
+                &client.decoding_headers
+            } else {
+                &client.default_headers
+            })
         } else {
             let mut out_headers =
                 HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);

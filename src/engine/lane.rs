@@ -10,7 +10,6 @@
 //! limits) goes through the pooled client, so behaviour is the same either
 //! way.
 
-use super::connector::ConnectedAt;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +21,7 @@ use http::{HeaderMap, Method, Response, Uri};
 use tower_service::Service;
 
 use super::client::ClientInner;
-use super::connector::{TcpConnector, TimedStream};
+use super::connector::{ConnectedAt, TcpConnector, TimedStream};
 use super::transport::Transport;
 use super::wire::{exchange, Conn, Home, WireBody};
 

@@ -88,6 +88,15 @@ pub fn to_uri(url: &Url) -> Result<Uri, FetchError> {
     })
 }
 
+/// The origin key (`limits::host_key`) of an absolute http(s) `Uri`.
+fn key_of(uri: &Uri) -> String {
+    host_key(
+        uri.scheme_str().unwrap_or("http"),
+        uri.host().unwrap_or(""),
+        uri.port_u16(),
+    )
+}
+
 /// A request that passed every check and waits for its turn.
 ///
 /// A plain GET of a URL in normal form, the bulk of most lists, waits as its
@@ -106,7 +115,6 @@ impl Checked {
             Checked::Full(req) => req,
             Checked::Plain(uri) => {
                 let scheme = uri.scheme_str().unwrap_or("http");
-                let host = uri.host().unwrap_or("");
                 let authority = uri.authority().map_or("", |a| a.as_str());
                 let target = uri.path_and_query().map_or("/", |p| p.as_str());
                 let mut href =
@@ -115,7 +123,7 @@ impl Checked {
                 href.push_str("://");
                 href.push_str(authority);
                 href.push_str(target);
-                let key = host_key(scheme, host, uri.port_u16());
+                let key = key_of(&uri);
                 Box::new(Request {
                     href,
                     rewritten: false,
@@ -182,8 +190,7 @@ impl RawRequest {
                 FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}"))
                     .with_cause(e)
             })?;
-            let scheme = uri.scheme_str().unwrap_or("http");
-            let key = host_key(scheme, uri.host().unwrap_or(""), uri.port_u16());
+            let key = key_of(&uri);
             (None, false, uri, key)
         } else {
             let url = parse_url(input)?;
