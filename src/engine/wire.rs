@@ -129,7 +129,9 @@ impl Conn {
     /// server that holds back a response's last small segment until its
     /// first is acknowledged (Nagle, or TCP_CORK with sendfile) would
     /// otherwise stall for the delayed-ACK timer, 40 ms on Linux, on
-    /// responses a little larger than one segment.
+    /// responses a little larger than one segment. Setting TCP_QUICKACK
+    /// sends an acknowledgement the kernel is holding back at once, so this
+    /// is needed only when a read is about to wait.
     fn hurry(&mut self) {
         if !self.hurried {
             self.hurried = true;
@@ -146,10 +148,14 @@ impl Conn {
         tokio_util::io::poll_read_buf(Pin::new(stream), cx, buf)
     }
 
-    /// Reads more of a response that has begun to arrive.
+    /// Reads more of a response that has begun to arrive, hurrying the peer
+    /// only when the read has to wait.
     fn poll_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        self.hurry();
-        self.poll_fill(cx)
+        let polled = self.poll_fill(cx);
+        if polled.is_pending() {
+            self.hurry();
+        }
+        polled
     }
 
     async fn fill(&mut self) -> io::Result<usize> {
@@ -323,10 +329,12 @@ async fn read_head(conn: &mut Conn) -> Result<Head, ExchangeError> {
                 unanswered: false,
             });
         }
-        if received {
-            conn.hurry();
-        }
-        match conn.fill().await {
+        let filled = if received {
+            std::future::poll_fn(|cx| conn.poll_more(cx)).await
+        } else {
+            conn.fill().await
+        };
+        match filled {
             Ok(0) => {
                 return Err(ExchangeError {
                     error: WireError::Incomplete,
@@ -631,8 +639,11 @@ impl WireBody {
                         // Straight into the body's own allocation.
                         let want = *len - body.len();
                         let mut read = ReadBuf::uninit(&mut body.spare_capacity_mut()[..want]);
-                        conn.hurry();
-                        ready!(conn.io().poll_read(cx, &mut read))?;
+                        let polled = conn.io().poll_read(cx, &mut read);
+                        if polled.is_pending() {
+                            conn.hurry();
+                        }
+                        ready!(polled)?;
                         let n = read.filled().len();
                         if n == 0 {
                             return error(WireError::Incomplete);
