@@ -45,6 +45,24 @@ test('fetch resolves a Response with the WHATWG fields', async () => {
   assert.ok(t.end <= performance.now())
 })
 
+test('arrayBuffer gives a large body\'s own memory, and a copy of a small one', async () => {
+  const [large, small] = await fetchpool.gather([server.url('/bytes?size=100000'), server.url('/bytes?size=100')])
+  const whole = await large.arrayBuffer()
+  assert.ok(whole instanceof ArrayBuffer)
+  assert.equal(whole.byteLength, 100000)
+  assert.equal(whole, large.buffer.buffer, 'the memory the body was read into, not a copy')
+  assert.ok(new Uint8Array(whole).every((b) => b === 0x79))
+  const copy = await small.arrayBuffer()
+  assert.equal(copy.byteLength, 100)
+  assert.notEqual(copy, small.buffer.buffer)
+  assert.ok(new Uint8Array(copy).every((b) => b === 0x79))
+  new Uint8Array(copy)[0] = 0
+  assert.equal(small.buffer[0], 0x79, 'the copy does not write through to the shared chunk')
+  const bytes = await large.bytes()
+  assert.equal(bytes.length, 100000)
+  assert.equal(bytes.buffer, whole)
+})
+
 test('timing stays on the performance.now() clock for a client made earlier', async () => {
   // The clocks are paired when the client is built, which takes milliseconds:
   // times must not come out earlier than the call that produced them (beyond

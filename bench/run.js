@@ -41,6 +41,7 @@ const ROOT = path.resolve(BENCH_DIR, '..')
 const CLIENTS = [
   { name: 'fetchpool-gather', fetchpool: true },
   { name: 'fetchpool-fetch', fetchpool: true },
+  { name: 'fetchpool-fetch-arraybuffer', fetchpool: true },
   { name: 'fetchpool-mapLimit', fetchpool: true },
   { name: 'undici-request', dep: 'undici' },
   { name: 'node-fetch' },

@@ -94,9 +94,16 @@ class Response {
     return JSON.parse(this.buffer.toString('utf8'))
   }
 
+  /**
+   * The body as an ArrayBuffer. A body that has memory of its own (16 KiB or
+   * more) is given as that memory, the one `buffer` views, without a copy;
+   * a smaller one shares its memory with other responses and is copied.
+   */
   async arrayBuffer () {
     const buf = this.buffer
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)
+    const whole = buf.buffer
+    if (buf.byteOffset === 0 && buf.byteLength === whole.byteLength) return whole
+    return whole.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)
   }
 
   async bytes () {
