@@ -2,6 +2,7 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const http = require('node:http')
 const { performance } = require('node:perf_hooks')
 const fetchpool = require('..')
 const { startServer, delay } = require('./support/server')
@@ -234,6 +235,61 @@ test('fetch calls made in one tick each settle on their own, as lone calls', asy
     assert.equal(wrongBody.reason.index, 0)
   } finally {
     client.close()
+  }
+})
+
+test('callback-style fetch calls of one tick each get their own outcome, called back later', async () => {
+  const [closed] = await freePorts(1)
+  const client = new fetchpool.Client()
+  try {
+    let sync = true
+    const calls = [
+      server.url('/json'),
+      new URL(server.url('/u')),
+      server.url('/status/404'),
+      `http://127.0.0.1:${closed}/`,
+      { url: server.url('/echo'), method: 'POST', body: 'x' }
+    ].map((request) => new Promise((resolve) => {
+      client.fetch(request, (err, res) => resolve({ err, res, sync }))
+    }))
+    sync = false
+    const outcomes = await Promise.all(calls)
+    const [json, byUrl, missing, refused, echo] = outcomes
+    for (const o of outcomes) assert.equal(o.sync, false, 'never called back synchronously')
+    assert.equal(json.err, null)
+    assert.equal(json.res.status, 200)
+    assert.equal(json.res.index, 0)
+    assert.equal(await byUrl.res.text(), 'hello /u')
+    assert.equal(missing.res.status, 404)
+    assert.equal(refused.err.code, 'ECONNREFUSED')
+    assert.equal(refused.err.index, 0)
+    assert.equal(refused.res, undefined)
+    assert.equal((await echo.res.json()).body, 'x')
+  } finally {
+    client.close()
+  }
+})
+
+test('a callback-style fetch on a closed client throws; one in flight at close is called back with ABORT_ERR', async () => {
+  // A server that never answers, so the first two are in flight at close.
+  const silent = http.createServer(() => {})
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${silent.address().port}/`
+  const client = new fetchpool.Client()
+  try {
+    const pending = [
+      new Promise((resolve) => client.fetch(url, (err) => resolve(err))),
+      new Promise((resolve) => client.fetch(url, (err) => resolve(err)))
+    ]
+    await delay(100)
+    // This one is still waiting for the end of the tick when the client closes.
+    pending.push(new Promise((resolve) => client.fetch(url, (err) => resolve(err))))
+    client.close()
+    for (const err of await Promise.all(pending)) assert.equal(err.code, 'ABORT_ERR')
+    assert.throws(() => client.fetch(url, () => assert.fail('not called')), { code: 'ERR_INVALID_STATE' })
+  } finally {
+    silent.closeAllConnections()
+    silent.close()
   }
 })
 

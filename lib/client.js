@@ -5,7 +5,7 @@ const { NativeClient } = require('../binding')
 const { Response } = require('./response')
 const { FetchError, inputError, isInputCode, abortError, invalidArgType } = require('./errors')
 const { callOptions, clientOptions } = require('./options')
-const { normalize } = require('./requests')
+const { normalize, urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
 
 // A Client owns one native pool. Every call (fetch, gather, stream, the native
@@ -374,7 +374,23 @@ class Client {
         })
       }
     }
+    if (opts.signal === undefined && (typeof request === 'string' || request instanceof URL)) {
+      // A callback-style call of a URL joins the others of its tick too,
+      // once the URL is known good: its input errors are still thrown here.
+      const url = this._checkUrl(request)
+      this._join(url, opts.native, undefined, (err, res) => process.nextTick(callback, err, res))
+      return undefined
+    }
     return run(callback, (done) => this._fetchOne(request, opts, done, callback !== undefined))
+  }
+
+  /** Throws the input error a plain GET of `request` would fail with; returns its URL. */
+  _checkUrl (request) {
+    if (this._closed) throw inputError('ERR_INVALID_STATE', 'The client is closed')
+    const url = urlOf(request)
+    const problem = this._native.checkUrl(url)
+    if (problem !== null) throw inputError(problem[0], problem[1], { index: 0, url })
+    return url
   }
 
   // A promise-style `fetch`: it waits for the end of the current tick, and

@@ -235,10 +235,11 @@ impl NativeClient {
         self.submit_with(batch, first_index, urls, extras, opts, Start::Joined)
     }
 
-    /// Checks a URL as the engine would, without sending anything.
+    /// Checks a plain GET of `url` as `submit` would, without sending
+    /// anything: the input error it would fail with, or null.
     #[napi(catch_unwind)]
     pub fn check_url(&self, url: String) -> Option<Vec<String>> {
-        crate::engine::parse_url(&url).err().map(input_error)
+        RawRequest::get(url).check().1.err().map(input_error)
     }
 
     #[napi(catch_unwind)]
