@@ -27,11 +27,14 @@ class Response {
     this[kRows] = rows
     this[kOff] = off
     this[kChunk] = data
-    this.status = rows[off + 2]
+    // Numbers read from a Float64Array are stored as small integers (`| 0`):
+    // a field V8 sees a double in keeps each value in a heap box of its own,
+    // three more objects per response for the garbage collector to copy.
+    this.status = rows[off + 2] | 0
     this.url = rows[off + 15] < 0 ? requestUrl : extras[rows[off + 15]]
     this.redirected = rows[off + 5] === 1
-    this.index = index
-    this.attempts = rows[off + 4]
+    this.index = index <= 0x7fffffff ? index | 0 : index
+    this.attempts = rows[off + 4] | 0
     this.httpVersion = VERSIONS[rows[off + 3]]
     this[kHeaders] = null
     // Made here rather than on first read: a view costs little while the
