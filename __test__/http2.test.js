@@ -140,6 +140,39 @@ describe('auto (the default): HTTP/2 when ALPN offers it', () => {
     assert.ok((await accepted()) - before - 1 > 2)
   })
 
+  test('an HTTP/1.1-only origin keeps no idle connection from its first request', async () => {
+    // A Node https server (ALPN: http/1.1 only) that counts the connections
+    // open on it, and closes none itself while the test runs.
+    const https = require('node:https')
+    const open = new Set()
+    let opened = 0
+    const srv = https.createServer({ cert: certs.server.pem, key: fs.readFileSync(certs.server.key) }, (req, res) => res.end('ok'))
+    srv.keepAliveTimeout = 60000
+    srv.on('secureConnection', (socket) => {
+      opened++
+      open.add(socket)
+      socket.on('close', () => open.delete(socket))
+    })
+    await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `https://127.0.0.1:${srv.address().port}/`
+      const c = client({ ca: certs.ca.pem })
+      for (let i = 0; i < 3; i++) {
+        const res = await c.fetch(url)
+        assert.equal(res.httpVersion, '1.1')
+        assert.equal(await res.text(), 'ok')
+      }
+      // The first request found out what the origin speaks; the others went
+      // on one fast-path connection.
+      assert.equal(opened, 2)
+      for (let waited = 0; open.size > 1 && waited < 3000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.equal(open.size, 1, 'the first request\'s connection was closed, not kept idle')
+    } finally {
+      srv.closeAllConnections()
+      srv.close()
+    }
+  })
+
   test('large bodies arrive whole over HTTP/2', async () => {
     const res = await client({ ca: certs.ca.pem }).fetch(nginx.url('tls', '/big.bin'))
     assert.equal(res.httpVersion, '2')

@@ -191,10 +191,10 @@ async fn follow_redirects(
         // Direct HTTP/1.1 exchanges go on the lane's own connection. A
         // request body of its own framing (`Transfer-Encoding`) goes through
         // hyper, which encodes it.
+        let to_lanes = client.fast_h1 && route == Route::Direct;
         let fast_lane = match lane.as_deref_mut() {
             Some(lane)
-                if client.fast_h1
-                    && route == Route::Direct
+                if to_lanes
                     && speaks_h1
                     && method != Method::CONNECT
                     && !out_headers.contains_key(header::TRANSFER_ENCODING) =>
@@ -225,8 +225,12 @@ async fn follow_redirects(
                 let mut connection = capture_connection(&mut request);
                 let sent_at = Instant::now();
                 timing.start.get_or_insert(sent_at);
-                let pending =
-                    send_probing(client.http.request(request), &mut connection, &mut probe);
+                let pending = send_probing(
+                    client.http.request(request),
+                    &mut connection,
+                    &mut probe,
+                    to_lanes,
+                );
                 let result = within_headers_timeout(opts, pending).await?;
                 match result {
                     Ok(response) => {
@@ -371,11 +375,14 @@ fn without_length_and_coding(lines: &[u8]) -> Bytes {
 /// Awaits the response. A probe (see alpn.rs) succeeds as soon as hyper has
 /// a connection for the request: an HTTP/2 one is in the pool to share by
 /// then, and the requests waiting behind the probe need not wait for the
-/// response too.
+/// response too. An HTTP/1.1 one is not kept for later when `to_lanes`:
+/// the origin's next requests go on lanes' connections, and it would only
+/// wait, open, until the pool's idle timeout.
 async fn send_probing<R>(
     sending: impl std::future::Future<Output = R>,
     connection: &mut CaptureConnection,
     probe: &mut Option<Probe<'_>>,
+    to_lanes: bool,
 ) -> R {
     if probe.is_none() {
         return sending.await;
@@ -388,7 +395,11 @@ async fn send_probing<R>(
             // None: the request was dropped unconnected; `sending` has the error.
             if let Some(connected) = connected.as_ref() {
                 if let Some(probe) = probe.take() {
-                    probe.succeeded(connected.is_negotiated_h2());
+                    let h2 = connected.is_negotiated_h2();
+                    if !h2 && to_lanes {
+                        connected.poison();
+                    }
+                    probe.succeeded(h2);
                 }
             }
         }
