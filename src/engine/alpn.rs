@@ -31,13 +31,58 @@ pub enum Entry<'a> {
     Known { h2: bool },
 }
 
-/// Origins remembered before the known ones are forgotten (forgetting one
-/// costs only a probe the next time).
+/// Origins remembered in one generation (forgetting one costs only a probe
+/// the next time).
 const FORGET_AT: usize = 4096;
 
 #[derive(Default)]
 pub struct AlpnGate {
-    origins: Mutex<HashMap<String, Origin>>,
+    origins: Mutex<Origins>,
+}
+
+/// Two generations: when the current one is full, it becomes the previous
+/// one and the one before is forgotten. An origin still in use moves back
+/// to the current generation when it is next entered, so a long crawl keeps
+/// what it knows of the origins it keeps going to.
+#[derive(Default)]
+struct Origins {
+    current: HashMap<String, Origin>,
+    previous: HashMap<String, bool>,
+}
+
+impl Origins {
+    fn get(&self, key: &str) -> Option<&Origin> {
+        self.current.get(key)
+    }
+
+    /// What the previous generation knew of `key`, moved to the current one.
+    fn recall(&mut self, key: &str) -> Option<bool> {
+        let h2 = self.previous.remove(key)?;
+        self.make_room();
+        self.current.insert(key.to_string(), Origin::Known(h2));
+        Some(h2)
+    }
+
+    /// Turns the generations over when the current one is full. Probing
+    /// origins stay current: their probes will report there.
+    fn make_room(&mut self) {
+        if self.current.len() < FORGET_AT {
+            return;
+        }
+        let mut probing = HashMap::new();
+        self.previous.clear();
+        for (key, origin) in self.current.drain() {
+            match origin {
+                Origin::Known(h2) => {
+                    self.previous.insert(key, h2);
+                }
+                Origin::Probing(notify) => {
+                    probing.insert(key, Origin::Probing(notify));
+                }
+            }
+        }
+        self.current = probing;
+    }
 }
 
 /// Held by the request that probes an origin. `succeeded(h2)` opens the gate
@@ -59,10 +104,13 @@ impl AlpnGate {
                     Some(Origin::Known(h2)) => return Entry::Known { h2: *h2 },
                     Some(Origin::Probing(notify)) => notify.clone(),
                     None => {
-                        if origins.len() >= FORGET_AT {
-                            origins.retain(|_, o| matches!(o, Origin::Probing(_)));
+                        if let Some(h2) = origins.recall(key) {
+                            return Entry::Known { h2 };
                         }
-                        origins.insert(key.to_string(), Origin::Probing(Arc::new(Notify::new())));
+                        origins.make_room();
+                        origins
+                            .current
+                            .insert(key.to_string(), Origin::Probing(Arc::new(Notify::new())));
                         return Entry::Probe(Probe {
                             gate: self,
                             key: key.to_string(),
@@ -100,9 +148,9 @@ impl Drop for Probe<'_> {
             return;
         };
         let notify = if let Some(h2) = self.succeeded {
-            origins.insert(self.key.clone(), Origin::Known(h2))
+            origins.current.insert(self.key.clone(), Origin::Known(h2))
         } else {
-            origins.remove(&self.key)
+            origins.current.remove(&self.key)
         };
         if let Some(Origin::Probing(notify)) = notify {
             notify.notify_waiters();
@@ -167,6 +215,41 @@ mod tests {
         let gate = AlpnGate::default();
         first_probe(&gate).await.succeeded(false);
         assert_eq!(gate.enter("https://a.test:443").await.known(), Some(false));
+    }
+
+    #[tokio::test]
+    async fn origins_in_use_are_kept_across_generations_and_idle_ones_forgotten() {
+        let gate = AlpnGate::default();
+        let learn = |name: String, h2: bool| {
+            let gate = &gate;
+            async move {
+                gate.enter(&name)
+                    .await
+                    .probe()
+                    .expect("an origin not known")
+                    .succeeded(h2)
+            }
+        };
+        learn("https://kept.test:443".into(), false).await;
+        learn("https://idle.test:443".into(), true).await;
+        // Two generations' worth of other origins, with the kept one entered
+        // again after each generation's worth.
+        for round in 0..2 {
+            for i in 0..FORGET_AT {
+                learn(format!("https://o{round}-{i}.test:443"), i % 2 == 0).await;
+            }
+            assert_eq!(
+                gate.enter("https://kept.test:443").await.known(),
+                Some(false),
+                "an origin in use stays known"
+            );
+        }
+        assert!(
+            gate.enter("https://idle.test:443").await.probe().is_some(),
+            "an origin not entered for two generations is probed again"
+        );
+        let origins = gate.origins.lock().expect("alpn gate");
+        assert!(origins.current.len() + origins.previous.len() <= 2 * FORGET_AT + 1);
     }
 
     #[tokio::test]
