@@ -157,9 +157,9 @@ export declare class Response {
   readonly timing: Timing;
   text(): Promise<string>;
   json<T = unknown>(): Promise<T>;
-  /** A body of 16 KiB or more: the memory `buffer` views, not a copy. */
+  /** On Node 20, a body of 16 KiB or more: the memory `buffer` views, not a copy. */
   arrayBuffer(): Promise<ArrayBuffer>;
-  /** A body of 16 KiB or more: a view of the memory `buffer` views, not a copy. */
+  /** On Node 20, a body of 16 KiB or more: a view of the memory `buffer` views, not a copy. */
   bytes(): Promise<Uint8Array>;
   blob(): Promise<Blob>;
   toJSON(): object;

@@ -126,7 +126,8 @@ const badInputs = [
   ['a fractional concurrency', () => [server.url('/'), { concurrency: 1.5 }], 'ERR_OUT_OF_RANGE', RangeError],
   ['an unknown redirect mode', () => [server.url('/'), { redirect: 'sometimes' }], 'ERR_INVALID_ARG_VALUE', TypeError],
   ['a signal that is not an AbortSignal', () => [server.url('/'), { signal: {} }], 'ERR_INVALID_ARG_TYPE', TypeError],
-  ['a per-call connect timeout', () => [server.url('/'), { timeout: { connect: 5 } }], 'ERR_INVALID_ARG_VALUE', TypeError]
+  ['a per-call connect timeout', () => [server.url('/'), { timeout: { connect: 5 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ['a retry method that is not a token', () => [server.url('/'), { retry: { methods: ['GET', 'GE T'] } }], 'ERR_INVALID_HTTP_TOKEN', TypeError]
 ]
 
 for (const [what, args, code, Ctor] of badInputs) {

@@ -72,6 +72,8 @@ class Batch {
     this.shownIndex = null
     // The batch plain `fetch` calls share: its options live in the engine.
     this.shared = false
+    // A batch `fetch` calls of one tick join (see `_join`), with or without options.
+    this.joined = false
     this.sharedOptions = null
     this.throwInput = false
     this.onResult = noop
@@ -110,9 +112,26 @@ class Batch {
     const count = to - from
     this.outstanding += count
     this.client._hold(count)
-    const problem = this.shared
-      ? this.client._native.submitShared(this.id, base, lines, extras)
-      : this.client._native.submit(this.id, base, lines, extras, native, start)
+    let problem
+    try {
+      problem = this.shared
+        ? this.client._native.submitShared(this.id, base, lines, extras)
+        : this.client._native.submit(this.id, base, lines, extras, native, start)
+    } catch (cause) {
+      // Options the checks in lib/options.js let through and the engine
+      // refused: nothing of this part was sent, and every request of it fails.
+      this.outstanding -= count
+      this.client._release(count)
+      const err = inputError('ERR_INVALID_ARG_VALUE', cause.message)
+      if (this.throwInput) {
+        this.end()
+        throw err
+      }
+      // Joined calls fail each on its own; any other call fails whole.
+      if (this.joined) for (let k = base; k < base + count; k++) this.onResult(k, err, undefined)
+      else this.abort(err)
+      return false
+    }
     if (problem !== null) {
       // The engine refused the call: nothing of this part was sent.
       this.outstanding -= count
@@ -450,6 +469,7 @@ class Client {
    */
   _sharedBatch (key, native) {
     const batch = this._batch(true)
+    batch.joined = true
     batch.shared = native === null
     batch.sharedOptions = native === null ? null : { ...native, concurrency: 0x7fffffff, failFast: false }
     batch.open = true

@@ -5,7 +5,7 @@
 // lib/defaults.js); a field left out here means "use the default".
 
 const { isIP } = require('node:net')
-const { invalidArgType, invalidArgValue, outOfRange } = require('./errors')
+const { invalidArgType, invalidArgValue, outOfRange, inputError } = require('./errors')
 const { proxyOptions } = require('./proxy')
 
 const REDIRECT_MODES = ['follow', 'manual', 'error']
@@ -62,6 +62,17 @@ function checkStringList (value, name) {
   return value
 }
 
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/** A list of HTTP methods: each a token, as the engine takes them. */
+function checkMethodList (value, name) {
+  checkStringList(value, name)
+  value.forEach((m, i) => {
+    if (!HTTP_TOKEN.test(m)) throw inputError('ERR_INVALID_HTTP_TOKEN', `${name}[${i}] must be a valid HTTP token ["${m}"]`)
+  })
+  return value
+}
+
 function retryOptions (value, name) {
   if (typeof value === 'number') {
     return { retries: checkInteger(value, name, 0, 1000) }
@@ -76,7 +87,7 @@ function retryOptions (value, name) {
     out.statuses = value.statuses.map((s, i) => checkInteger(s, `${name}.statuses[${i}]`, 100, 999))
   }
   if (value.codes !== undefined) out.codes = checkStringList(value.codes, `${name}.codes`)
-  if (value.methods !== undefined) out.methods = checkStringList(value.methods, `${name}.methods`)
+  if (value.methods !== undefined) out.methods = checkMethodList(value.methods, `${name}.methods`)
   return out
 }
 

@@ -14,6 +14,11 @@ const kOff = Symbol('off')
 const VERSIONS = ['1.1', '1.0', '2', '3', '0.9']
 const kHeaders = Symbol('headers')
 const kBuffer = Symbol('buffer')
+// A body's own memory comes from the addon. From Node 21 on such memory
+// cannot be transferred to another thread (postMessage and structuredClone
+// throw DataCloneError), and the ArrayBuffer `arrayBuffer()` gives must be
+// transferable, as fetch's is; Node 20 copies it when asked to transfer it.
+const OWN_MEMORY_TRANSFERS = Number(process.versions.node.split('.')[0]) < 21
 
 /**
  * A response is row `off` of a chunk's Float64Array `rows` (layout: `ROW` in
@@ -98,14 +103,15 @@ class Response {
   }
 
   /**
-   * The body as an ArrayBuffer. A body that has memory of its own (16 KiB or
-   * more) is given as that memory, the one `buffer` views, without a copy;
-   * a smaller one shares its memory with other responses and is copied.
+   * The body as an ArrayBuffer. Where `buffer` views a whole ArrayBuffer of
+   * its own (a body of 16 KiB or more) and the Node version lets such memory
+   * be transferred (see OWN_MEMORY_TRANSFERS), that memory is given without
+   * a copy; otherwise a copy.
    */
   async arrayBuffer () {
     const buf = this.buffer
     const whole = buf.buffer
-    if (buf.byteOffset === 0 && buf.byteLength === whole.byteLength) return whole
+    if (OWN_MEMORY_TRANSFERS && buf.byteOffset === 0 && buf.byteLength === whole.byteLength) return whole
     return whole.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)
   }
 
