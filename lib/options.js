@@ -64,7 +64,7 @@ function checkStringList (value, name) {
 
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
-/** A list of HTTP methods: each a token, as the engine takes them. */
+/** A list of HTTP methods: each a token, by the rule the engine applies (src/engine/request.rs `is_token_byte`). */
 function checkMethodList (value, name) {
   checkStringList(value, name)
   value.forEach((m, i) => {

@@ -69,19 +69,14 @@ impl Origins {
         if self.current.len() < FORGET_AT {
             return;
         }
-        let mut probing = HashMap::new();
         self.previous.clear();
-        for (key, origin) in self.current.drain() {
-            match origin {
-                Origin::Known(h2) => {
-                    self.previous.insert(key, h2);
-                }
-                Origin::Probing(notify) => {
-                    probing.insert(key, Origin::Probing(notify));
-                }
+        for (key, origin) in std::mem::take(&mut self.current) {
+            if let Origin::Known(h2) = origin {
+                self.previous.insert(key, h2);
+            } else {
+                self.current.insert(key, origin);
             }
         }
-        self.current = probing;
     }
 }
 

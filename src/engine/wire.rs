@@ -148,14 +148,19 @@ impl Conn {
         tokio_util::io::poll_read_buf(Pin::new(stream), cx, buf)
     }
 
-    /// Reads more of a response that has begun to arrive, hurrying the peer
-    /// only when the read has to wait.
-    fn poll_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let polled = self.poll_fill(cx);
+    /// A read of a response that has begun to arrive: the peer is hurried
+    /// when it has to wait.
+    fn waiting<T>(&mut self, polled: Poll<T>) -> Poll<T> {
         if polled.is_pending() {
             self.hurry();
         }
         polled
+    }
+
+    /// Reads more of a response that has begun to arrive.
+    fn poll_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let polled = self.poll_fill(cx);
+        self.waiting(polled)
     }
 
     async fn fill(&mut self) -> io::Result<usize> {
@@ -640,10 +645,7 @@ impl WireBody {
                         let want = *len - body.len();
                         let mut read = ReadBuf::uninit(&mut body.spare_capacity_mut()[..want]);
                         let polled = conn.io().poll_read(cx, &mut read);
-                        if polled.is_pending() {
-                            conn.hurry();
-                        }
-                        ready!(polled)?;
+                        ready!(conn.waiting(polled))?;
                         let n = read.filled().len();
                         if n == 0 {
                             return error(WireError::Incomplete);
