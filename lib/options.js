@@ -1,8 +1,8 @@
 'use strict'
 
 // Checks option objects with Node's error codes and turns them into the shape
-// the native client takes. Every default lives in the engine (see DEFAULTS in
-// lib/defaults.js); a field left out here means "use the default".
+// the native client takes. Every default lives in the engine
+// (src/engine/config.rs); a field left out here means "use the default".
 
 const { isIP } = require('node:net')
 const { invalidArgType, invalidArgValue, outOfRange, inputError } = require('./errors')

@@ -25,7 +25,7 @@ use crate::engine::{Completion, Headers, Sink, Timing};
 const MAX_CHUNK: usize = 256;
 /// Longest a completion waits in the open chunk for its worker to run out of
 /// work before the chunk is sent anyway.
-const MAX_HOLD: std::time::Duration = std::time::Duration::from_millis(1);
+const MAX_CHUNK_AGE: std::time::Duration = std::time::Duration::from_millis(1);
 /// Copied bytes per chunk before it is sealed, so one chunk stays small.
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 /// Unused room a sealed chunk gives back.
@@ -47,23 +47,26 @@ pub const ROW: usize = 16;
 pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Bodies, String)>;
 
 /// A chunk's large bodies: in JavaScript, an array of Buffers that each view
-/// the body's own memory (a heap allocation, or a mapping: see
-/// engine/memory.rs) and let go of it when collected. Nothing is copied,
+/// the body's own memory (a heap allocation, possibly a recycled buffer of
+/// engine/prefault.rs) and let go of it when collected. Nothing is copied,
 /// whoever else shares the bytes.
 pub struct Bodies(Vec<Bytes>);
 
 impl ToNapiValue for Bodies {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let mut array = std::ptr::null_mut();
-        // SAFETY (this block): napi calls on the JavaScript thread, with
-        // `env` live for the duration of the call.
         check_status!(
+            // SAFETY: called by napi-rs on the JavaScript thread with the
+            // `env` of this call; `array` is a valid out-pointer.
             unsafe { sys::napi_create_array_with_length(env, val.0.len(), &mut array) },
             "Failed to create the bodies array"
         )?;
         for (k, body) in val.0.into_iter().enumerate() {
+            // SAFETY: the same live `env`, on the JavaScript thread.
             let buffer = unsafe { external_buffer(env, body)? };
             check_status!(
+                // SAFETY: `array` was made above with room for every body,
+                // and `buffer` is a value of this `env`.
                 unsafe { sys::napi_set_element(env, array, k as u32, buffer) },
                 "Failed to fill the bodies array"
             )?;
@@ -74,11 +77,17 @@ impl ToNapiValue for Bodies {
 
 /// A Buffer over `body`'s bytes that drops `body` when collected; a copy
 /// where the runtime refuses external memory.
+///
+/// # Safety
+/// `env` must be the live environment of the current call, on the
+/// JavaScript thread.
 unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_value> {
     let mut buffer = std::ptr::null_mut();
     let len = body.len();
     if len == 0 {
         check_status!(
+            // SAFETY: a live `env` (the caller's contract); no data pointer
+            // is asked for, and `buffer` is a valid out-pointer.
             unsafe { sys::napi_create_buffer(env, 0, std::ptr::null_mut(), &mut buffer) },
             "Failed to create a body Buffer"
         )?;
@@ -86,6 +95,11 @@ unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_v
     }
     let data = body.as_ptr().cast_mut();
     let owner = Box::into_raw(Box::new(body));
+    // SAFETY: `data` points at `len` bytes owned by the `Bytes` in `owner`,
+    // which stays alive (and its bytes unmoved: `Bytes` never moves its
+    // storage) until napi calls `drop_body` with `owner`, exactly once, when
+    // the Buffer is collected. If the call fails, napi has taken nothing and
+    // `owner` is reclaimed below or leaks on the error path only.
     let status = unsafe {
         sys::napi_create_external_buffer(
             env,
@@ -100,6 +114,8 @@ unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_v
         // SAFETY: not handed over: reclaimed here, once.
         let body = unsafe { Box::from_raw(owner) };
         check_status!(
+            // SAFETY: `body` holds `len` readable bytes for the whole call,
+            // which copies them.
             unsafe {
                 sys::napi_create_buffer_copy(
                     env,
@@ -117,6 +133,11 @@ unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_v
     Ok(buffer)
 }
 
+/// The finalizer of an external body Buffer.
+///
+/// # Safety
+/// `owner` must be the pointer `external_buffer` made with `Box::into_raw`,
+/// passed once: napi calls finalizers exactly once per Buffer.
 unsafe extern "C" fn drop_body(
     _env: sys::napi_env,
     _data: *mut std::ffi::c_void,
@@ -399,7 +420,7 @@ impl Sink for ChunkSink {
                     outbox.seal();
                     true
                 } else {
-                    opened.elapsed() >= MAX_HOLD
+                    opened.elapsed() >= MAX_CHUNK_AGE
                 }
             }
             Err(_) => true,
