@@ -7,6 +7,7 @@ const { FetchError, inputError, isInputCode, abortError, invalidArgType } = requ
 const { callOptions, clientOptions } = require('./options')
 const { normalize, urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
+const L = require('./layout')
 
 // A Client owns one native pool. Every call (fetch, gather, stream, the native
 // map) is a batch: its requests cross into Rust in one `submit`, and results
@@ -18,18 +19,15 @@ const BATCH_ID_LIMIT = 0x7fffffff
 const PROGRESS_INTERVAL_MS = 100
 /** Requests per submit when a call crosses in parts (see `Batch.submitAll`). */
 const SUBMIT_PART = 1024
-// How a part starts in the engine (`submit`'s last argument).
-const START_NOW = 0
-const START_HOLD = 1
-const START_OPEN = 2
-/** Numbers per completion row (src/binding/delivery.rs `ROW`). */
-const ROW_SIZE = 16
+// How a part starts in the engine (`submit`'s last argument), and the
+// completion rows: both defined in src/binding/layout.rs.
+const { START_NOW, START_HOLD, START_OPEN, ROW: ROW_SIZE } = L
 
 function noop () {}
 
 /**
  * Turns an error row into the error the caller sees; `extra` is
- * `[code, message, url, cause|null]` (rows: see src/binding/delivery.rs).
+ * `[code, message, url, cause|null]` (rows: see src/binding/layout.rs).
  */
 function rowError (rows, off, extra, index) {
   const [code, message, url, cause] = extra
@@ -39,9 +37,9 @@ function rowError (rows, off, extra, index) {
     code,
     url,
     index,
-    attempts: rows[off + 4],
+    attempts: rows[off + L.ATTEMPTS],
     cause: cause === null ? undefined : new Error(cause),
-    status: rows[off + 5]
+    status: rows[off + L.REDIRECTED]
   })
 }
 
@@ -186,9 +184,9 @@ class Batch {
     return this.urls[index - this.urlBase]
   }
 
-  /** One completion: row `off` of the chunk `rows`, see src/binding/delivery.rs. */
+  /** One completion: row `off` of the chunk `rows`, see src/binding/layout.rs. */
   row (rows, off, data, bodies, extras) {
-    const index = rows[off + 1]
+    const index = rows[off + L.INDEX]
     this.outstanding--
     this.client._release(1)
     if (this.itemSignals !== null) {
@@ -199,9 +197,9 @@ class Batch {
       }
     }
     const shown = this.shownIndex === null ? index : this.shownIndex
-    if (rows[off + 2] === 0) {
+    if (rows[off + L.STATUS] === 0) {
       const pre = this.preErrors !== null ? this.preErrors.get(index) : undefined
-      const err = pre !== undefined ? pre : rowError(rows, off, extras[rows[off + 15]], shown)
+      const err = pre !== undefined ? pre : rowError(rows, off, extras[rows[off + L.EXTRA]], shown)
       if (!this.settle) this.end()
       this.onResult(index, err, undefined)
     } else {
@@ -332,7 +330,7 @@ class Client {
   _onChunk (rows, data, bodies, extras) {
     const list = extras.length === 0 ? null : JSON.parse(extras)
     for (let off = 0; off < rows.length; off += ROW_SIZE) {
-      const batch = this._batches.get(rows[off])
+      const batch = this._batches.get(rows[off + L.BATCH])
       if (batch !== undefined) batch.row(rows, off, data, bodies, list)
     }
   }

@@ -3,6 +3,7 @@
 const { STATUS_CODES } = require('node:http')
 const { inspect } = require('node:util')
 const { ResponseHeaders } = require('./headers')
+const L = require('./layout')
 
 // A buffered response. Names shared with WHATWG's Response mean the same here;
 // `buffer`, `index`, `attempts`, `httpVersion`, `timing` and `savedBytes` are
@@ -11,7 +12,12 @@ const { ResponseHeaders } = require('./headers')
 const kChunk = Symbol('chunk')
 const kRows = Symbol('rows')
 const kOff = Symbol('off')
-const VERSIONS = ['1.1', '1.0', '2', '3', '0.9']
+const VERSIONS = []
+VERSIONS[L.VERSION_1_1] = '1.1'
+VERSIONS[L.VERSION_1_0] = '1.0'
+VERSIONS[L.VERSION_2] = '2'
+VERSIONS[L.VERSION_3] = '3'
+VERSIONS[L.VERSION_0_9] = '0.9'
 const kHeaders = Symbol('headers')
 const kBuffer = Symbol('buffer')
 // A body's own memory comes from the addon. From Node 21 on such memory
@@ -21,11 +27,9 @@ const kBuffer = Symbol('buffer')
 const OWN_MEMORY_TRANSFERS = Number(process.versions.node.split('.')[0]) < 21
 
 /**
- * A response is row `off` of a chunk's Float64Array `rows` (layout: `ROW` in
- * src/binding/delivery.rs): 2 status, 3 version code, 4 attempts,
- * 5 redirected, 6 headersStart, 7 headersEnd (= bodyStart), 8 bodyEnd, or
- * -(k + 1) when the body is bodies[k], 9 savedBytes, 10–14 timing, 15 index of the final URL in
- * `extras` (-1: the request's URL). Header block and small body are in `data`.
+ * A response is row `off` of a chunk's Float64Array `rows` (fields: lib/layout.js,
+ * defined in src/binding/layout.rs). Header block and small body are in `data`;
+ * a body of its own is `bodies[-BODY_END - 1]`.
  */
 class Response {
   constructor (rows, off, data, bodies, extras, requestUrl, index) {
@@ -35,17 +39,17 @@ class Response {
     // Numbers read from a Float64Array are stored as small integers (`| 0`):
     // a field V8 sees a double in keeps each value in a heap box of its own,
     // three more objects per response for the garbage collector to copy.
-    this.status = rows[off + 2] | 0
-    this.url = rows[off + 15] < 0 ? requestUrl : extras[rows[off + 15]]
-    this.redirected = rows[off + 5] === 1
+    this.status = rows[off + L.STATUS] | 0
+    this.url = rows[off + L.EXTRA] < 0 ? requestUrl : extras[rows[off + L.EXTRA]]
+    this.redirected = rows[off + L.REDIRECTED] === 1
     this.index = index <= 0x7fffffff ? index | 0 : index
-    this.attempts = rows[off + 4] | 0
-    this.httpVersion = VERSIONS[rows[off + 3]]
+    this.attempts = rows[off + L.ATTEMPTS] | 0
+    this.httpVersion = VERSIONS[rows[off + L.VERSION]]
     this[kHeaders] = null
     // Made here rather than on first read: a view costs little while the
     // chunk is being taken in, and reading the bodies of a whole batch at
     // the end then holds the event loop for no time at all.
-    this[kBuffer] = rows[off + 8] < 0 ? bodies[-rows[off + 8] - 1] : data.subarray(rows[off + 7], rows[off + 8])
+    this[kBuffer] = rows[off + L.BODY_END] < 0 ? bodies[-rows[off + L.BODY_END] - 1] : data.subarray(rows[off + L.HEADERS_END], rows[off + L.BODY_END])
   }
 
   get ok () {
@@ -60,7 +64,7 @@ class Response {
     if (this[kHeaders] === null) {
       const rows = this[kRows]
       const off = this[kOff]
-      this[kHeaders] = new ResponseHeaders(this[kChunk].subarray(rows[off + 6], rows[off + 7]))
+      this[kHeaders] = new ResponseHeaders(this[kChunk].subarray(rows[off + L.HEADERS_START], rows[off + L.HEADERS_END]))
     }
     return this[kHeaders]
   }
@@ -72,7 +76,7 @@ class Response {
 
   /** Bytes written to the `saveTo` file, or undefined. */
   get savedBytes () {
-    const saved = this[kRows][this[kOff] + 9]
+    const saved = this[kRows][this[kOff] + L.SAVED_BYTES]
     return saved < 0 ? undefined : saved
   }
 
@@ -84,11 +88,11 @@ class Response {
     const rows = this[kRows]
     const off = this[kOff]
     const timing = {
-      queued: rows[off + 10],
-      start: rows[off + 11],
-      connected: rows[off + 12] < 0 ? undefined : rows[off + 12],
-      firstByte: rows[off + 13],
-      end: rows[off + 14]
+      queued: rows[off + L.QUEUED],
+      start: rows[off + L.START],
+      connected: rows[off + L.CONNECTED] < 0 ? undefined : rows[off + L.CONNECTED],
+      firstByte: rows[off + L.FIRST_BYTE],
+      end: rows[off + L.END]
     }
     if (timing.connected === undefined) delete timing.connected
     return timing

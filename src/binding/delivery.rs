@@ -18,7 +18,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
-use crate::engine::{Completion, Headers, Sink, Timing};
+use crate::engine::{Completion, Headers, Sink};
 
 /// Completions per call into JavaScript: bounds the time one call holds the
 /// JavaScript thread.
@@ -34,15 +34,8 @@ const SLACK: usize = 16 * 1024;
 /// costs less than copying them into the chunk.
 const OWN_BUFFER_MIN: usize = 16 * 1024;
 
-/// Numbers per row. Layout (indices), for lib/client.js and lib/response.js:
-/// 0 batch, 1 index, 2 status (0 = error), 3 version code (see
-/// `version_code`), 4 attempts, 5 redirected (0/1; the HTTP status on an
-/// error row), 6 headersStart, 7 headersEnd (= bodyStart), 8 bodyEnd in
-/// `data`, or -(k + 1) when the body is `bodies[k]`, 9 savedBytes (-1: none), 10 queued, 11 start, 12 connected (-1:
-/// reused connection), 13 firstByte, 14 end, 15 extra (index into `extras`,
-/// -1: none; the final URL on a response, `[code, message, url, cause]` on an
-/// error).
-pub const ROW: usize = 16;
+use super::layout as at;
+pub use super::layout::ROW;
 
 pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Bodies, String)>;
 
@@ -303,20 +296,24 @@ impl ChunkSink {
         }
     }
 
-    fn timing(&self, t: &Timing) -> [f64; 5] {
-        [
-            self.ms(Some(t.queued)),
-            self.ms(t.start),
-            self.ms(t.connected),
-            self.ms(t.first_byte),
-            self.ms(t.end),
-        ]
+    /// Writes the fields every row has: who it is for and its timing.
+    fn common(&self, row: &mut [f64; ROW], c: &Completion) {
+        let t = &c.timing;
+        row[at::BATCH] = f64::from(c.batch);
+        row[at::INDEX] = f64::from(c.index);
+        row[at::ATTEMPTS] = f64::from(c.attempts);
+        row[at::QUEUED] = self.ms(Some(t.queued));
+        row[at::START] = self.ms(t.start);
+        row[at::CONNECTED] = self.ms(t.connected);
+        row[at::FIRST_BYTE] = self.ms(t.first_byte);
+        row[at::END] = self.ms(t.end);
     }
 
     /// Appends one completion to `chunk` (see [`ROW`] for the row layout).
     fn encode(&self, chunk: &mut Chunk, c: Completion) {
-        let timing = self.timing(&c.timing);
-        let row: [f64; ROW] = match c.result {
+        let mut row = [0.0; ROW];
+        self.common(&mut row, &c);
+        match c.result {
             Ok(resp) => {
                 let headers_start = chunk.data.len();
                 match &resp.headers {
@@ -342,24 +339,14 @@ impl ChunkSink {
                     None => -1.0,
                     Some(url) => chunk.extra(|out| json_string(out, url)),
                 };
-                [
-                    f64::from(c.batch),
-                    f64::from(c.index),
-                    f64::from(resp.status.as_u16()),
-                    version_code(resp.version),
-                    f64::from(c.attempts),
-                    f64::from(u8::from(resp.redirected)),
-                    headers_start as f64,
-                    headers_end as f64,
-                    body_end,
-                    resp.saved_bytes.map_or(-1.0, |b| b as f64),
-                    timing[0],
-                    timing[1],
-                    timing[2],
-                    timing[3],
-                    timing[4],
-                    extra,
-                ]
+                row[at::STATUS] = f64::from(resp.status.as_u16());
+                row[at::VERSION] = version_code(resp.version);
+                row[at::REDIRECTED] = f64::from(u8::from(resp.redirected));
+                row[at::HEADERS_START] = headers_start as f64;
+                row[at::HEADERS_END] = headers_end as f64;
+                row[at::BODY_END] = body_end;
+                row[at::SAVED_BYTES] = resp.saved_bytes.map_or(-1.0, |b| b as f64);
+                row[at::EXTRA] = extra;
             }
             Err(err) => {
                 let status = match err.kind() {
@@ -379,24 +366,12 @@ impl ChunkSink {
                     out.push(']');
                 });
                 let d = chunk.data.len() as f64;
-                [
-                    f64::from(c.batch),
-                    f64::from(c.index),
-                    0.0,
-                    0.0,
-                    f64::from(c.attempts),
-                    f64::from(status),
-                    d,
-                    d,
-                    d,
-                    -1.0,
-                    timing[0],
-                    timing[1],
-                    timing[2],
-                    timing[3],
-                    timing[4],
-                    extra,
-                ]
+                row[at::REDIRECTED] = f64::from(status);
+                row[at::HEADERS_START] = d;
+                row[at::HEADERS_END] = d;
+                row[at::BODY_END] = d;
+                row[at::SAVED_BYTES] = -1.0;
+                row[at::EXTRA] = extra;
             }
         };
         chunk.rows.extend_from_slice(&row);
@@ -453,11 +428,11 @@ fn into_args(chunk: Chunk) -> ChunkArgs {
 /// 0 "1.1", 1 "1.0", 2 "2", 3 "3", 4 "0.9": lib/response.js maps them back.
 fn version_code(version: http::Version) -> f64 {
     match version {
-        http::Version::HTTP_10 => 1.0,
-        http::Version::HTTP_2 => 2.0,
-        http::Version::HTTP_3 => 3.0,
-        http::Version::HTTP_09 => 4.0,
-        _ => 0.0,
+        http::Version::HTTP_10 => at::VERSION_1_0,
+        http::Version::HTTP_2 => at::VERSION_2,
+        http::Version::HTTP_3 => at::VERSION_3,
+        http::Version::HTTP_09 => at::VERSION_0_9,
+        _ => at::VERSION_1_1,
     }
 }
 

@@ -3,6 +3,7 @@
 //! coalesced chunks (see `delivery`).
 
 mod delivery;
+mod layout;
 mod options;
 
 use std::sync::Arc;
@@ -212,9 +213,9 @@ impl NativeClient {
             urls,
             extras,
             opts,
-            match start {
-                Some(1) => Start::Hold,
-                Some(2) => Start::Open,
+            match start.unwrap_or(layout::START_NOW) {
+                layout::START_HOLD => Start::Hold,
+                layout::START_OPEN => Start::Open,
                 _ => Start::Now,
             },
         )
