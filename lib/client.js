@@ -63,6 +63,9 @@ class Batch {
     this.ended = false
     // More requests may still be submitted (a stream): do not end when idle.
     this.open = false
+    // A stream: requests come and go, so only those not yet answered are
+    // kept (`urls` is then a Map by index), however long the stream runs.
+    this.streaming = false
     // A lone `fetch`: input errors name `request`, not `requests[0]`.
     this.single = false
     // The index results show, when not their position in the batch (the
@@ -101,7 +104,10 @@ class Batch {
       if (this.preErrors === null) this.preErrors = errors
       else for (const [k, v] of errors) this.preErrors.set(k, v)
     }
-    if (this.urls === null) {
+    if (this.streaming) {
+      if (this.urls === null) this.urls = new Map()
+      for (let k = 0; k < urls.length; k++) this.urls.set(base + k, urls[k])
+    } else if (this.urls === null) {
       this.urls = urls
       this.urlBase = base
     } else {
@@ -181,7 +187,13 @@ class Batch {
   }
 
   url (index) {
-    return this.urls[index - this.urlBase]
+    return this.streaming ? this.urls.get(index) : this.urls[index - this.urlBase]
+  }
+
+  /** A stream lets go of what it kept for a request once it is answered. */
+  forget (index) {
+    this.urls.delete(index)
+    if (this.preErrors !== null) this.preErrors.delete(index)
   }
 
   /** One completion: row `off` of the chunk `rows`, see src/binding/layout.rs. */
@@ -205,6 +217,7 @@ class Batch {
     } else {
       this.onResult(index, null, new Response(rows, off, data, bodies, extras, this.url(index), shown))
     }
+    if (this.streaming) this.forget(index)
     if (this.outstanding === 0 && !this.ended && !this.open) this.end()
   }
 
@@ -638,6 +651,7 @@ async function * streamResults (client, requests, opts, window, concurrency) {
   const settle = opts.settle
   const batch = client._batch(settle)
   batch.open = true
+  batch.streaming = true
   const native = { ...opts.native, failFast: false }
   const ready = []
   let wake = null
