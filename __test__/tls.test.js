@@ -28,6 +28,9 @@ before(async () => {
       expired: { ssl: certs.expired, config: hello },
       wrongHost: { ssl: certs.wrongHost, config: hello },
       stranger: { ssl: certs.stranger, config: hello },
+      selfSigned: { ssl: certs.selfSigned, config: hello },
+      selfSignedWrongHost: { ssl: certs.selfSignedWrongHost, config: hello },
+      selfSignedExpired: { ssl: certs.selfSignedExpired, config: hello },
       // TLS 1.2 with only a CBC suite: rustls offers none it accepts.
       cbcOnly: {
         ssl: certs.server,
@@ -189,5 +192,43 @@ describe('`resolve` with TLS keeps the name of the URL', () => {
     const c = client({ ca: certs.ca.pem, resolve: { [`wrong.test:${port}`]: '127.0.0.1' } })
     const res = await c.fetch(`https://wrong.test:${port}/hello`)
     assert.equal(res.status, 200)
+  })
+})
+
+// `openssl req -x509` marks the certificate it makes CA:TRUE; Node's https
+// and `curl --cacert` accept such a certificate when it is given as `ca`.
+describe('a self-signed server certificate given as `ca`', () => {
+  test('is trusted as itself, over HTTP/1.1 and in auto mode', async () => {
+    for (const http2 of ['off', 'auto']) {
+      const res = await client({ ca: certs.selfSigned.pem, http2 }).fetch(nginx.url('selfSigned', '/hello'))
+      assert.equal(res.status, 200)
+      assert.equal(await res.text(), 'hello over tls\n')
+    }
+  })
+
+  test('is trusted among other certificates, and beside a private authority', async () => {
+    const c = client({ ca: [certs.ca.pem, certs.selfSignedOther.pem, certs.selfSigned.pem] })
+    assert.equal((await c.fetch(nginx.url('selfSigned', '/hello'))).status, 200)
+    assert.equal((await c.fetch(nginx.url('good', '/hello'))).status, 200)
+  })
+
+  test('another self-signed certificate is not trusted for it', async () => {
+    const c = client({ ca: certs.selfSignedOther.pem })
+    assert.equal(await codeOf(c.fetch(nginx.url('selfSigned', '/hello'))), 'ERR_TLS_CERT')
+  })
+
+  test('its name must still match the host', async () => {
+    const c = client({ ca: certs.selfSignedWrongHost.pem })
+    assert.equal(await codeOf(c.fetch(nginx.url('selfSignedWrongHost', '/hello'))), 'ERR_TLS_CERT')
+  })
+
+  test('it must still be within its dates', async () => {
+    const c = client({ ca: certs.selfSignedExpired.pem })
+    assert.equal(await codeOf(c.fetch(nginx.url('selfSignedExpired', '/hello'))), 'ERR_TLS_CERT')
+  })
+
+  test('without it, the server is not trusted', async () => {
+    assert.equal(await codeOf(client().fetch(nginx.url('selfSigned', '/hello'))), 'ERR_TLS_CERT')
+    assert.equal(await codeOf(client({ ca: certs.ca.pem }).fetch(nginx.url('selfSigned', '/hello'))), 'ERR_TLS_CERT')
   })
 })

@@ -8,6 +8,9 @@
 //   expired   the same names, valid only in 2020
 //   wrongHost valid now, but only for wrong.test
 //   otherCa   a second authority, never trusted, and `stranger` signed by it
+//   selfSigned, selfSignedOther, selfSignedWrongHost, selfSignedExpired
+//             self-signed server certificates as `openssl req -x509` makes
+//             them (CA:TRUE), for the same names, for wrong.test, or in 2020
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -84,6 +87,35 @@ function makeLeaf (dir, name, authority, names, dates) {
     '-extfile', `${name}.ext`, '-notext'], dir)
 }
 
+/**
+ * A self-signed server certificate for `names`, marked CA:TRUE as
+ * `openssl req -x509` marks it; `dates` as for `makeLeaf`.
+ */
+function makeSelfSigned (dir, name, names, dates) {
+  const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')
+  if (dates === undefined) {
+    openssl(['req', '-x509', ...KEY, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30',
+      '-subj', `/CN=${names[0]}`, '-addext', 'basicConstraints=critical,CA:TRUE',
+      '-addext', `subjectAltName=${san}`], dir)
+    return
+  }
+  fs.writeFileSync(path.join(dir, `${name}.ext`), ['basicConstraints=critical,CA:TRUE', `subjectAltName=${san}`, ''].join('\n'))
+  openssl(['req', ...KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${names[0]}`], dir)
+  const db = path.join(dir, `${name}.db`)
+  fs.mkdirSync(db, { recursive: true })
+  fs.writeFileSync(path.join(db, 'index.txt'), '')
+  fs.writeFileSync(path.join(db, 'serial'), '2000\n')
+  fs.writeFileSync(path.join(dir, `${name}.cnf`), [
+    '[ca]', 'default_ca = test', '[test]',
+    `dir = ${db}`, 'database = $dir/index.txt', 'serial = $dir/serial', 'new_certs_dir = $dir',
+    'default_md = sha256', 'policy = any', 'unique_subject = no', 'email_in_dn = no',
+    '[any]', 'commonName = supplied', ''
+  ].join('\n'))
+  openssl(['ca', '-batch', '-selfsign', '-config', `${name}.cnf`, '-keyfile', `${name}.key`,
+    '-in', `${name}.csr`, '-out', `${name}.pem`, '-startdate', dates[0], '-enddate', dates[1],
+    '-extfile', `${name}.ext`, '-notext'], dir)
+}
+
 function makeCerts () {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-certs-'))
   makeAuthority(dir, 'ca')
@@ -93,6 +125,10 @@ function makeCerts () {
   makeLeaf(dir, 'expired', 'ca', names, ['20200101000000Z', '20200201000000Z'])
   makeLeaf(dir, 'wrongHost', 'ca', ['wrong.test'])
   makeLeaf(dir, 'stranger', 'otherCa', names)
+  makeSelfSigned(dir, 'selfSigned', names)
+  makeSelfSigned(dir, 'selfSignedOther', names)
+  makeSelfSigned(dir, 'selfSignedWrongHost', ['wrong.test'])
+  makeSelfSigned(dir, 'selfSignedExpired', names, ['20200101000000Z', '20200201000000Z'])
   const pair = (name) => ({
     cert: path.join(dir, `${name}.pem`),
     key: path.join(dir, `${name}.key`),
@@ -106,6 +142,10 @@ function makeCerts () {
     expired: pair('expired'),
     wrongHost: pair('wrongHost'),
     stranger: pair('stranger'),
+    selfSigned: pair('selfSigned'),
+    selfSignedOther: pair('selfSignedOther'),
+    selfSignedWrongHost: pair('selfSignedWrongHost'),
+    selfSignedExpired: pair('selfSignedExpired'),
     remove: () => fs.rmSync(dir, { recursive: true, force: true })
   }
 }
