@@ -261,7 +261,8 @@ class Progress {
   count (err, res, concurrency) {
     this.done++
     if (err) this.failed++
-    else this.bytes += res.buffer.length
+    // A body saved to a file counts as much as one held in memory.
+    else this.bytes += res.savedBytes === undefined ? res.buffer.length : res.savedBytes
     const now = performance.now()
     if (now - this.last >= PROGRESS_INTERVAL_MS || this.done === this.total) {
       this.last = now
