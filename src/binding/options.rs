@@ -10,7 +10,10 @@ use http::{HeaderName, HeaderValue, Method};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::engine::{CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy};
+use crate::engine::{
+    CallOptions, ClientConfig, Http2Mode, MinSpeed, ProxyConfig, RedirectMode, RetryPolicy,
+    DEFAULT_MIN_SPEED,
+};
 
 #[napi(object)]
 pub struct RetryOptions {
@@ -32,6 +35,11 @@ pub struct CallOptionsJs {
     pub redirect: Option<String>,
     pub max_redirects: Option<u32>,
     pub max_body_size: Option<f64>,
+    pub max_save_size: Option<f64>,
+    /// Bytes a second; 0 lifts the guard.
+    pub min_speed_limit: Option<f64>,
+    /// Milliseconds the speed is averaged over.
+    pub min_speed_time: Option<f64>,
     pub decompress: Option<bool>,
     pub fail_fast: Option<bool>,
     pub error_on_status: Option<bool>,
@@ -96,6 +104,24 @@ pub fn call_options(base: &CallOptions, js: CallOptionsJs) -> Result<CallOptions
     }
     if let Some(v) = js.max_body_size {
         opts.max_body_size = v.is_finite().then_some(v.max(0.0) as u64);
+    }
+    if let Some(v) = js.max_save_size {
+        opts.max_save_size = v.is_finite().then_some(v.max(0.0) as u64);
+    }
+    if let Some(limit) = js.min_speed_limit {
+        let window = js.min_speed_time.and_then(millis);
+        opts.min_speed = match (limit, opts.min_speed) {
+            (l, _) if !(l.is_finite() && l > 0.0) => None,
+            (l, base) => Some(MinSpeed {
+                bytes_per_sec: l as u64,
+                window: window
+                    .or(base.map(|b| b.window))
+                    .unwrap_or(DEFAULT_MIN_SPEED.window),
+            }),
+        };
+    } else if let (Some(window), Some(base)) = (js.min_speed_time.and_then(millis), opts.min_speed)
+    {
+        opts.min_speed = Some(MinSpeed { window, ..base });
     }
     if let Some(v) = js.decompress {
         opts.decompress = v;

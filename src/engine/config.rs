@@ -6,6 +6,26 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
+use super::speed::MinSpeed;
+
+const MIB: u64 = 1024 * 1024;
+
+/// Largest decoded body kept in memory by default: at the default
+/// concurrency of 64 that is 4 GiB at most, and a gzip or brotli bomb from
+/// a server nobody controls stops there instead of taking the process down.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * MIB;
+
+/// Largest decoded body `saveTo` writes by default: room for large
+/// downloads, but a bomb cannot fill a disk.
+pub const DEFAULT_MAX_SAVE_SIZE: u64 = 4 * 1024 * MIB;
+
+/// Slowest body accepted by default, as curl's `--speed-limit 1024
+/// --speed-time 30`: a body trickled a byte at a time fails within a minute.
+pub const DEFAULT_MIN_SPEED: MinSpeed = MinSpeed {
+    bytes_per_sec: 1024,
+    window: Duration::from_secs(30),
+};
+
 /// How a call treats 3xx responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedirectMode {
@@ -93,8 +113,12 @@ pub struct CallOptions {
     pub redirect: RedirectMode,
     /// Redirects followed before `ERR_TOO_MANY_REDIRECTS` (default 20).
     pub max_redirects: u32,
-    /// Largest decoded body accepted (default none).
+    /// Largest decoded body kept in memory (default 64 MiB).
     pub max_body_size: Option<u64>,
+    /// Largest decoded body written by `saveTo` (default 4 GiB).
+    pub max_save_size: Option<u64>,
+    /// Slowest body accepted (default 1024 bytes/s over 30 s).
+    pub min_speed: Option<MinSpeed>,
     /// Decode gzip, deflate, br and zstd bodies (default true).
     pub decompress: bool,
     /// First error ends the call and cancels the rest (default true).
@@ -113,7 +137,9 @@ impl Default for CallOptions {
             total_timeout: None,
             redirect: RedirectMode::Follow,
             max_redirects: 20,
-            max_body_size: None,
+            max_body_size: Some(DEFAULT_MAX_BODY_SIZE),
+            max_save_size: Some(DEFAULT_MAX_SAVE_SIZE),
+            min_speed: Some(DEFAULT_MIN_SPEED),
             decompress: true,
             fail_fast: true,
             error_on_status: false,

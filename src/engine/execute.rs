@@ -315,9 +315,16 @@ async fn follow_redirects(
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
+        // A body in memory and one on disk have separate defaults; a
+        // request's own limit applies to either.
+        let default_max = match req.save_to {
+            Some(_) => opts.max_save_size,
+            None => opts.max_body_size,
+        };
         let limits = BodyLimits {
-            max_size: req.max_body_size.or(opts.max_body_size),
+            max_size: req.max_body_size.or(default_max),
             idle: opts.body_timeout,
+            min_speed: opts.min_speed,
         };
         let target = match &req.save_to {
             Some(path) => BodyTarget::File(path),
