@@ -51,6 +51,8 @@ pub struct FetchError {
     kind: ErrorKind,
     message: String,
     cause: Option<Box<dyn StdError + Send + Sync>>,
+    /// The URL of the hop that failed, when it is not the request's own.
+    url: Option<String>,
 }
 
 impl FetchError {
@@ -59,6 +61,7 @@ impl FetchError {
             kind,
             message: message.into(),
             cause: None,
+            url: None,
         }
     }
 
@@ -73,6 +76,19 @@ impl FetchError {
 
     pub fn aborted() -> Self {
         Self::new(ErrorKind::Aborted, "The operation was aborted")
+    }
+
+    /// Names the hop that failed: a redirect's target, not the URL asked for.
+    pub fn at_url(mut self, url: Option<String>) -> Self {
+        if url.is_some() {
+            self.url = url;
+        }
+        self
+    }
+
+    /// The URL of the hop that failed, when a redirect led there.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     pub fn kind(&self) -> &ErrorKind {
