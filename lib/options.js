@@ -223,6 +223,9 @@ function clientOptions (options) {
     out.http2 = mode
   }
   if (options.ca !== undefined) out.ca = pemList(options.ca, 'options.ca')
+  if (options.allowPrivateNetworks !== undefined) {
+    out.allowPrivateNetworks = checkBoolean(options.allowPrivateNetworks, 'options.allowPrivateNetworks')
+  }
   if (options.rejectUnauthorized !== undefined) {
     out.rejectUnauthorized = checkBoolean(options.rejectUnauthorized, 'options.rejectUnauthorized')
   }

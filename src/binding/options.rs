@@ -11,8 +11,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::engine::{
-    CallOptions, ClientConfig, Http2Mode, MinSpeed, ProxyConfig, RedirectMode, RetryPolicy,
-    DEFAULT_MIN_SPEED,
+    is_public, CallOptions, ClientConfig, Http2Mode, MinSpeed, ProxyConfig, RedirectMode,
+    RetryPolicy, DEFAULT_MIN_SPEED,
 };
 
 #[napi(object)]
@@ -56,6 +56,8 @@ pub struct ClientOptionsJs {
     pub http2: Option<String>,
     pub ca: Option<Vec<String>>,
     pub reject_unauthorized: Option<bool>,
+    /// false: refuse connections to loopback, private and link-local addresses.
+    pub allow_private_networks: Option<bool>,
     /// `host:port` → `address:port`.
     pub resolve: Option<HashMap<String, String>>,
     pub proxy_http: Option<String>,
@@ -192,6 +194,9 @@ pub fn client_config(js: ClientOptionsJs) -> Result<ClientConfig> {
     }
     if let Some(ca) = js.ca {
         config.ca = ca.into_iter().map(String::into_bytes).collect();
+    }
+    if js.allow_private_networks == Some(false) {
+        config.address_filter = Some(is_public);
     }
     if let Some(v) = js.reject_unauthorized {
         config.reject_unauthorized = v;

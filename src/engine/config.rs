@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
+use super::private_net::AddressFilter;
 use super::speed::MinSpeed;
 
 const MIB: u64 = 1024 * 1024;
@@ -178,6 +179,9 @@ pub struct ClientConfig {
     /// host:port → address, like curl's `--resolve`.
     pub resolve: HashMap<String, SocketAddr>,
     pub proxy: ProxyConfig,
+    /// Every address connected to must pass this (default: none, every
+    /// address is allowed); `is_public` refuses private networks.
+    pub address_filter: Option<AddressFilter>,
     /// Sent with every request unless the request sets them.
     pub default_headers: Vec<(HeaderName, HeaderValue)>,
     /// Requests per second over the whole client (default: unlimited).
@@ -211,6 +215,7 @@ impl Default for ClientConfig {
             reject_unauthorized: true,
             resolve: HashMap::new(),
             proxy: ProxyConfig::default(),
+            address_filter: None,
             default_headers: Vec::new(),
             rate_limit: None,
             rate_limit_per_host: None,

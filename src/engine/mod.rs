@@ -14,6 +14,7 @@ mod lane;
 mod limits;
 mod normal_url;
 mod prefault;
+mod private_net;
 mod proxy;
 mod redirect;
 mod request;
@@ -32,6 +33,7 @@ pub use config::{
     DEFAULT_MIN_SPEED,
 };
 pub use error::{ErrorKind, FetchError, InvalidInput};
+pub use private_net::{is_public, AddressFilter};
 pub use request::{parse_url, RawRequest};
 pub use response::{Completion, Headers, ResponseData, Timing};
 pub use speed::MinSpeed;

@@ -182,6 +182,12 @@ impl Service<Uri> for ProxyConnector {
                 }
                 None => None,
             };
+            if proxy.is_some() {
+                // The proxy is the caller's own choice and may be private;
+                // the destination is checked where it is written as an address.
+                tcp.check_literal(&dst)?;
+                tcp = tcp.unfiltered();
+            }
             let stream = match proxy {
                 None => tcp.call(dst).await?,
                 Some(proxy) if dst.scheme() == Some(&http::uri::Scheme::HTTPS) => {
