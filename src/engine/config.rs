@@ -223,3 +223,20 @@ impl Default for ClientConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_is_bounded_by_default() {
+        let d = CallOptions::default();
+        let in_memory = d.max_body_size.expect("a finite in-memory limit");
+        // The default concurrency times the limit must fit an ordinary machine.
+        assert!(in_memory * d.concurrency as u64 <= 4 * 1024 * MIB);
+        assert!(d.max_save_size.is_some());
+        let speed = d.min_speed.expect("a trickle guard");
+        assert!(speed.bytes_per_sec > 0 && !speed.window.is_zero());
+        assert!(ClientConfig::default().address_filter.is_none());
+    }
+}
