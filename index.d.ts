@@ -20,7 +20,7 @@ export interface RequestObject {
   signal?: AbortSignal;
   /** Stream the body to this file from Rust; `response.buffer` is then empty. */
   saveTo?: string;
-  /** Largest decoded body accepted, in bytes (overrides the call's). */
+  /** Largest decoded body accepted, in bytes, in memory or by saveTo (overrides the call's); Infinity lifts it. */
   maxBodySize?: number;
 }
 
@@ -66,8 +66,12 @@ export interface CallOptions {
   redirect?: 'follow' | 'manual' | 'error';
   /** Default 20. */
   maxRedirects?: number;
-  /** Largest decoded body accepted, in bytes. Default none. */
+  /** Largest decoded body kept in memory, in bytes. Default 64 MiB; Infinity lifts it. */
   maxBodySize?: number;
+  /** Largest decoded body written by saveTo, in bytes. Default 4 GiB; Infinity lifts it. */
+  maxSaveSize?: number;
+  /** A body slower than `limit` bytes/s over `time` ms fails with ERR_BODY_TIMEOUT. Default { limit: 1024, time: 30000 }; false lifts it. */
+  minSpeed?: false | { limit?: number; time?: number };
   /** Decode gzip, deflate, br and zstd. Default true. */
   decompress?: boolean;
   /** Non-2xx statuses fail with `ERR_HTTP_STATUS`. Default false. */
@@ -95,6 +99,8 @@ export interface ClientOptions extends Omit<CallOptions, 'timeout' | 'signal' | 
   ca?: string | Buffer | Array<string | Buffer>;
   /** Verify server certificates. Default true. */
   rejectUnauthorized?: boolean;
+  /** false: refuse connections to loopback, private, link-local and unique-local addresses (ERR_PRIVATE_NETWORK). Default true. */
+  allowPrivateNetworks?: boolean;
   /** 'host:port' → 'address:port' (or 'address'), like curl's --resolve. */
   resolve?: Record<string, string>;
   /** A proxy URL, `{ http, https, noProxy }`, or false to ignore HTTP(S)_PROXY. Default: the environment. */
@@ -169,7 +175,7 @@ export type ErrorCode =
   | 'ECONNREFUSED' | 'ECONNRESET' | 'ENOTFOUND' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EPIPE' | 'ETIMEDOUT'
   | 'ERR_CONNECT_TIMEOUT' | 'ERR_HEADERS_TIMEOUT' | 'ERR_BODY_TIMEOUT' | 'ERR_TOTAL_TIMEOUT'
   | 'ERR_TLS_CERT' | 'ERR_TLS' | 'ERR_HTTP_PROTOCOL' | 'ERR_TOO_MANY_REDIRECTS' | 'ERR_BODY_TOO_LARGE'
-  | 'ERR_DECOMPRESS' | 'ERR_PROXY' | 'ERR_HTTP_STATUS' | 'ABORT_ERR' | 'ERR_FETCHPOOL_INTERNAL'
+  | 'ERR_DECOMPRESS' | 'ERR_PROXY' | 'ERR_PRIVATE_NETWORK' | 'ERR_HTTP_STATUS' | 'ABORT_ERR' | 'ERR_FETCHPOOL_INTERNAL'
   | (string & {});
 
 export declare class FetchError extends Error {

@@ -15,6 +15,29 @@ const INPUT_ERRORS = {
   ERR_INVALID_STATE: Error
 }
 
+/**
+ * A URL as an error may show it: without user info. One that parses loses
+ * its `user:pass@`; one that does not loses everything up to the last `@`
+ * before any query or fragment (a password may hold `/` or `@`).
+ */
+function shownUrl (url) {
+  if (typeof url !== 'string' || !url.includes('@')) return url
+  try {
+    const parsed = new URL(url)
+    if (parsed.username === '' && parsed.password === '') return url
+    parsed.username = ''
+    parsed.password = ''
+    return parsed.href
+  } catch {
+    const start = url.indexOf('//')
+    if (start === -1) return url
+    const end = url.slice(start).search(/[?#]/)
+    const authority = end === -1 ? url.slice(start) : url.slice(start, start + end)
+    const at = authority.lastIndexOf('@')
+    return at === -1 ? url : url.slice(0, start + 2) + url.slice(start + at + 1)
+  }
+}
+
 class FetchError extends Error {
   /**
    * @param {string} message
@@ -24,7 +47,7 @@ class FetchError extends Error {
     super(message, info.cause === undefined ? undefined : { cause: info.cause })
     this.name = info.code === 'ABORT_ERR' ? 'AbortError' : 'FetchError'
     this.code = info.code
-    this.url = info.url
+    this.url = shownUrl(info.url)
     this.index = info.index
     this.attempts = info.attempts === undefined ? 0 : info.attempts
     if (info.status) this.status = info.status
@@ -38,7 +61,7 @@ function inputError (code, message, extra) {
   err.code = code
   if (extra) {
     if (extra.index !== undefined) err.index = extra.index
-    if (extra.url !== undefined) err.url = extra.url
+    if (extra.url !== undefined) err.url = shownUrl(extra.url)
     if (extra.input !== undefined) err.input = extra.input
   }
   return err
@@ -88,6 +111,7 @@ function invalidArgValue (name, actual, reason) {
 }
 
 module.exports = {
+  shownUrl,
   FetchError,
   inputError,
   isInputCode,

@@ -131,6 +131,10 @@ function callOptions (options, name = 'options') {
   if (options.maxBodySize !== undefined) {
     set('maxBodySize', checkInteger(options.maxBodySize, `${name}.maxBodySize`, 0, Number.MAX_SAFE_INTEGER, true))
   }
+  if (options.maxSaveSize !== undefined) {
+    set('maxSaveSize', checkInteger(options.maxSaveSize, `${name}.maxSaveSize`, 0, Number.MAX_SAFE_INTEGER, true))
+  }
+  if (options.minSpeed !== undefined) minSpeedOptions(options.minSpeed, `${name}.minSpeed`, set)
   if (options.decompress !== undefined) set('decompress', checkBoolean(options.decompress, `${name}.decompress`))
   if (options.failOnStatus !== undefined) set('errorOnStatus', checkBoolean(options.failOnStatus, `${name}.failOnStatus`))
   if (options.retry !== undefined) set('retry', retryOptions(options.retry, `${name}.retry`))
@@ -145,6 +149,18 @@ function callOptions (options, name = 'options') {
     throw invalidArgType(`${name}.onProgress`, 'of type function', onProgress)
   }
   return { native, settle, signal: signal || undefined, onProgress }
+}
+
+/** `minSpeed: { limit, time }` (bytes a second over milliseconds), or false to lift it. */
+function minSpeedOptions (value, name, set) {
+  if (value === false || value === Infinity) return set('minSpeedLimit', 0)
+  if (!isObject(value)) throw invalidArgType(name, 'an object or false', value)
+  if (value.limit !== undefined) set('minSpeedLimit', checkInteger(value.limit, `${name}.limit`, 0))
+  if (value.time !== undefined) {
+    // A window that never ends is no guard at all.
+    const time = checkTimeout(value.time, `${name}.time`)
+    set(time === 0 ? 'minSpeedLimit' : 'minSpeedTime', time)
+  }
 }
 
 const EMPTY = Object.freeze({ native: null, settle: false, signal: undefined, onProgress: undefined })
@@ -207,6 +223,9 @@ function clientOptions (options) {
     out.http2 = mode
   }
   if (options.ca !== undefined) out.ca = pemList(options.ca, 'options.ca')
+  if (options.allowPrivateNetworks !== undefined) {
+    out.allowPrivateNetworks = checkBoolean(options.allowPrivateNetworks, 'options.allowPrivateNetworks')
+  }
   if (options.rejectUnauthorized !== undefined) {
     out.rejectUnauthorized = checkBoolean(options.rejectUnauthorized, 'options.rejectUnauthorized')
   }

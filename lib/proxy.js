@@ -10,9 +10,18 @@
 
 const { invalidArgType, invalidArgValue } = require('./errors')
 
-/** The URL as an error message may show it: without its credentials. */
+/**
+ * The URL as an error message may show it: without its credentials. A
+ * password may hold `/` or `@`, so everything up to the last `@` before any
+ * query or fragment goes.
+ */
 function redact (value) {
-  return value.replace(/\/\/[^/@]*@/, '//***@')
+  const start = value.indexOf('//')
+  if (start === -1) return value
+  const end = value.slice(start).search(/[?#]/)
+  const authority = end === -1 ? value.slice(start) : value.slice(start, start + end)
+  const at = authority.lastIndexOf('@')
+  return at === -1 ? value : `${value.slice(0, start)}//***@${value.slice(start + at + 1)}`
 }
 
 /** A proxy URL as the engine takes it: absolute, http:, with a host. */
@@ -31,7 +40,8 @@ function checkProxyUrl (value, name) {
     throw invalidArgValue(name, shown, 'must be an http: proxy URL (https: and socks proxies are not supported)')
   }
   if (url.hostname === '') throw invalidArgValue(name, shown, 'must name the proxy host')
-  return text
+  // As WHATWG serializes it: no stray whitespace, user info percent-encoded.
+  return url.href
 }
 
 function fromEnv (env, lower, upper) {
@@ -39,11 +49,23 @@ function fromEnv (env, lower, upper) {
   return value === undefined || value === '' ? undefined : [value, env[lower] ? lower : upper]
 }
 
+/**
+ * The http proxy from the environment. In a CGI program (REQUEST_METHOD set)
+ * a request's `Proxy:` header arrives as HTTP_PROXY ("httpoxy"), so only the
+ * lower-case name counts there, as in curl and Go.
+ */
+function httpProxyFromEnv (env) {
+  if (env.REQUEST_METHOD !== undefined) {
+    return env.http_proxy ? [env.http_proxy, 'http_proxy'] : undefined
+  }
+  return fromEnv(env, 'http_proxy', 'HTTP_PROXY')
+}
+
 function proxyOptions (value, env = process.env) {
   if (value === false || value === null) return {}
   const out = {}
   if (value === undefined) {
-    const http = fromEnv(env, 'http_proxy', 'HTTP_PROXY')
+    const http = httpProxyFromEnv(env)
     const https = fromEnv(env, 'https_proxy', 'HTTPS_PROXY')
     const no = fromEnv(env, 'no_proxy', 'NO_PROXY')
     if (http) out.proxyHttp = checkProxyUrl(http[0], `process.env.${http[1]}`)

@@ -357,7 +357,7 @@ impl ChunkSink {
                     let _ = write!(out, "[\"{}\",", err.code());
                     json_string(out, err.message());
                     out.push(',');
-                    json_string(out, &c.url);
+                    json_string(out, err.url().unwrap_or(&c.url));
                     out.push(',');
                     match err.cause_message() {
                         Some(m) => json_string(out, &m),

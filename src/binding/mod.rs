@@ -69,10 +69,14 @@ fn apply_extra(raw: &mut RawRequest, extra: RequestExtra) {
         .timeout
         .filter(|t| t.is_finite() && *t > 0.0)
         .map(|t| Duration::from_secs_f64(t / 1000.0));
-    raw.max_body_size = extra
-        .max_body_size
-        .filter(|m| m.is_finite())
-        .map(|m| m.max(0.0) as u64);
+    // Infinity lifts the call's limit for this request alone.
+    raw.max_body_size = extra.max_body_size.map(|m| {
+        if m.is_finite() {
+            m.max(0.0) as u64
+        } else {
+            u64::MAX
+        }
+    });
     raw.save_to = extra.save_to.map(Into::into);
     raw.abortable = extra.abortable.unwrap_or(false);
 }
@@ -295,6 +299,12 @@ pub fn native_defaults() -> serde_json::Value {
         "bodyTimeout": ms(d.body_timeout),
         "totalTimeout": ms(d.total_timeout),
         "maxRedirects": d.max_redirects,
+        "maxBodySize": d.max_body_size,
+        "maxSaveSize": d.max_save_size,
+        "minSpeed": d.min_speed.map(|s| serde_json::json!({
+            "limit": s.bytes_per_sec,
+            "time": s.window.as_millis() as u64,
+        })),
         "userAgent": crate::engine::USER_AGENT,
         "acceptEncoding": crate::engine::ACCEPT_ENCODING,
     })

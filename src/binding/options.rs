@@ -10,7 +10,10 @@ use http::{HeaderName, HeaderValue, Method};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::engine::{CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy};
+use crate::engine::{
+    is_public, CallOptions, ClientConfig, Http2Mode, MinSpeed, ProxyConfig, RedirectMode,
+    RetryPolicy, DEFAULT_MIN_SPEED,
+};
 
 #[napi(object)]
 pub struct RetryOptions {
@@ -32,6 +35,11 @@ pub struct CallOptionsJs {
     pub redirect: Option<String>,
     pub max_redirects: Option<u32>,
     pub max_body_size: Option<f64>,
+    pub max_save_size: Option<f64>,
+    /// Bytes a second; 0 lifts the guard.
+    pub min_speed_limit: Option<f64>,
+    /// Milliseconds the speed is averaged over.
+    pub min_speed_time: Option<f64>,
     pub decompress: Option<bool>,
     pub fail_fast: Option<bool>,
     pub error_on_status: Option<bool>,
@@ -48,6 +56,8 @@ pub struct ClientOptionsJs {
     pub http2: Option<String>,
     pub ca: Option<Vec<String>>,
     pub reject_unauthorized: Option<bool>,
+    /// false: refuse connections to loopback, private and link-local addresses.
+    pub allow_private_networks: Option<bool>,
     /// `host:port` → `address:port`.
     pub resolve: Option<HashMap<String, String>>,
     pub proxy_http: Option<String>,
@@ -96,6 +106,24 @@ pub fn call_options(base: &CallOptions, js: CallOptionsJs) -> Result<CallOptions
     }
     if let Some(v) = js.max_body_size {
         opts.max_body_size = v.is_finite().then_some(v.max(0.0) as u64);
+    }
+    if let Some(v) = js.max_save_size {
+        opts.max_save_size = v.is_finite().then_some(v.max(0.0) as u64);
+    }
+    if let Some(limit) = js.min_speed_limit {
+        let window = js.min_speed_time.and_then(millis);
+        opts.min_speed = match (limit, opts.min_speed) {
+            (l, _) if !(l.is_finite() && l > 0.0) => None,
+            (l, base) => Some(MinSpeed {
+                bytes_per_sec: l as u64,
+                window: window
+                    .or(base.map(|b| b.window))
+                    .unwrap_or(DEFAULT_MIN_SPEED.window),
+            }),
+        };
+    } else if let (Some(window), Some(base)) = (js.min_speed_time.and_then(millis), opts.min_speed)
+    {
+        opts.min_speed = Some(MinSpeed { window, ..base });
     }
     if let Some(v) = js.decompress {
         opts.decompress = v;
@@ -166,6 +194,9 @@ pub fn client_config(js: ClientOptionsJs) -> Result<ClientConfig> {
     }
     if let Some(ca) = js.ca {
         config.ca = ca.into_iter().map(String::into_bytes).collect();
+    }
+    if js.allow_private_networks == Some(false) {
+        config.address_filter = Some(is_public);
     }
     if let Some(v) = js.reject_unauthorized {
         config.reject_unauthorized = v;

@@ -22,6 +22,7 @@ use tokio_util::io::StreamReader;
 use super::classify::classify;
 use super::error::{errno_name, find_in_chain, ErrorKind, FetchError};
 use super::prefault::Prefault;
+use super::speed::{MinSpeed, SpeedCheck, TooSlow};
 use super::wire::{WireBody, WireError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -122,6 +123,7 @@ pub fn coding_of(headers: &HeaderMap) -> Option<Coding> {
 pub struct BodyLimits {
     pub max_size: Option<u64>,
     pub idle: Option<Duration>,
+    pub min_speed: Option<MinSpeed>,
 }
 
 /// Where the body goes: kept in memory, or written to a file.
@@ -144,6 +146,10 @@ fn too_large(limit: u64) -> FetchError {
 
 fn idle_timeout() -> FetchError {
     FetchError::new(ErrorKind::BodyTimeout, "Body timeout")
+}
+
+fn too_slow(slow: TooSlow) -> FetchError {
+    FetchError::new(ErrorKind::BodyTimeout, slow.to_string())
 }
 
 async fn with_idle<T>(
@@ -174,7 +180,15 @@ pub async fn read_body(
     match (coding, target) {
         (None, BodyTarget::Memory) => read_plain(body, size_hint, limits, pool).await,
         (coding, target) => {
-            let stream = body.into_data_stream().map_err(io::Error::other);
+            // The speed counts bytes as they come off the wire, before decoding.
+            let mut speed = SpeedCheck::new(limits.min_speed);
+            let stream = body
+                .into_data_stream()
+                .map_err(io::Error::other)
+                .and_then(move |data| {
+                    let checked = speed.add(data.len()).map(|()| data);
+                    std::future::ready(checked.map_err(io::Error::other))
+                });
             let mut reader = StreamReader::new(stream);
             let mut decoded: Pin<Box<dyn AsyncRead + Send>> = match coding {
                 None => Box::pin(reader),
@@ -221,6 +235,7 @@ async fn read_plain(
     let mut first: Option<Bytes> = None;
     let mut rest: Option<Vec<u8>> = None;
     let mut total: u64 = 0;
+    let mut speed = SpeedCheck::new(limits.min_speed);
     loop {
         let frame = with_idle(limits.idle, body.frame()).await?;
         let Some(frame) = frame else { break };
@@ -237,6 +252,7 @@ async fn read_plain(
                 return Err(too_large(max));
             }
         }
+        speed.add(data.len()).map_err(too_slow)?;
         match (&mut first, &mut rest) {
             (None, None) => first = Some(data),
             (Some(head), None) => {
@@ -271,6 +287,9 @@ async fn read_plain(
 /// Errors from the decoder are `ERR_DECOMPRESS`; errors from the transport
 /// underneath keep their own kind.
 fn read_error(err: io::Error) -> FetchError {
+    if let Some(slow) = find_in_chain::<TooSlow>(&err) {
+        return too_slow(TooSlow { limit: slow.limit });
+    }
     if find_in_chain::<hyper::Error>(&err).is_some() || find_in_chain::<WireError>(&err).is_some() {
         return classify(Box::new(err));
     }

@@ -2,7 +2,7 @@
 
 use std::error::Error as StdError;
 
-use super::connector::{ConnectTimeoutError, DnsError};
+use super::connector::{ConnectTimeoutError, DnsError, PrivateNetworkError};
 use super::error::{errno_name, find_in_chain, find_io, ErrorKind, FetchError};
 use super::proxy::ProxyError;
 
@@ -26,6 +26,9 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
 }
 
 fn kind_of(err: &(dyn StdError + 'static)) -> ErrorKind {
+    if find_in_chain::<PrivateNetworkError>(err).is_some() {
+        return ErrorKind::PrivateNetwork;
+    }
     // Whatever went wrong on the way to the proxy is the proxy's failure.
     if find_in_chain::<ProxyError>(err).is_some() {
         return ErrorKind::Proxy;

@@ -135,7 +135,8 @@ fn build_http(
     proxies: Arc<Proxies>,
     tls: rustls::ClientConfig,
 ) -> Result<Http, FetchError> {
-    let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
+    let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout)
+        .filtering(config.address_filter);
     // Connections per host are capped where they are made, so a connection
     // that outlives its request (idle in the pool) still counts.
     let connections = config.max_connections_per_host.map(HostSemaphores::new);
@@ -187,7 +188,8 @@ impl Client {
         let (http, tcp) = {
             // The connector's timer and resolver need the runtime's context.
             let _guard = runtime.enter();
-            let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout);
+            let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout)
+                .filtering(config.address_filter);
             (build_http(&config, proxies.clone(), tls)?, tcp)
         };
         let mut default_headers = HeaderMap::new();

@@ -6,6 +6,27 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
+use super::private_net::AddressFilter;
+use super::speed::MinSpeed;
+
+const MIB: u64 = 1024 * 1024;
+
+/// Largest decoded body kept in memory by default: at the default
+/// concurrency of 64 that is 4 GiB at most, and a gzip or brotli bomb from
+/// a server nobody controls stops there instead of taking the process down.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * MIB;
+
+/// Largest decoded body `saveTo` writes by default: room for large
+/// downloads, but a bomb cannot fill a disk.
+pub const DEFAULT_MAX_SAVE_SIZE: u64 = 4 * 1024 * MIB;
+
+/// Slowest body accepted by default, as curl's `--speed-limit 1024
+/// --speed-time 30`: a body trickled a byte at a time fails within a minute.
+pub const DEFAULT_MIN_SPEED: MinSpeed = MinSpeed {
+    bytes_per_sec: 1024,
+    window: Duration::from_secs(30),
+};
+
 /// How a call treats 3xx responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedirectMode {
@@ -93,8 +114,12 @@ pub struct CallOptions {
     pub redirect: RedirectMode,
     /// Redirects followed before `ERR_TOO_MANY_REDIRECTS` (default 20).
     pub max_redirects: u32,
-    /// Largest decoded body accepted (default none).
+    /// Largest decoded body kept in memory (default 64 MiB).
     pub max_body_size: Option<u64>,
+    /// Largest decoded body written by `saveTo` (default 4 GiB).
+    pub max_save_size: Option<u64>,
+    /// Slowest body accepted (default 1024 bytes/s over 30 s).
+    pub min_speed: Option<MinSpeed>,
     /// Decode gzip, deflate, br and zstd bodies (default true).
     pub decompress: bool,
     /// First error ends the call and cancels the rest (default true).
@@ -113,7 +138,9 @@ impl Default for CallOptions {
             total_timeout: None,
             redirect: RedirectMode::Follow,
             max_redirects: 20,
-            max_body_size: None,
+            max_body_size: Some(DEFAULT_MAX_BODY_SIZE),
+            max_save_size: Some(DEFAULT_MAX_SAVE_SIZE),
+            min_speed: Some(DEFAULT_MIN_SPEED),
             decompress: true,
             fail_fast: true,
             error_on_status: false,
@@ -152,6 +179,9 @@ pub struct ClientConfig {
     /// host:port → address, like curl's `--resolve`.
     pub resolve: HashMap<String, SocketAddr>,
     pub proxy: ProxyConfig,
+    /// Every address connected to must pass this (default: none, every
+    /// address is allowed); `is_public` refuses private networks.
+    pub address_filter: Option<AddressFilter>,
     /// Sent with every request unless the request sets them.
     pub default_headers: Vec<(HeaderName, HeaderValue)>,
     /// Requests per second over the whole client (default: unlimited).
@@ -185,10 +215,28 @@ impl Default for ClientConfig {
             reject_unauthorized: true,
             resolve: HashMap::new(),
             proxy: ProxyConfig::default(),
+            address_filter: None,
             default_headers: Vec::new(),
             rate_limit: None,
             rate_limit_per_host: None,
             defaults: CallOptions::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_is_bounded_by_default() {
+        let d = CallOptions::default();
+        let in_memory = d.max_body_size.expect("a finite in-memory limit");
+        // The default concurrency times the limit must fit an ordinary machine.
+        assert!(in_memory * d.concurrency as u64 <= 4 * 1024 * MIB);
+        assert!(d.max_save_size.is_some());
+        let speed = d.min_speed.expect("a trickle guard");
+        assert!(speed.bytes_per_sec > 0 && !speed.window.is_zero());
+        assert!(ClientConfig::default().address_filter.is_none());
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use super::limits::HostPermit;
+use super::private_net::AddressFilter;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -50,6 +51,19 @@ impl std::fmt::Display for ConnectTimeoutError {
 }
 
 impl std::error::Error for ConnectTimeoutError {}
+
+/// Marks a connection refused by the client's address filter
+/// (`allowPrivateNetworks: false`): nothing was sent to that address.
+#[derive(Debug)]
+pub struct PrivateNetworkError(pub IpAddr);
+
+impl std::fmt::Display for PrivateNetworkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection to the private address {} refused", self.0)
+    }
+}
+
+impl std::error::Error for PrivateNetworkError {}
 
 /// When a connection was established; travels in every response's extensions.
 #[derive(Clone, Copy, Debug)]
@@ -85,6 +99,7 @@ pub struct TcpConnector {
     inner: HttpConnector<Resolver>,
     resolve: Arc<HashMap<String, SocketAddr>>,
     timeout: Option<Duration>,
+    filter: Option<AddressFilter>,
 }
 
 impl TcpConnector {
@@ -97,6 +112,31 @@ impl TcpConnector {
             inner,
             resolve: Arc::new(resolve),
             timeout,
+            filter: None,
+        }
+    }
+
+    /// Refuses connections to addresses `filter` rejects.
+    pub fn filtering(mut self, filter: Option<AddressFilter>) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    /// The same connector without the filter: for a proxy the caller named.
+    pub fn unfiltered(&self) -> Self {
+        let mut tcp = self.clone();
+        tcp.filter = None;
+        tcp
+    }
+
+    /// Refuses a destination written as an address the filter rejects,
+    /// before any packet goes to it. A name is checked once connected.
+    pub fn check_literal(&self, uri: &Uri) -> Result<(), PrivateNetworkError> {
+        let host = uri.host().unwrap_or("");
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        match (self.filter, host.parse::<IpAddr>()) {
+            (Some(allowed), Ok(ip)) if !allowed(ip) => Err(PrivateNetworkError(ip)),
+            _ => Ok(()),
         }
     }
 
@@ -130,8 +170,12 @@ impl Service<Uri> for TcpConnector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let target = self.target(uri);
+        if let Err(refused) = self.check_literal(&target) {
+            return Box::pin(std::future::ready(Err(Box::new(refused) as BoxError)));
+        }
         let connecting = self.inner.call(target);
         let timeout = self.timeout;
+        let filter = self.filter;
         Box::pin(async move {
             let stream = match timeout {
                 Some(limit) => tokio::time::timeout(limit, connecting)
@@ -140,6 +184,14 @@ impl Service<Uri> for TcpConnector {
                 None => connecting.await,
             }
             .map_err(|e| Box::new(e) as BoxError)?;
+            // The address actually connected to, after DNS: a name that
+            // resolves to a private address is refused before a byte is sent.
+            if let Some(allowed) = filter {
+                let peer = stream.inner().peer_addr()?.ip();
+                if !allowed(peer) {
+                    return Err(Box::new(PrivateNetworkError(peer)) as BoxError);
+                }
+            }
             Ok(TimedStream {
                 inner: stream,
                 connected_at: Instant::now(),

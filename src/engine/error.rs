@@ -26,6 +26,8 @@ pub enum ErrorKind {
     BodyTooLarge,
     Decompress,
     Proxy,
+    /// A connection to a private address, refused by `allowPrivateNetworks: false`.
+    PrivateNetwork,
     /// A non-2xx status, when the caller asked for those to fail.
     HttpStatus(u16),
     /// The request or its batch was cancelled.
@@ -51,6 +53,8 @@ pub struct FetchError {
     kind: ErrorKind,
     message: String,
     cause: Option<Box<dyn StdError + Send + Sync>>,
+    /// The URL of the hop that failed, when it is not the request's own.
+    url: Option<String>,
 }
 
 impl FetchError {
@@ -59,6 +63,7 @@ impl FetchError {
             kind,
             message: message.into(),
             cause: None,
+            url: None,
         }
     }
 
@@ -73,6 +78,19 @@ impl FetchError {
 
     pub fn aborted() -> Self {
         Self::new(ErrorKind::Aborted, "The operation was aborted")
+    }
+
+    /// Names the hop that failed: a redirect's target, not the URL asked for.
+    pub fn at_url(mut self, url: Option<String>) -> Self {
+        if url.is_some() {
+            self.url = url;
+        }
+        self
+    }
+
+    /// The URL of the hop that failed, when a redirect led there.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     pub fn kind(&self) -> &ErrorKind {
@@ -108,6 +126,7 @@ impl FetchError {
             ErrorKind::BodyTooLarge => "ERR_BODY_TOO_LARGE",
             ErrorKind::Decompress => "ERR_DECOMPRESS",
             ErrorKind::Proxy => "ERR_PROXY",
+            ErrorKind::PrivateNetwork => "ERR_PRIVATE_NETWORK",
             ErrorKind::HttpStatus(_) => "ERR_HTTP_STATUS",
             ErrorKind::Aborted => "ABORT_ERR",
             ErrorKind::Invalid(InvalidInput::Url) => "ERR_INVALID_URL",

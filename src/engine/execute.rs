@@ -18,8 +18,8 @@ use super::error::{find_in_chain, find_io, ErrorKind, FetchError};
 use super::lane::{Lane, SendFailure};
 use super::limits::host_key;
 use super::proxy::Route;
-use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
-use super::request::{parse_url, to_uri, Request};
+use super::redirect::{is_origin_bound, is_redirect, next_url, prune_headers, switches_to_get};
+use super::request::{parse_url, Request};
 use super::response::{Headers, ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
 
@@ -87,13 +87,29 @@ async fn attempt_loop(
     }
 }
 
+/// Follows the request's redirects; an error names the hop that failed.
 async fn follow_redirects(
     client: &ClientInner,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
     status_wait: &mut Option<std::time::Duration>,
+    lane: Option<&mut Lane>,
+) -> Result<ResponseData, FetchError> {
+    let mut hop_url = None;
+    hops(client, req, opts, timing, status_wait, lane, &mut hop_url)
+        .await
+        .map_err(|e| e.at_url(hop_url))
+}
+
+async fn hops(
+    client: &ClientInner,
+    req: &Request,
+    opts: &CallOptions,
+    timing: &mut Timing,
+    status_wait: &mut Option<std::time::Duration>,
     mut lane: Option<&mut Lane>,
+    hop_url: &mut Option<String>,
 ) -> Result<ResponseData, FetchError> {
     // The current URL, serialized. A `Url` is made of it only to follow a
     // redirect; the next hop's target and key are worked out then.
@@ -103,6 +119,9 @@ async fn follow_redirects(
     let mut headers = req.headers.clone();
     let mut body = req.body.clone();
     let mut redirects = 0u32;
+    // Set once a redirect leaves the first origin: from then on the client's
+    // credentials and Host are withheld too, as the request's own are.
+    let mut left_origin = false;
     loop {
         // The first hop's target was worked out when the request was checked.
         let (uri, key) = match &next_hop {
@@ -114,7 +133,7 @@ async fn follow_redirects(
         let forwarded_auth = matches!(route, Route::Forwarded { auth: Some(_) });
         // A request that adds nothing to the client's fields sends those, made
         // once per client.
-        let out_headers = if headers.is_empty() && !has_body && !forwarded_auth {
+        let out_headers = if headers.is_empty() && !has_body && !forwarded_auth && !left_origin {
             std::borrow::Cow::Borrowed(if opts.decompress {
                 &client.decoding_headers
             } else {
@@ -124,7 +143,8 @@ async fn follow_redirects(
             let mut out_headers =
                 HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);
             for (name, value) in &client.default_headers {
-                if !headers.contains_key(name) {
+                let withheld = left_origin && is_origin_bound(name);
+                if !withheld && !headers.contains_key(name) {
                     out_headers.insert(name, value.clone());
                 }
             }
@@ -284,17 +304,18 @@ async fn follow_redirects(
                 }
                 let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
                 let current = parse_url(&url)?;
-                let next = next_url(&current, &location)?;
+                let (next, next_uri) = next_url(&current, &location)?;
                 response.into_body().discard();
                 let drop_body = switches_to_get(status, &method);
                 if drop_body {
                     method = Method::GET;
                     body = Bytes::new();
                 }
-                prune_headers(&mut headers, &current, &next, drop_body);
+                left_origin |= prune_headers(&mut headers, &current, &next, drop_body);
                 let key = host_key(next.scheme(), next.host_str().unwrap_or(""), next.port());
-                next_hop = Some((to_uri(&next)?, key));
+                next_hop = Some((next_uri, key));
                 url = std::borrow::Cow::Owned(next.into());
+                *hop_url = Some(url.to_string());
                 continue;
             }
         }
@@ -315,9 +336,16 @@ async fn follow_redirects(
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
+        // A body in memory and one on disk have separate defaults; a
+        // request's own limit applies to either.
+        let default_max = match req.save_to {
+            Some(_) => opts.max_save_size,
+            None => opts.max_body_size,
+        };
         let limits = BodyLimits {
-            max_size: req.max_body_size.or(opts.max_body_size),
+            max_size: req.max_body_size.or(default_max),
             idle: opts.body_timeout,
+            min_speed: opts.min_speed,
         };
         let target = match &req.save_to {
             Some(path) => BodyTarget::File(path),

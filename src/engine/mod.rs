@@ -14,11 +14,13 @@ mod lane;
 mod limits;
 mod normal_url;
 mod prefault;
+mod private_net;
 mod proxy;
 mod redirect;
 mod request;
 mod response;
 mod retry;
+mod speed;
 mod tls;
 mod transport;
 mod wire;
@@ -28,7 +30,10 @@ pub use body::ACCEPT_ENCODING;
 pub use client::{Client, Rejected, Start, StatsSnapshot, USER_AGENT};
 pub use config::{
     default_workers, CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy,
+    DEFAULT_MIN_SPEED,
 };
 pub use error::{ErrorKind, FetchError, InvalidInput};
+pub use private_net::{is_public, AddressFilter};
 pub use request::{parse_url, RawRequest};
 pub use response::{Completion, Headers, ResponseData, Timing};
+pub use speed::MinSpeed;

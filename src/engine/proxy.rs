@@ -19,6 +19,7 @@ use super::config::ProxyConfig;
 use super::connector::{TcpConnector, TimedStream};
 use super::error::{FetchError, InvalidInput};
 use super::limits::{host_key, HostSemaphores};
+use super::request::without_userinfo;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -48,12 +49,18 @@ pub struct Proxies {
     matcher: Option<Matcher>,
 }
 
-/// Checks one proxy URL: absolute, `http:`, with a host.
-fn check_proxy_url(name: &str, value: &str) -> Result<(), FetchError> {
+/// Checks one proxy URL (absolute, `http:`, with a host) and gives it back
+/// as WHATWG serializes it, user info percent-encoded. hyper-util's matcher
+/// reads the text with `http::Uri`, stricter than the URL parser: a
+/// trailing newline, a space or a second `@` would leave it with no proxy,
+/// and requests would go direct. The serialized form is what it reads; one
+/// it still cannot read is refused here rather than ignored there.
+fn check_proxy_url(name: &str, value: &str) -> Result<String, FetchError> {
     let invalid = |why: &str| {
+        let shown = without_userinfo(value);
         FetchError::invalid(
             InvalidInput::ArgValue,
-            format!("Invalid {name} proxy {value:?}: {why}"),
+            format!("Invalid {name} proxy {shown:?}: {why}"),
         )
     };
     let url = url::Url::parse(value).map_err(|_| invalid("not a URL"))?;
@@ -63,19 +70,23 @@ fn check_proxy_url(name: &str, value: &str) -> Result<(), FetchError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("no host"));
     }
-    Ok(())
+    let text = String::from(url);
+    let readable = text.parse::<Uri>().ok().and_then(|uri| {
+        uri.authority()
+            .map(|a| a.as_str().matches('@').count() <= 1)
+    });
+    if readable != Some(true) {
+        return Err(invalid("cannot be used as a proxy URL"));
+    }
+    Ok(text)
 }
 
 impl Proxies {
     pub fn new(config: &ProxyConfig) -> Result<Self, FetchError> {
         let http = config.http.as_deref().filter(|s| !s.trim().is_empty());
         let https = config.https.as_deref().filter(|s| !s.trim().is_empty());
-        if let Some(v) = http {
-            check_proxy_url("http", v)?;
-        }
-        if let Some(v) = https {
-            check_proxy_url("https", v)?;
-        }
+        let http = http.map(|v| check_proxy_url("http", v)).transpose()?;
+        let https = https.map(|v| check_proxy_url("https", v)).transpose()?;
         let no_proxy = config.no_proxy.as_deref().unwrap_or("");
         // curl's lone `*` bypasses every host; the matcher applies it to names only.
         let bypass_all = no_proxy.split(',').any(|entry| entry.trim() == "*");
@@ -83,8 +94,8 @@ impl Proxies {
             return Ok(Proxies { matcher: None });
         }
         let matcher = Matcher::builder()
-            .http(http.unwrap_or(""))
-            .https(https.unwrap_or(""))
+            .http(http.unwrap_or_default())
+            .https(https.unwrap_or_default())
             .no(no_proxy)
             .build();
         Ok(Proxies {
@@ -171,6 +182,12 @@ impl Service<Uri> for ProxyConnector {
                 }
                 None => None,
             };
+            if proxy.is_some() {
+                // The proxy is the caller's own choice and may be private;
+                // the destination is checked where it is written as an address.
+                tcp.check_literal(&dst)?;
+                tcp = tcp.unfiltered();
+            }
             let stream = match proxy {
                 None => tcp.call(dst).await?,
                 Some(proxy) if dst.scheme() == Some(&http::uri::Scheme::HTTPS) => {
@@ -230,6 +247,30 @@ mod tests {
         assert!(proxies
             .intercept(&"http://11.1.2.3/".parse().unwrap())
             .is_some());
+    }
+
+    #[test]
+    fn a_proxy_url_is_used_as_the_url_parser_reads_it() {
+        let target: Uri = "http://a.test/".parse().unwrap();
+        for (given, user_pass) in [
+            ("http://127.0.0.1:3128\n", None),
+            (" http://127.0.0.1:3128 ", None),
+            ("http://us er:p\"{|ü@127.0.0.1:3128", Some("us er:p\"{|ü")),
+            ("http://user:p@ss@127.0.0.1:3128", Some("user:p@ss")),
+        ] {
+            let proxies = Proxies::new(&config(given, "", "")).unwrap();
+            let proxy = proxies.intercept(&target).expect(given);
+            assert_eq!(proxy.uri().port_u16(), Some(3128), "{given}");
+            let auth = proxy.basic_auth().map(|v| {
+                use base64::Engine;
+                let b64 = &v.as_bytes()[b"Basic ".len()..];
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap();
+                String::from_utf8(raw).unwrap()
+            });
+            assert_eq!(auth.as_deref(), user_pass, "{given}");
+        }
     }
 
     #[test]

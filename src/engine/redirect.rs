@@ -1,30 +1,48 @@
 //! How a request changes when it follows a redirect, as browsers and undici do.
 
-use http::{header, HeaderMap, Method, StatusCode};
+use http::{header, HeaderMap, Method, StatusCode, Uri};
 use url::Url;
 
 use super::error::{ErrorKind, FetchError, InvalidInput};
+use super::request::{strip_userinfo, to_uri, without_userinfo};
 
 pub fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
-/// The next URL, resolved against the current one; only http and https.
-pub fn next_url(current: &Url, location: &str) -> Result<Url, FetchError> {
-    let next = current.join(location).map_err(|e| {
+/// Longest part of a server's `Location` that a message quotes.
+const SHOWN_LOCATION: usize = 200;
+
+/// The next URL, resolved against the current one, and its `Uri`; only http
+/// and https. A `Location` that cannot be followed is the server's fault
+/// (`ERR_HTTP_PROTOCOL`), and the message quotes only its start.
+pub fn next_url(current: &Url, location: &str) -> Result<(Url, Uri), FetchError> {
+    let shown = || {
+        let cut = location.floor_char_boundary(SHOWN_LOCATION);
+        let more = if cut < location.len() { "…" } else { "" };
+        format!("{}{more}", without_userinfo(&location[..cut]))
+    };
+    let invalid = || {
         FetchError::new(
             ErrorKind::Protocol,
-            format!("Invalid redirect location: {location}"),
+            format!("Invalid redirect location: {}", shown()),
         )
-        .with_cause(e)
-    })?;
+    };
+    let next = current
+        .join(location)
+        .map_err(|e| invalid().with_cause(e))?;
     match next.scheme() {
-        "http" | "https" => Ok(next),
-        other => Err(FetchError::invalid(
-            InvalidInput::UrlScheme,
-            format!("Redirect to a {other}: URL is not followed"),
-        )),
+        "http" | "https" => {}
+        other => {
+            return Err(FetchError::invalid(
+                InvalidInput::UrlScheme,
+                format!("Redirect to a {other}: URL is not followed"),
+            ))
+        }
     }
+    let next = strip_userinfo(next);
+    let uri = to_uri(&next).map_err(|_| invalid())?;
+    Ok((next, uri))
 }
 
 /// Whether the redirect turns the request into a GET without a body.
@@ -42,13 +60,32 @@ fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// Fields that speak for one origin: credentials, and a caller's `Host`,
+/// which would name the old origin to the new one. A scheme change (an
+/// https to http downgrade above all) makes another origin too.
+pub const ORIGIN_BOUND: [header::HeaderName; 4] = [
+    header::AUTHORIZATION,
+    header::COOKIE,
+    header::PROXY_AUTHORIZATION,
+    header::HOST,
+];
+
+/// Whether `name` is one of [`ORIGIN_BOUND`].
+pub fn is_origin_bound(name: &header::HeaderName) -> bool {
+    ORIGIN_BOUND.contains(name)
+}
+
 /// Drops what must not follow the request: credentials to another origin, and
-/// the body's description when the body is dropped.
-pub fn prune_headers(headers: &mut HeaderMap, from: &Url, to: &Url, body_dropped: bool) {
-    if !same_origin(from, to) {
-        headers.remove(header::AUTHORIZATION);
-        headers.remove(header::COOKIE);
-        headers.remove(header::PROXY_AUTHORIZATION);
+/// the body's description when the body is dropped. Returns whether the
+/// redirect leaves the origin: the caller then withholds its own defaults
+/// of the same names from this hop and every later one.
+#[must_use]
+pub fn prune_headers(headers: &mut HeaderMap, from: &Url, to: &Url, body_dropped: bool) -> bool {
+    let leaves = !same_origin(from, to);
+    if leaves {
+        for name in ORIGIN_BOUND {
+            headers.remove(name);
+        }
     }
     if body_dropped {
         for name in [
@@ -61,6 +98,7 @@ pub fn prune_headers(headers: &mut HeaderMap, from: &Url, to: &Url, body_dropped
             headers.remove(name);
         }
     }
+    leaves
 }
 
 #[cfg(test)]
@@ -88,26 +126,41 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, "t".parse().unwrap());
         headers.insert(header::COOKIE, "c".parse().unwrap());
-        prune_headers(
+        headers.insert(header::HOST, "a.test".parse().unwrap());
+        assert!(!prune_headers(
             &mut headers,
             &from,
             &Url::parse("http://a.test:80/y").unwrap(),
             false,
-        );
-        assert_eq!(headers.len(), 2);
-        prune_headers(
+        ));
+        assert_eq!(headers.len(), 3);
+        assert!(prune_headers(
             &mut headers,
             &from,
             &Url::parse("http://b.test/y").unwrap(),
             false,
-        );
+        ));
+        assert!(headers.is_empty());
+    }
+
+    #[test]
+    fn a_downgrade_to_http_leaves_the_origin() {
+        let from = Url::parse("https://a.test/x").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, "t".parse().unwrap());
+        assert!(prune_headers(
+            &mut headers,
+            &from,
+            &Url::parse("http://a.test/y").unwrap(),
+            false,
+        ));
         assert!(headers.is_empty());
     }
 
     #[test]
     fn only_http_schemes_are_followed() {
         let from = Url::parse("http://a.test/x").unwrap();
-        assert_eq!(next_url(&from, "/y").unwrap().as_str(), "http://a.test/y");
+        assert_eq!(next_url(&from, "/y").unwrap().0.as_str(), "http://a.test/y");
         assert!(next_url(&from, "ftp://a.test/").is_err());
     }
 }

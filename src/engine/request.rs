@@ -56,10 +56,28 @@ pub struct Request {
     pub save_to: Option<PathBuf>,
 }
 
+/// `input` without anything that may be user info (`user:pass@`), for a URL
+/// that failed to parse and is shown in a message or `err.url`. A password
+/// may hold `/` or `@` and so break the parse, so this cuts at the last `@`
+/// before any query or fragment: it may hide part of a path too, never a
+/// password. A URL that parsed is shown as its `href`, which has none.
+pub fn without_userinfo(input: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = input.find("//").map(|i| i + 2) else {
+        return input.into();
+    };
+    let rest = &input[start..];
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}{}", &input[..start], &rest[at + 1..]).into(),
+        None => input.into(),
+    }
+}
+
 /// Parses an absolute http(s) URL, as WHATWG's URL parser does.
 pub fn parse_url(input: &str) -> Result<Url, FetchError> {
     let url = Url::parse(input).map_err(|e| {
-        FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}")).with_cause(e)
+        let shown = without_userinfo(input);
+        FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {shown}")).with_cause(e)
     })?;
     match url.scheme() {
         "http" | "https" => {}
@@ -73,10 +91,22 @@ pub fn parse_url(input: &str) -> Result<Url, FetchError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(FetchError::invalid(
             InvalidInput::Url,
-            format!("Invalid URL: {input}"),
+            format!("Invalid URL: {}", without_userinfo(input)),
         ));
     }
-    Ok(url)
+    Ok(strip_userinfo(url))
+}
+
+/// The URL less its user info. User info is never sent: not in a request
+/// line to a proxy nor in HTTP/2's `:authority` (RFC 9110 §4.2.4, RFC 9113
+/// §8.3.1), nor as credentials that a redirect could carry elsewhere.
+pub fn strip_userinfo(mut url: Url) -> Url {
+    if !url.username().is_empty() || url.password().is_some() {
+        // Neither can fail on an http(s) URL, which always has a host.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    url
 }
 
 /// The `Uri` hyper sends to, for an already validated URL.
@@ -179,6 +209,13 @@ impl RawRequest {
         let checked = self
             .checked(&mut input)
             .map(|req| Checked::Full(Box::new(req)));
+        // The URL as given is shown in errors: never with its user info.
+        if input.contains('@') {
+            input = match &checked {
+                Ok(Checked::Full(req)) => req.href.clone(),
+                _ => without_userinfo(&input).into_owned(),
+            };
+        }
         (input, checked)
     }
 
@@ -245,6 +282,7 @@ impl RawRequest {
             if header_name == http::header::CONTENT_LENGTH {
                 continue;
             }
+            check_framing(&headers, &header_name, &header_value)?;
             headers.append(header_name, header_value);
         }
         if matches!(method, Method::GET | Method::HEAD)
@@ -269,6 +307,32 @@ impl RawRequest {
             save_to: self.save_to,
         })
     }
+}
+
+/// One `Host` at most, and of `Transfer-Encoding` only a lone `chunked`:
+/// the one coding fetchpool writes. Anything else would be sent as given
+/// or rewritten, and read by servers and proxies each their own way.
+fn check_framing(
+    headers: &HeaderMap,
+    name: &HeaderName,
+    value: &HeaderValue,
+) -> Result<(), FetchError> {
+    let refused = |why: &str| {
+        FetchError::invalid(
+            InvalidInput::ArgValue,
+            format!("Header {name} {why} [{value:?}]"),
+        )
+    };
+    if *name == http::header::HOST && headers.contains_key(http::header::HOST) {
+        return Err(refused("may be given once"));
+    }
+    if *name == http::header::TRANSFER_ENCODING
+        && (headers.contains_key(http::header::TRANSFER_ENCODING)
+            || !value.as_bytes().eq_ignore_ascii_case(b"chunked"))
+    {
+        return Err(refused("may only be a single 'chunked'"));
+    }
+    Ok(())
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -315,6 +379,41 @@ mod tests {
             .unwrap();
         assert_eq!(req.method, Method::GET);
         assert_eq!(req.uri.to_string(), "http://example.com/a%20b?q=1");
+    }
+
+    #[test]
+    fn user_info_is_neither_sent_nor_shown() {
+        let raw = RawRequest::get("http://u:p%40ss@a.test:81/x");
+        let (given, checked) = raw.check();
+        assert_eq!(given, "http://a.test:81/x");
+        let req = checked.unwrap().into_request();
+        assert_eq!(req.href, "http://a.test:81/x");
+        assert_eq!(req.uri.to_string(), "http://a.test:81/x");
+        assert_eq!(without_userinfo("http://a:b/c@d@h/p?q@r"), "http://h/p?q@r");
+        let (given, _) = RawRequest::get("HTTP://h/@me?a@b").check();
+        assert_eq!(given, "http://h/@me?a@b");
+        let (given, _) = RawRequest::get("http://u:p@/").check();
+        assert!(!given.contains("u:p"), "{given}");
+    }
+
+    #[test]
+    fn framing_fields_are_refused_when_ambiguous() {
+        for headers in [
+            vec![("host", "a"), ("Host", "b")],
+            vec![("transfer-encoding", "chunked, identity")],
+            vec![
+                ("transfer-encoding", "chunked"),
+                ("transfer-encoding", "chunked"),
+            ],
+        ] {
+            let mut raw = RawRequest::get("http://x/");
+            raw.method = Some("POST".into());
+            raw.headers = headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(kind_of(raw), ErrorKind::Invalid(InvalidInput::ArgValue));
+        }
     }
 
     #[test]

@@ -1,0 +1,125 @@
+'use strict'
+
+// What a URL's user info and a hostile server's answers can make fetchpool
+// send or show: user info never reaches HTTP/2's :authority nor any error;
+// an overlong Location is the server's fault with a short message, and the
+// error names the hop that failed; ambiguous framing fields are refused
+// before anything is sent.
+
+const { describe, test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const http2 = require('node:http2')
+const { clientTracker } = require('./support/clients')
+const { startHttpServer } = require('./support/http-server')
+const { freePorts } = require('./support/ports')
+
+let h2
+let h2Port
+let server
+let closedPort
+const clients = clientTracker()
+
+before(async () => {
+  h2 = http2.createServer((req, res) => res.end(JSON.stringify(req.headers)))
+  await new Promise((resolve) => h2.listen(0, '127.0.0.1', resolve))
+  h2Port = h2.address().port
+  server = await startHttpServer((req, res, url) => {
+    if (url.pathname === '/long') {
+      res.writeHead(302, { location: `/${'a'.repeat(100 * 1024)}` })
+      return res.end()
+    }
+    if (url.pathname === '/to-closed') {
+      res.writeHead(302, { location: `http://127.0.0.1:${closedPort}/gone` })
+      return res.end()
+    }
+    res.end('ok')
+  })
+  ;[closedPort] = await freePorts(1)
+})
+
+after(async () => {
+  clients.closeAll()
+  if (server) await server.close()
+  if (h2) await new Promise((resolve) => h2.close(resolve))
+})
+
+async function errorOf (promise) {
+  try {
+    await (await promise).text()
+    return null
+  } catch (err) {
+    return err
+  }
+}
+
+describe('user info', () => {
+  test('never reaches HTTP/2\'s :authority', async () => {
+    const client = clients.client({ http2: 'prior-knowledge' })
+    const res = await client.fetch(`http://user:secret@127.0.0.1:${h2Port}/`)
+    const seen = await res.json()
+    assert.equal(seen[':authority'], `127.0.0.1:${h2Port}`)
+    assert.equal(seen.authorization, undefined)
+    assert.equal(res.url, `http://127.0.0.1:${h2Port}/`)
+  })
+
+  test('is in neither err.url nor the message of a network error', async () => {
+    const client = clients.client()
+    for (const url of [
+      `http://user:secret@127.0.0.1:${closedPort}/x`,
+      `http://user:se/cret@127.0.0.1:${closedPort}/x`,
+      `http://user:se@cret@127.0.0.1:${closedPort}/x`
+    ]) {
+      const err = await errorOf(client.fetch(url))
+      assert.ok(err, url)
+      assert.ok(!String(err.url).includes('cret'), `${url} -> ${err.url}`)
+      assert.ok(!err.message.includes('cret'), err.message)
+    }
+  })
+
+  test('is not in the errors of a batch either', async () => {
+    const client = clients.client()
+    const urls = [`http://user:secret@127.0.0.1:${closedPort}/x`, 'http://user:secret@/']
+    const results = await client.gather(urls, { settle: true })
+    for (const r of results) {
+      assert.equal(r.status, 'rejected')
+      assert.ok(!String(r.reason.url).includes('secret'), r.reason.url)
+      assert.ok(!r.reason.message.includes('secret'), r.reason.message)
+    }
+  })
+})
+
+describe('a hostile Location', () => {
+  test('an overlong one is ERR_HTTP_PROTOCOL with a short message', async () => {
+    const err = await errorOf(clients.client().fetch(server.url('/long')))
+    assert.equal(err && err.code, 'ERR_HTTP_PROTOCOL')
+    assert.ok(err.message.length < 1024, `message of ${err.message.length} chars`)
+  })
+
+  test('the error names the hop that failed', async () => {
+    const err = await errorOf(clients.client().fetch(server.url('/to-closed')))
+    assert.equal(err && err.code, 'ECONNREFUSED')
+    assert.equal(err.url, `http://127.0.0.1:${closedPort}/gone`)
+  })
+})
+
+describe('framing fields from the caller', () => {
+  for (const [name, headers] of [
+    ['Transfer-Encoding other than one chunked', [['transfer-encoding', 'chunked, identity']]],
+    ['Transfer-Encoding given twice', [['transfer-encoding', 'chunked'], ['transfer-encoding', 'chunked']]],
+    ['two Host fields', [['host', 'a.test'], ['host', 'b.test']]]
+  ]) {
+    test(`${name} is refused before anything is sent`, async () => {
+      const before = server.requests.length
+      const request = { url: server.url('/echo'), method: 'POST', body: 'x', headers }
+      await assert.rejects(clients.client().fetch(request), { code: 'ERR_INVALID_ARG_VALUE' })
+      assert.equal(server.requests.length, before)
+    })
+  }
+
+  test('a lone chunked is sent as chunked', async () => {
+    const before = server.requests.length
+    const request = { url: server.url('/echo'), method: 'POST', body: 'x', headers: { 'transfer-encoding': 'chunked' } }
+    assert.equal(await (await clients.client().fetch(request)).text(), 'ok')
+    assert.equal(server.requests[before].headers['transfer-encoding'], 'chunked')
+  })
+})
