@@ -93,12 +93,21 @@ describe('deep paths', () => {
     assert.deepStrictEqual(outcomes, [['error', 'value'], ['error', 'value']]);
   });
 
+  test("async's other entry points, index and dist/async, are the main entry", async () => {
+    const fetchpool = require('fetchpool');
+    for (const entry of ['index', 'index.js', 'dist/async', 'dist/async.js', 'dist/async.min.js']) {
+      assert.strictEqual(require(`fetchpool/${entry}`), fetchpool, entry);
+      assert.strictEqual((await import(`fetchpool/${entry}`)).default, fetchpool, entry);
+    }
+    assert.strictEqual((await import('fetchpool/dist/async.mjs')).mapLimit, fetchpool.mapLimit);
+  });
+
   test('a path outside the names is not exported', () => {
     assert.throws(() => require('fetchpool/lib/client'), { code: 'MODULE_NOT_FOUND' });
     assert.throws(() => require('fetchpool/noSuchFunction'), { code: 'MODULE_NOT_FOUND' });
   });
 
-  test('a deep path loads neither the HTTP client nor the addon until the native path needs them', async () => {
+  test('no deep path loads the HTTP client or the addon until the native path needs them', async () => {
     const { startHttpServer } = require('./support/http-server');
     const server = await startHttpServer((req, res) => res.end(req.url));
     try {
@@ -106,6 +115,7 @@ describe('deep paths', () => {
         const loaded = () => Object.keys(require.cache).filter((k) => /client\\.js$|binding\\.js$|\\.node$/.test(k)).length;
         const waterfall = require('fetchpool/waterfall');
         const mapLimit = require('fetchpool/mapLimit.js');
+        for (const name of ${JSON.stringify(NAMES)}) require('fetchpool/' + name);
         waterfall([(cb) => cb(null, 1), (x, cb) => cb(null, x + 1)], (err, two) => {
           mapLimit([1, 2], 1, (x, cb) => cb(null, x * two), (err, plain) => {
             const before = loaded();
