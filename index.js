@@ -53,20 +53,15 @@ const native = {
   }
 }
 
-let asyncSurface = null
-
-/**
- * The async surface, made on first use: a script that only gathers and
- * fetches does not load its modules (about 10 ms and 6 MiB at start).
- */
-function getAsync () {
-  if (asyncSurface === null) asyncSurface = require('./lib/async').createAsync(native)
-  return asyncSurface
-}
+// The async surface is shared with the deep paths (fetchpool/<name>): each
+// name's module loads on its first use, so a script that only gathers and
+// fetches does not load them (about 10 ms and 6 MiB at start).
+const asyncSurface = require('./lib/async/lazy')
+asyncSurface.provide(native)
 
 /** async's queue(worker, [concurrency]); without a worker it runs on the pool. */
 function queue (worker, concurrency) {
-  return getAsync().queue(worker, concurrency)
+  return asyncSurface.load('queue')(worker, concurrency)
 }
 
 module.exports = {
@@ -96,7 +91,7 @@ for (const name of ASYNC_NAMES) {
   Object.defineProperty(module.exports, name, {
     enumerable: true,
     configurable: true,
-    get: () => settle(name, getAsync()[name]),
+    get: () => settle(name, asyncSurface.load(name)),
     set: (value) => { settle(name, value) }
   })
 }

@@ -39,6 +39,25 @@ test('waterfall passes values along and stops on error', async () => {
   assert.deepStrictEqual(await async.waterfall([(cb) => cb(null, 1, 2)]), [1, 2]);
 });
 
+test('waterfall runs the next task inside a synchronous callback, as async does', async () => {
+  const order = [];
+  const seen = await new Promise((resolve) => async.waterfall([
+    (cb) => { order.push(1); cb(); order.push(2); },
+    (cb) => { order.push(3); cb(); order.push(4); },
+    () => resolve([...order]),
+  ]));
+  assert.deepStrictEqual(seen, [1, 3]);
+  assert.deepStrictEqual(order, [1, 3, 4, 2]);
+});
+
+test('waterfall: an async task that rejects passes (err, undefined) on', async () => {
+  const args = await new Promise((resolve) => async.waterfall([
+    async () => { throw new Error('w'); },
+  ], (...out) => resolve(out)));
+  assert.strictEqual(args.length, 2);
+  assert.strictEqual(args[0].message, 'w');
+});
+
 test('auto: dependencies, results, concurrency, errors, cycles', async () => {
   const order = [];
   const results = await async.auto({

@@ -475,3 +475,140 @@ const EDGES = {
 test('differential: edge cases', { skip }, async () => {
   for (const [name, call] of Object.entries(EDGES)) await compare(name, call, 2);
 });
+
+// The synchronous-ordering dimension: every task logs markers right before and
+// right after it calls its callback, so the order of the caller's own code
+// around the callbacks is compared too, not only the callbacks. Tasks call back
+// synchronously or after a hop, as `modes` says.
+function marked(log, modes) {
+  let n = 0;
+  return function task(name, value) {
+    return (...args) => {
+      const cb = args.pop();
+      const id = `${name}#${n}`;
+      const sync = modes[n++ % modes.length];
+      log.push(`start ${id}`);
+      const call = () => {
+        log.push(`before cb ${id}`);
+        cb(null, value);
+        log.push(`after cb ${id}`);
+      };
+      if (sync) call();
+      else after(1, call);
+    };
+  };
+}
+
+const ORDERING = {
+  waterfall: (lib, t, done) => lib.waterfall([t('a', 1), t('b', 2), t('c', 3)], done),
+  series: (lib, t, done) => lib.series([t('a', 1), t('b', 2), t('c', 3)], done),
+  parallel: (lib, t, done) => lib.parallel([t('a', 1), t('b', 2), t('c', 3)], done),
+  parallelLimit: (lib, t, done) => lib.parallelLimit({ a: t('a', 1), b: t('b', 2), c: t('c', 3) }, 2, done),
+  eachSeries: (lib, t, done) => lib.eachSeries([1, 2, 3], t('e'), done),
+  mapLimit: (lib, t, done) => lib.mapLimit([1, 2, 3], 2, t('m', 0), done),
+  eachOf: (lib, t, done) => lib.eachOf({ a: 1, b: 2 }, t('o'), done),
+  eachOfLimit: (lib, t, done) => lib.eachOfLimit([1, 2, 3], 2, t('o'), done),
+  map: (lib, t, done) => lib.map([1, 2, 3], t('m', 0), done),
+  mapValuesSeries: (lib, t, done) => lib.mapValuesSeries({ a: 1, b: 2 }, t('v', 0), done),
+  filterSeries: (lib, t, done) => lib.filterSeries([1, 2, 3], t('f', true), done),
+  detectSeries: (lib, t, done) => lib.detectSeries([1, 2, 3], t('d', false), done),
+  everyLimit: (lib, t, done) => lib.everyLimit([1, 2, 3], 2, t('e', true), done),
+  concatSeries: (lib, t, done) => lib.concatSeries([1, 2], t('c', [0]), done),
+  groupByLimit: (lib, t, done) => lib.groupByLimit([1, 2, 3], 2, t('g', 'k'), done),
+  times: (lib, t, done) => lib.times(3, t('n', 0), done),
+  applyEach: (lib, t, done) => lib.applyEach([t('a', 1), t('b', 2)])(done),
+  whilst: (lib, t, done) => {
+    let i = 0;
+    const test = t('test', true);
+    return lib.whilst((cb) => test((e) => cb(e, i++ < 2)), t('body', 'v'), done);
+  },
+  doWhilst: (lib, t, done) => {
+    let i = 0;
+    const test = t('test', true);
+    return lib.doWhilst(t('body', 'v'), (v, cb) => test((e) => cb(e, i++ < 2)), done);
+  },
+  until: (lib, t, done) => {
+    let i = 0;
+    const test = t('test', true);
+    return lib.until((cb) => test((e) => cb(e, i++ >= 2)), t('body', 'v'), done);
+  },
+  doUntil: (lib, t, done) => {
+    let i = 0;
+    const test = t('test', true);
+    return lib.doUntil(t('body', 'v'), (v, cb) => test((e) => cb(e, i++ >= 2)), done);
+  },
+  forever: (lib, t, done) => {
+    let i = 0;
+    const step = t('step');
+    return lib.forever((next) => step(() => next(i++ < 2 ? null : new Error('stop'))), done);
+  },
+  retry: (lib, t, done) => {
+    let i = 0;
+    const step = t('attempt');
+    return lib.retry(3, (cb) => step(() => cb(i++ < 1 ? new Error('again') : null, i)), done);
+  },
+  retryable: (lib, t, done) => lib.retryable(2, t('r', 'v'))(done),
+  auto: (lib, t, done) => lib.auto({ a: t('a', 1), b: ['a', t('b', 2)], c: ['a', t('c', 3)], d: ['b', 'c', t('d', 4)] }, done),
+  autoInject: (lib, t, done) => {
+    const a = t('a', 1);
+    const b = t('b', 2);
+    return lib.autoInject({ a: (cb) => a(cb), b: (a, cb) => b(cb) }, done);
+  },
+  tryEach: (lib, t, done) => lib.tryEach([t('a', 1), t('b', 2)], done),
+  race: (lib, t, done) => lib.race([t('a', 1), t('b', 2)], done),
+  seq: (lib, t, done) => lib.seq(t('a', 1), t('b', 2))(done),
+  compose: (lib, t, done) => lib.compose(t('a', 1), t('b', 2))(done),
+  applyEachSeries: (lib, t, done) => lib.applyEachSeries([t('a', 1), t('b', 2)])(done),
+  timesSeries: (lib, t, done) => lib.timesSeries(3, t('n', 0), done),
+  reduce: (lib, t, done) => {
+    const step = t('r');
+    return lib.reduce([1, 2, 3], 0, (memo, x, cb) => step(() => cb(null, memo + x)), done);
+  },
+  transform: (lib, t, done) => lib.transform([1, 2], t('x'), done),
+  sortBy: (lib, t, done) => lib.sortBy([3, 1, 2], t('s', 0), done),
+  reflect: (lib, t, done) => lib.reflect(t('a', 1))(done),
+  timeout: (lib, t, done) => lib.timeout(t('a', 1), 1000)(done),
+  ensureAsync: (lib, t, done) => lib.ensureAsync(t('a', 1))(done),
+  memoize: (lib, t, done) => {
+    const m = lib.memoize(t('a', 1));
+    m(1, () => m(1, done));
+  },
+  queue: (lib, t, done, log) => {
+    const q = lib.queue(t('w'), 2);
+    q.drain(() => log.push('drain'));
+    q.push([1, 2, 3], () => log.push('task done'));
+    done();
+  },
+  cargo: (lib, t, done, log) => {
+    const q = lib.cargo(t('w'), 2);
+    q.drain(() => log.push('drain'));
+    q.push([1, 2, 3], () => log.push('task done'));
+    done();
+  },
+  priorityQueue: (lib, t, done, log) => {
+    const q = lib.priorityQueue(t('w'), 1);
+    q.drain(() => log.push('drain'));
+    q.push([1, 2], 1, () => log.push('task done'));
+    done();
+  },
+};
+
+// Every mode pattern of up to three tasks: all synchronous, all deferred, mixed.
+const MODE_PATTERNS = [[true], [false], [true, false], [false, true], [true, true, false], [false, false, true]];
+
+test('differential: code around synchronous and deferred callbacks runs in async@3.2.6 order', { skip }, async () => {
+  let count = 0;
+  for (const [name, run] of Object.entries(ORDERING)) {
+    for (const modes of MODE_PATTERNS) {
+      await compare(`${name} ${modes}`, (lib, log, done) => {
+        const t = marked(log, modes);
+        log.push('call');
+        const out = run(lib, t, done, log);
+        log.push('call returned');
+        return out;
+      }, 2);
+      count++;
+    }
+  }
+  assert.strictEqual(count, Object.keys(ORDERING).length * MODE_PATTERNS.length);
+});

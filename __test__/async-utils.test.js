@@ -16,6 +16,8 @@ test('reflect and reflectAll turn outcomes into values', async () => {
   assert.strictEqual(results[1].error.message, 'r');
   assert.deepStrictEqual(results[2], { value: [1, 2] });
   assert.strictEqual(results[3].error.message, 'ar');
+  assert.deepStrictEqual(Object.keys(results[3]), ['error', 'value'], 'a rejection reflects with a value key');
+  assert.strictEqual(results[3].value, undefined);
   const all = async.reflectAll({ a: (cb) => cb(null, 'A'), b: (cb) => cb(new Error('B')) });
   const r = await async.parallel(all);
   assert.deepStrictEqual(r.a, { value: 'A' });

@@ -3,6 +3,7 @@
 const { wrapAsync } = require('../internal/wrap-async');
 const { once, onlyOnce } = require('../internal/once');
 const { promiseCallback } = require('../internal/awaitify');
+const { nester } = require('../internal/nest');
 
 // auto(tasks, [concurrency], [callback]). A task is a function, or an array of
 // dependency names ending with a function that gets (results, callback).
@@ -48,8 +49,8 @@ function auto(tasks, concurrency, callback) {
   }
   checkForCycles();
 
-  let processing = false;
-  processQueue();
+  const nest = nester();
+  nest(processQueue);
   return promise;
 
   // Kahn's algorithm over a copy of the counts: every task must be reachable.
@@ -69,18 +70,15 @@ function auto(tasks, concurrency, callback) {
     }
   }
 
-  // Tasks finishing synchronously re-enter here; the outer loop picks up what
-  // they made ready, in the same FIFO order, without growing the stack.
+  // A task that calls back synchronously runs what it made ready inside its
+  // callback, as in async (see internal/nest).
   function processQueue() {
     if (canceled) return;
-    if (processing) return;
-    processing = true;
-    try {
-      while (ready.length && running < concurrency) runTask(ready.shift());
-    } finally {
-      processing = false;
+    if (ready.length === 0 && running === 0) {
+      done(null, results);
+      return;
     }
-    if (ready.length === 0 && running === 0 && !canceled) done(null, results);
+    while (ready.length && running < concurrency) runTask(ready.shift());
   }
 
   function runTask(key) {
@@ -108,7 +106,7 @@ function auto(tasks, concurrency, callback) {
       for (const dependent of dependents[key] || []) {
         if (--remaining[dependent] === 0) ready.push(dependent);
       }
-      processQueue();
+      nest(processQueue);
     });
     if (withDeps) fn(results, cb);
     else fn(cb);

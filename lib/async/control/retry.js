@@ -1,7 +1,7 @@
 'use strict';
 
 const { wrapAsync, isAsync } = require('../internal/wrap-async');
-const { awaitify, promiseCallback } = require('../internal/awaitify');
+const { promiseCallback } = require('../internal/awaitify');
 
 const DEFAULT_TIMES = 5;
 const DEFAULT_INTERVAL = 0;
@@ -63,6 +63,8 @@ function retry(opts, task, callback) {
 }
 
 // retryable([opts], task): a function that retries `task` with its arguments.
+// As in async, a call with fewer arguments than the task takes, or with no
+// callback last, returns a Promise; any other call returns undefined.
 function retryable(opts, task) {
   if (!task) {
     task = opts;
@@ -71,12 +73,18 @@ function retryable(opts, task) {
   let arity = (opts && opts.arity) || task.length;
   if (isAsync(task)) arity += 1;
   const fn = wrapAsync(task);
-  return awaitify(function retrying(...args) {
-    const callback = args.pop();
+  return function retrying(...args) {
+    let callback = args.pop();
+    let pc = null;
+    if (args.length < arity - 1 || callback == null) {
+      args.push(callback);
+      callback = pc = promiseCallback();
+    }
     const attempt = (cb) => fn(...args, cb);
     if (opts) retry(opts, attempt, callback);
     else retry(attempt, callback);
-  }, arity);
+    return pc === null ? undefined : pc.promise;
+  };
 }
 
 module.exports = { retry, retryable };

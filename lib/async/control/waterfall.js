@@ -1,12 +1,12 @@
 'use strict';
 
 const { wrapAsync } = require('../internal/wrap-async');
-const { once } = require('../internal/once');
-const { alreadyCalled } = require('../internal/errors');
+const { once, onlyOnce } = require('../internal/once');
 const { awaitify } = require('../internal/awaitify');
+const { nester } = require('../internal/nest');
 
-// Each task gets the values the previous one passed. A task that calls back
-// synchronously does not grow the stack: the loop below starts the next one.
+// Each task gets the values the previous one passed. The next task starts
+// inside the previous task's callback, as in async (see internal/nest).
 function waterfall(tasks, callback) {
   callback = once(callback);
   if (!Array.isArray(tasks)) {
@@ -14,41 +14,23 @@ function waterfall(tasks, callback) {
   }
   if (!tasks.length) return callback();
   let index = 0;
-  let args = [];
-  let looping = false;
-  let pending = false;
+  const nest = nester();
 
-  function stepCallback() {
-    let called = false;
-    return (err, ...values) => {
-      if (called) throw alreadyCalled();
-      called = true;
-      if (err === false) return;
-      if (err || index === tasks.length) {
-        callback(err, ...values);
-        return;
-      }
-      args = values;
-      if (looping) pending = true;
-      else run();
-    };
+  function nextTask(args) {
+    const task = wrapAsync(tasks[index++]);
+    task(...args, onlyOnce(next));
   }
 
-  function run() {
-    looping = true;
-    try {
-      do {
-        pending = false;
-        const task = wrapAsync(tasks[index++]);
-        args.push(stepCallback());
-        task.apply(undefined, args);
-      } while (pending);
-    } finally {
-      looping = false;
+  function next(err, ...values) {
+    if (err === false) return;
+    if (err || index === tasks.length) {
+      callback(err, ...values);
+      return;
     }
+    nest(() => nextTask(values));
   }
 
-  run();
+  nest(() => nextTask([]));
 }
 
 module.exports = { waterfall: awaitify(waterfall, 2) };

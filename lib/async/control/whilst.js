@@ -1,39 +1,19 @@
 'use strict';
 
-// whilst, doWhilst, until and doUntil. The test and the body alternate; when
-// both call back synchronously, a loop (not recursion) drives them, so long
-// synchronous loops use constant stack. The final callback gets the values the
-// last body call passed.
+// whilst, doWhilst, until and doUntil. The test and the body alternate, each
+// started inside the other's callback as in async (see internal/nest). The
+// final callback gets the values the last body call passed.
 
 const { wrapAsync } = require('../internal/wrap-async');
 const { onlyOnce } = require('../internal/once');
 const { awaitify } = require('../internal/awaitify');
-
-// Runs `step` now, or after the current step returns when called from inside one.
-function trampoline() {
-  let running = false;
-  let queued = null;
-  return function schedule(step) {
-    queued = step;
-    if (running) return;
-    running = true;
-    try {
-      while (queued !== null) {
-        const run = queued;
-        queued = null;
-        run();
-      }
-    } finally {
-      running = false;
-    }
-  };
-}
+const { nester } = require('../internal/nest');
 
 function whilst(test, iteratee, callback) {
   callback = onlyOnce(callback);
   const body = wrapAsync(iteratee);
   const check = wrapAsync(test);
-  const schedule = trampoline();
+  const schedule = nester();
   let results = [];
 
   const runTest = () => check(afterTest);
@@ -60,7 +40,7 @@ function doWhilst(iteratee, test, callback) {
   callback = onlyOnce(callback);
   const body = wrapAsync(iteratee);
   const check = wrapAsync(test);
-  const schedule = trampoline();
+  const schedule = nester();
   let results;
 
   const runBody = () => body(afterBody);

@@ -17,12 +17,15 @@ function rethrowLater(err) {
 }
 
 // Calls back outside the promise chain's try/catch: an exception thrown by the
-// user's callback must surface as uncaught, not as a second rejection.
+// user's callback must surface as uncaught, not as a second rejection. A
+// rejection calls back with two arguments, (err, undefined), as async does:
+// reflect, waterfall and the like pass on what they were given, so the arity
+// is visible.
 function settleFromPromise(promise, callback) {
   return promise.then((value) => {
     try { callback(null, value); } catch (err) { rethrowLater(err); }
   }, (reason) => {
-    try { callback(toError(reason)); } catch (err) { rethrowLater(err); }
+    try { callback(toError(reason), undefined); } catch (err) { rethrowLater(err); }
   });
 }
 
