@@ -59,12 +59,15 @@ const list = await gather([process.env.TARGET + '/c'])
 console.log(JSON.stringify([list[0].status, await list[0].text()]))
 `
 
+// Without esModuleInterop the default import compiles to a plain `.default`
+// read, which the CommonJS module must have.
 const TS = `
-import { fetch, Response } from 'fetchpool'
+import fetchpool, { fetch, Response } from 'fetchpool'
 async function main (): Promise<void> {
   const res: Response = await fetch(process.env.TARGET + '/d')
   const body: string = await res.text()
-  console.log(JSON.stringify([res.status, body]))
+  const again: Response[] = await fetchpool.gather([process.env.TARGET + '/e'])
+  console.log(JSON.stringify([res.status, body, await again[0].text()]))
 }
 void main()
 `
@@ -75,7 +78,7 @@ const TSCONFIG = {
     target: 'ES2022',
     module: 'commonjs',
     moduleResolution: 'node',
-    esModuleInterop: true,
+    esModuleInterop: false,
     typeRoots: [path.join(repo, 'node_modules', '@types')],
     types: ['node'],
     outDir: 'out'
@@ -109,6 +112,7 @@ after(async () => {
 test('the root package ships no binary and no build on install', () => {
   const installed = path.join(project, 'node_modules', 'fetchpool')
   const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'))
+  assert.strictEqual(Object.keys(manifest.optionalDependencies).length, pkg.napi.targets.length)
   assert.deepStrictEqual(Object.keys(manifest.scripts || {}).filter((name) =>
     ['preinstall', 'install', 'postinstall', 'prepare'].includes(name)), [])
   assert.deepStrictEqual(fs.readdirSync(installed).filter((name) => name.endsWith('.node')), [])
@@ -128,7 +132,7 @@ test('a TypeScript file type-checks against the shipped types and fetches', asyn
   fs.writeFileSync(path.join(project, 'check.ts'), TS)
   fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG))
   await run(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'])
-  assert.deepStrictEqual(await node(path.join('out', 'check.js')), [200, 'body of /d'])
+  assert.deepStrictEqual(await node(path.join('out', 'check.js')), [200, 'body of /d', 'body of /e'])
 })
 
 test('without a platform package the error names the targets and the way to build', async () => {
@@ -143,6 +147,8 @@ try { require('fetchpool') } catch (err) {
   const seen = await node('missing.cjs')
   assert.strictEqual(seen.code, 'ERR_NO_NATIVE_BINARY')
   assert.deepStrictEqual(seen.targets, pkg.napi.targets)
-  assert.deepStrictEqual(seen.packages, Object.keys(pkg.optionalDependencies))
+  const published = fs.readdirSync(path.join(repo, 'npm'))
+    .map((dir) => require(path.join(repo, 'npm', dir, 'package.json')).name)
+  assert.deepStrictEqual(seen.packages.sort(), published.sort())
   assert.ok(seen.packages.includes(platformPackages[0]))
 })
