@@ -4,7 +4,7 @@
 // project the way a user installs them, with no Rust toolchain on PATH: the
 // package must load from CommonJS, ESM and TypeScript and fetch from a local
 // server, and with its platform package gone it must say what exists.
-// Run with `node --test __test__/install/` after `npm run pack`.
+// Run with `node --test __test__/install/*.test.js` after `npm run pack`.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert')
