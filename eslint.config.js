@@ -5,7 +5,7 @@ const globals = require('globals')
 
 module.exports = [
   {
-    ignores: ['binding.js', 'binding.d.ts', 'target/**', 'node_modules/**', 'bench/node_modules/**', '**/*.d.ts', '**/*.ts']
+    ignores: ['binding.js', 'binding.d.ts', 'target/**', 'node_modules/**', 'bench/node_modules/**', 'dist/**', '**/*.d.ts', '**/*.ts']
   },
   js.configs.recommended,
   {

@@ -79,6 +79,10 @@ module.exports = {
   }
 }
 
+// `import fetchpool from 'fetchpool'` compiled to CommonJS reads `.default`,
+// as it does of async's own module (index.d.ts declares a default export).
+module.exports.default = module.exports
+
 // Each async name becomes a plain property, as async's own are, on its first
 // read or write.
 function settle (name, value) {

@@ -1,7 +1,7 @@
 'use strict'
 
 const { performance } = require('node:perf_hooks')
-const { NativeClient } = require('../binding')
+const { NativeClient } = require('./native')
 const { Response } = require('./response')
 const { FetchError, inputError, isInputCode, abortError, invalidArgType } = require('./errors')
 const { callOptions, clientOptions } = require('./options')

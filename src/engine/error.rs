@@ -165,6 +165,8 @@ impl StdError for FetchError {
 
 /// Names an I/O error the way Node's `net` module does.
 pub fn errno_name(err: &io::Error) -> &'static str {
+    // Windows reports WSA codes, not errno values: there the kind decides.
+    #[cfg(unix)]
     if let Some(code) = err.raw_os_error() {
         let name = match code {
             libc::ECONNREFUSED => "ECONNREFUSED",

@@ -13,6 +13,7 @@ mod execute;
 mod lane;
 mod limits;
 mod normal_url;
+mod platform;
 mod prefault;
 mod private_net;
 mod proxy;

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::platform;
+
 /// Smallest and largest body sizes served from the pool.
 const MIN_CLASS: usize = 32 * 1024;
 const MAX_CLASS: usize = 1024 * 1024;
@@ -81,6 +83,9 @@ impl Prefault {
     /// Starts the helper thread. Returns None if it cannot be started; then
     /// every body is allocated where it is needed.
     pub fn start() -> Option<Arc<Self>> {
+        if !platform::PREFAULT {
+            return None;
+        }
         let pool = Arc::new(Prefault {
             shelves: Mutex::new(Shelves::default()),
             wake: Condvar::new(),
@@ -222,7 +227,7 @@ impl Prefault {
 }
 
 /// Faults `buf`'s pages in here rather than on a worker: the whole pages in
-/// one `madvise` call where the kernel has `MADV_POPULATE_WRITE`, else (and
+/// one call where the kernel can (see `platform::populate_write`), else (and
 /// for the partial pages at either end) one write per page.
 fn fault_in(buf: &mut [std::mem::MaybeUninit<u8>]) {
     let Some(last) = buf.len().checked_sub(1) else {
@@ -231,17 +236,8 @@ fn fault_in(buf: &mut [std::mem::MaybeUninit<u8>]) {
     let start = buf.as_mut_ptr() as usize;
     let whole_from = start.next_multiple_of(PAGE);
     let whole_to = (start + buf.len()) / PAGE * PAGE;
-    // SAFETY: the range lies within `buf`'s allocation, which is private
-    // anonymous memory of this process; populating it changes no contents.
-    // `MADV_POPULATE_WRITE` is Linux's (5.14 on); older kernels refuse it.
-    let populated = whole_from < whole_to
-        && unsafe {
-            libc::madvise(
-                whole_from as *mut libc::c_void,
-                whole_to - whole_from,
-                libc::MADV_POPULATE_WRITE,
-            )
-        } == 0;
+    let populated =
+        whole_from < whole_to && platform::populate_write(whole_from, whole_to - whole_from);
     if !populated {
         for at in (0..buf.len()).step_by(PAGE) {
             buf[at].write(0);
@@ -293,6 +289,12 @@ mod tests {
     }
 
     #[test]
+    fn a_helper_starts_only_where_prefaulting_pays() {
+        assert_eq!(Prefault::start().is_some(), platform::PREFAULT);
+    }
+
+    #[test]
+    #[cfg(all(target_os = "linux", not(feature = "portable")))]
     fn the_helper_stocks_what_is_asked_for() {
         let pool = Prefault::start().unwrap();
         let first = pool.take(64 * 1024);
