@@ -41,8 +41,16 @@ function writeAll(base, files) {
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(base, name), text);
 }
 
-// --pack-destination keeps the worktree clean; --ignore-scripts skips the
-// release build `prepare` would start (the built addon goes in through "files").
+// The root package and this system's platform package, as `npm run pack`
+// makes them from the addon already built (no second build).
+async function packFetchpool(to) {
+  const { stdout } = await run(process.execPath, [path.join(ROOT, 'scripts', 'pack.js'), '--prebuilt', '--dest', to], { cwd: to });
+  const [root, platform] = stdout.trim().split('\n').map((file) => path.join(to, file));
+  return { root, platform, platformName: path.basename(platform).replace(/-\d+\.\d+\.\d+\.tgz$/, '') };
+}
+
+// --pack-destination keeps the worktree clean; --ignore-scripts skips any
+// build script.
 async function pack(from, to) {
   const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', to, ...npmFlags()], { cwd: from, maxBuffer: 1 << 24 });
   return path.join(to, JSON.parse(stdout)[0].filename);
@@ -50,7 +58,7 @@ async function pack(from, to) {
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-as-async-'));
-  const tarball = await pack(ROOT, dir);
+  const fetchpool = await packFetchpool(dir);
   writeAll(path.join(dir, 'uses-async'), DEPENDENCY);
   const dependency = await pack(path.join(dir, 'uses-async'), dir);
   writeAll(path.join(dir, 'project'), {
@@ -58,7 +66,12 @@ before(async () => {
       name: 'project',
       version: '1.0.0',
       private: true,
-      dependencies: { async: `file:${tarball}`, 'uses-async': `file:${dependency}` },
+      dependencies: {
+        async: `file:${fetchpool.root}`,
+        'uses-async': `file:${dependency}`,
+        // From the registry once published; offline here, from its tarball.
+        [fetchpool.platformName]: `file:${fetchpool.platform}`,
+      },
       overrides: { async: '$async' },
     }),
   });
@@ -141,7 +154,8 @@ async.mapLimit(${JSON.stringify(urls)}, 8, async.fetch, async (err, responses) =
   assert.deepStrictEqual(out.bodies, urls.map((_, i) => `body /${i}`));
   assert.strictEqual(out.batches, 1, 'one batch on the pool, not one fetch per URL');
   assert.strictEqual(out.addon.length, 1);
-  assert.ok(out.addon[0].startsWith(path.join(dir, 'project', 'node_modules', 'async') + path.sep), out.addon[0]);
+  // The binary comes from the platform package installed beside it.
+  assert.ok(out.addon[0].startsWith(path.join(dir, 'project', 'node_modules', 'fetchpool-')), out.addon[0]);
   assert.strictEqual(server.requests.filter((r) => /^\/\d+$/.test(r.url)).length, urls.length);
 });
 

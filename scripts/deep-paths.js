@@ -1,7 +1,7 @@
 'use strict'
 
 // Writes what async's names need beyond index.js: index.mjs (every name as a
-// named ESM export) and fn/<name>.js with fn/<name>.d.ts, the deep paths that
+// named ESM export) with its types index.d.mts, and fn/<name>.js with fn/<name>.d.ts, the deep paths that
 // package.json's "exports" maps fetchpool/<name> and fetchpool/<name>.js to,
 // one module per function as async ships them. Run after changing the names
 // (`npm run deep-paths`); a test fails while the files are out of date.
@@ -35,9 +35,19 @@ function esmEntry () {
     `export const {\n${lines.join(',\n')}\n} = fetchpool\n`
 }
 
+// The ES module entry's types: the same names, each typed as the CommonJS
+// entry types it.
+function esmTypes () {
+  const names = [...NATIVE_NAMES, ...NAMES].sort()
+  const lines = []
+  for (let i = 0; i < names.length; i += 6) lines.push(`  ${names.slice(i, i + 6).join(', ')}`)
+  return `${HEADER}import fetchpool from './index.js';\n\nexport default fetchpool;\n` +
+    `export {\n${lines.join(',\n')}\n} from './index.js';\nexport type * from './index.js';\n`
+}
+
 /** Every generated file: relative path -> contents. */
 function files () {
-  const out = new Map([['index.mjs', esmEntry()]])
+  const out = new Map([['index.mjs', esmEntry()], ['index.d.mts', esmTypes()]])
   for (const name of NAMES) {
     out.set(`${DIR}/${name}.js`, moduleFile(name))
     out.set(`${DIR}/${name}.d.ts`, typesFile(name))

@@ -5,7 +5,8 @@
 // loader; no binary, no build on install) and this system's platform
 // package (the .node). `--prebuilt` packs the binary already built, so CI
 // builds once; `--root-only` packs only the root package (the release
-// workflow publishes the platform packages from npm/ itself).
+// workflow publishes the platform packages from npm/ itself). `--dest DIR`
+// writes them (and the staging copy) into DIR instead of dist/.
 //
 // The root package is packed from a copy of what `files` selects, with two
 // changes to its package.json. It names every platform package in
@@ -21,7 +22,8 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const root = path.join(__dirname, '..')
-const dist = path.join(root, 'dist')
+const destAt = process.argv.indexOf('--dest')
+const dist = destAt > 0 ? path.resolve(process.argv[destAt + 1]) : path.join(root, 'dist')
 const { napi } = require('../package.json')
 
 /** The npm/ folder name napi-rs gives this system, e.g. linux-x64-gnu. */
@@ -74,7 +76,7 @@ function main () {
   fs.mkdirSync(dist, { recursive: true })
   const tarballs = [npm(['pack', '--json', '--pack-destination', dist], stageRoot())]
   if (!rootOnly) tarballs.push(packPlatform())
-  for (const name of tarballs) console.log(path.join('dist', name))
+  for (const name of tarballs) console.log(path.relative(process.cwd(), path.join(dist, name)))
 }
 
 /** Copies this system's build into its npm/<target> package and packs it. */
