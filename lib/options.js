@@ -259,5 +259,6 @@ module.exports = {
   headerPairs,
   isAbortSignal,
   checkInteger,
+  checkBoolean,
   checkTimeout
 }

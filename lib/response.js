@@ -24,7 +24,8 @@ const OWN_MEMORY_TRANSFERS = Number(process.versions.node.split('.')[0]) < 21
  * A response is row `off` of a chunk's Float64Array `rows` (layout: `ROW` in
  * src/binding/delivery.rs): 2 status, 3 version code, 4 attempts,
  * 5 redirected, 6 headersStart, 7 headersEnd (= bodyStart), 8 bodyEnd, or
- * -(k + 1) when the body is bodies[k], 9 savedBytes, 10–14 timing, 15 index of the final URL in
+ * -(k + 1) when the body is bodies[k], 9 the saveTo file (-1 none, -2 not
+ * saved, -3 not modified, else its length), 10–14 timing, 15 index of the final URL in
  * `extras` (-1: the request's URL). Header block and small body are in `data`.
  */
 class Response {
@@ -70,10 +71,28 @@ class Response {
     return this[kBuffer]
   }
 
-  /** Bytes written to the `saveTo` file, or undefined. */
+  /**
+   * The length of the file `saveTo` now holds from this response (0 when
+   * nothing was written), or undefined without `saveTo`.
+   */
   get savedBytes () {
     const saved = this[kRows][this[kOff] + 9]
-    return saved < 0 ? undefined : saved
+    return saved === -1 ? undefined : Math.max(saved, 0)
+  }
+
+  /**
+   * With `saveTo`: true when the file now holds this response's body;
+   * false when it was left as it was (a status not saved, or `304`).
+   */
+  get saved () {
+    const saved = this[kRows][this[kOff] + 9]
+    return saved === -1 ? undefined : saved >= 0
+  }
+
+  /** With `saveTo` and `ifChanged`: true when a `304` kept the saved copy. */
+  get notModified () {
+    const saved = this[kRows][this[kOff] + 9]
+    return saved === -1 ? undefined : saved === -3
   }
 
   get bodyUsed () {

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
-use crate::engine::{Completion, Headers, Sink, Timing};
+use crate::engine::{Completion, Headers, Saved, Sink, Timing};
 
 /// Completions per call into JavaScript: bounds the time one call holds the
 /// JavaScript thread.
@@ -38,13 +38,25 @@ const OWN_BUFFER_MIN: usize = 16 * 1024;
 /// 0 batch, 1 index, 2 status (0 = error), 3 version code (see
 /// `version_code`), 4 attempts, 5 redirected (0/1; the HTTP status on an
 /// error row), 6 headersStart, 7 headersEnd (= bodyStart), 8 bodyEnd in
-/// `data`, or -(k + 1) when the body is `bodies[k]`, 9 savedBytes (-1: none), 10 queued, 11 start, 12 connected (-1:
+/// `data`, or -(k + 1) when the body is `bodies[k]`, 9 the saveTo file (see
+/// `saved_code`), 10 queued, 11 start, 12 connected (-1:
 /// reused connection), 13 firstByte, 14 end, 15 extra (index into `extras`,
 /// -1: none; the final URL on a response, `[code, message, url, cause]` on an
 /// error).
 pub const ROW: usize = 16;
 
 pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Bodies, String)>;
+
+/// Row 9: the saved file's length, or -1 without `saveTo`, -2 when the
+/// status was not saved, -3 when a `304` kept the saved copy.
+fn saved_code(saved: Option<Saved>) -> f64 {
+    match saved {
+        None => -1.0,
+        Some(Saved::Written(len)) => len as f64,
+        Some(Saved::Skipped) => -2.0,
+        Some(Saved::NotModified) => -3.0,
+    }
+}
 
 /// A chunk's large bodies: in JavaScript, an array of Buffers that each view
 /// the body's own memory (a heap allocation, or a mapping: see
@@ -331,7 +343,7 @@ impl ChunkSink {
                     headers_start as f64,
                     headers_end as f64,
                     body_end,
-                    resp.saved_bytes.map_or(-1.0, |b| b as f64),
+                    saved_code(resp.saved),
                     timing[0],
                     timing[1],
                     timing[2],

@@ -2,7 +2,6 @@
 //! timeout between pieces, and streaming to a file for `saveTo`.
 
 use std::io;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,12 +15,13 @@ use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt};
 use tokio_util::io::StreamReader;
 
 use super::classify::classify;
-use super::error::{errno_name, find_in_chain, ErrorKind, FetchError};
+use super::error::{find_in_chain, ErrorKind, FetchError};
 use super::prefault::Prefault;
+use super::save_file::SaveFile;
 use super::wire::{WireBody, WireError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -127,12 +127,22 @@ pub struct BodyLimits {
 /// Where the body goes: kept in memory, or written to a file.
 pub enum BodyTarget<'a> {
     Memory,
-    File(&'a Path),
+    File(&'a mut SaveFile),
 }
 
 pub struct BodyRead {
     pub bytes: Bytes,
     pub saved: Option<u64>,
+}
+
+impl BodyRead {
+    /// A body that went to a file: `bytes` of it were written.
+    pub fn saved(bytes: u64) -> Self {
+        BodyRead {
+            bytes: Bytes::new(),
+            saved: Some(bytes),
+        }
+    }
 }
 
 fn too_large(limit: u64) -> FetchError {
@@ -281,17 +291,13 @@ fn read_error(err: io::Error) -> FetchError {
     .with_cause(err)
 }
 
-fn file_error(err: io::Error) -> FetchError {
-    FetchError::new(ErrorKind::Socket(errno_name(&err)), err.to_string()).with_cause(err)
-}
-
 async fn read_decoded(
     mut reader: Pin<&mut (dyn AsyncRead + Send)>,
     limits: &BodyLimits,
     target: BodyTarget<'_>,
 ) -> Result<BodyRead, FetchError> {
     let mut file = match target {
-        BodyTarget::File(path) => Some(tokio::fs::File::create(path).await.map_err(file_error)?),
+        BodyTarget::File(file) => Some(file),
         BodyTarget::Memory => None,
     };
     let mut out = BytesMut::new();
@@ -311,12 +317,12 @@ async fn read_decoded(
             }
         }
         match file.as_mut() {
-            Some(f) => f.write_all(&chunk[..n]).await.map_err(file_error)?,
+            Some(f) => f.write(&chunk[..n]).await?,
             None => out.extend_from_slice(&chunk[..n]),
         }
     }
-    if let Some(mut f) = file {
-        f.flush().await.map_err(file_error)?;
+    if file.is_some() {
+        // The file is flushed and put in place by its owner (save.rs).
         return Ok(BodyRead {
             bytes: Bytes::new(),
             saved: Some(total),

@@ -26,6 +26,8 @@ pub enum ErrorKind {
     BodyTooLarge,
     Decompress,
     Proxy,
+    /// A saved body's digest differs from its `integrity`.
+    Integrity,
     /// A non-2xx status, when the caller asked for those to fail.
     HttpStatus(u16),
     /// The request or its batch was cancelled.
@@ -108,6 +110,7 @@ impl FetchError {
             ErrorKind::BodyTooLarge => "ERR_BODY_TOO_LARGE",
             ErrorKind::Decompress => "ERR_DECOMPRESS",
             ErrorKind::Proxy => "ERR_PROXY",
+            ErrorKind::Integrity => "EINTEGRITY",
             ErrorKind::HttpStatus(_) => "ERR_HTTP_STATUS",
             ErrorKind::Aborted => "ABORT_ERR",
             ErrorKind::Invalid(InvalidInput::Url) => "ERR_INVALID_URL",

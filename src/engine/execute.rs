@@ -9,7 +9,9 @@ use http_body_util::Full;
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
 use super::alpn::{Entry, Probe};
-use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ResponseBody, ACCEPT_ENCODING};
+use super::body::{
+    coding_of, read_body, BodyLimits, BodyRead, BodyTarget, ResponseBody, ACCEPT_ENCODING,
+};
 use super::classify::classify;
 use super::client::ClientInner;
 use super::config::{CallOptions, RedirectMode};
@@ -22,6 +24,7 @@ use super::redirect::{is_redirect, next_url, prune_headers, switches_to_get};
 use super::request::{parse_url, to_uri, Request};
 use super::response::{Headers, ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
+use super::save::{Received, SavePlan};
 
 /// Runs `req` to completion. Returns the outcome and the number of attempts.
 pub async fn execute(
@@ -103,6 +106,13 @@ async fn follow_redirects(
     let mut headers = req.headers.clone();
     let mut body = req.body.clone();
     let mut redirects = 0u32;
+    let mut save = match &req.save_to {
+        Some(path) => Some(SavePlan::prepare(path, &req.save_options, &req.href).await),
+        None => None,
+    };
+    if let Some(plan) = &save {
+        plan.add_headers(&mut headers);
+    }
     loop {
         // The first hop's target was worked out when the request was checked.
         let (uri, key) = match &next_hop {
@@ -300,7 +310,8 @@ async fn follow_redirects(
         }
 
         let (parts, mut incoming) = response.into_parts();
-        if opts.error_on_status && !parts.status.is_success() {
+        let answers_plan = save.as_ref().is_some_and(|p| p.answered_by(parts.status));
+        if opts.error_on_status && !parts.status.is_success() && !answers_plan {
             *status_wait = retry_after(&parts.headers);
             incoming.discard();
             return Err(http_status_error(parts.status, &url));
@@ -319,13 +330,25 @@ async fn follow_redirects(
             max_size: req.max_body_size.or(opts.max_body_size),
             idle: opts.body_timeout,
         };
-        let target = match &req.save_to {
-            Some(path) => BodyTarget::File(path),
-            None => BodyTarget::Memory,
-        };
         let pool = client.prefault.as_ref();
         let lines = incoming.take_lines();
-        let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
+        let (read, saved) = match save.as_mut() {
+            None => {
+                let target = BodyTarget::Memory;
+                let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
+                (read, None)
+            }
+            Some(plan) => match plan
+                .receive(parts.status, &parts.headers, incoming, coding, &limits)
+                .await?
+            {
+                Received::Done(saved, bytes) => (BodyRead::saved(bytes), Some(saved)),
+                Received::Restart => {
+                    plan.restart(&mut headers).await;
+                    continue;
+                }
+            },
+        };
         let headers = match (lines, coding.is_some()) {
             (Some(lines), false) => Headers::Lines(lines),
             (Some(lines), true) => Headers::Lines(without_length_and_coding(&lines)),
@@ -353,6 +376,7 @@ async fn follow_redirects(
             headers,
             body: read.bytes,
             saved_bytes: read.saved,
+            saved,
         });
     }
 }
