@@ -342,7 +342,13 @@ async fn follow_redirects(
                 (read, None)
             }
             Some(plan) => match plan
-                .receive(parts.status, &parts.headers, incoming, coding, &limits)
+                .receive(
+                    parts.status,
+                    &all_fields(&parts.headers, &lines),
+                    incoming,
+                    coding,
+                    &limits,
+                )
                 .await?
             {
                 Received::Done(saved, bytes) => (BodyRead::saved(bytes), Some(saved)),
@@ -381,6 +387,16 @@ async fn follow_redirects(
             saved_bytes: read.saved,
             saved,
         });
+    }
+}
+
+/// Every field of a response head: a lane's head (see `Headers::Lines`)
+/// parses only those the engine reads, and a saved body needs more
+/// (validators, Content-Range).
+fn all_fields<'h>(parsed: &'h HeaderMap, lines: &Option<Bytes>) -> std::borrow::Cow<'h, HeaderMap> {
+    match lines {
+        Some(lines) => std::borrow::Cow::Owned(Headers::Lines(lines.clone()).to_map()),
+        None => std::borrow::Cow::Borrowed(parsed),
     }
 }
 
