@@ -183,6 +183,7 @@ pub async fn read_body(
     }
     match (coding, target) {
         (None, BodyTarget::Memory) => read_plain(body, size_hint, limits, pool).await,
+        (None, BodyTarget::File(file)) => write_plain(body, limits, file).await,
         (coding, target) => {
             let stream = body.into_data_stream().map_err(io::Error::other);
             let mut reader = StreamReader::new(stream);
@@ -276,6 +277,36 @@ async fn read_plain(
         (None, None) => Bytes::new(),
     };
     Ok(BodyRead { bytes, saved: None })
+}
+
+/// No coding, to a file: each frame is written as it comes, without going
+/// through a reader's fixed-size chunks.
+async fn write_plain(
+    mut body: ResponseBody,
+    limits: &BodyLimits,
+    file: &mut SaveFile,
+) -> Result<BodyRead, FetchError> {
+    let mut total: u64 = 0;
+    loop {
+        let frame = with_idle(limits.idle, body.frame()).await?;
+        let Some(frame) = frame else { break };
+        let Ok(data) = frame.map_err(classify)?.into_data() else {
+            continue; // trailers
+        };
+        total += data.len() as u64;
+        if let Some(max) = limits.max_size {
+            if total > max {
+                return Err(too_large(max));
+            }
+        }
+        if !data.is_empty() {
+            file.write(&data).await?;
+        }
+    }
+    Ok(BodyRead {
+        bytes: Bytes::new(),
+        saved: Some(total),
+    })
 }
 
 /// Errors from the decoder are `ERR_DECOMPRESS`; errors from the transport
