@@ -126,6 +126,11 @@ test('a whole body replaces the file, and says so', async () => {
   assert.equal(res.savedBytes, BODY.length)
   assert.ok(fs.readFileSync(file).equals(BODY))
   assert.deepEqual(fs.readdirSync(path.dirname(file)), ['target.bin'])
+  // A new file gets the mode any new file gets, not a temporary file's 0600.
+  const created = path.join(path.dirname(file), 'new.bin')
+  await fetchpool.fetch({ url: `${base}/whole`, saveTo: created })
+  if (process.platform !== 'win32') assert.equal(fs.statSync(created).mode & 0o777, 0o666 & ~process.umask())
+  fs.rmSync(created)
   const plain = await fetchpool.fetch(`${base}/whole`)
   assert.equal(plain.saved, undefined)
   assert.equal(plain.savedBytes, undefined)

@@ -300,7 +300,7 @@ async fn write_plain(
             }
         }
         if !data.is_empty() {
-            file.write(&data).await?;
+            file.write(data).await?;
         }
     }
     Ok(BodyRead {
@@ -348,7 +348,7 @@ async fn read_decoded(
             }
         }
         match file.as_mut() {
-            Some(f) => f.write(&chunk[..n]).await?,
+            Some(f) => f.write(Bytes::copy_from_slice(&chunk[..n])).await?,
             None => out.extend_from_slice(&chunk[..n]),
         }
     }

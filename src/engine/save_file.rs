@@ -3,12 +3,13 @@
 //! outlives a failed download. Either is renamed over the target only once
 //! the body is whole and checked, so the target never holds part of a body.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use bytes::Bytes;
 use tempfile::TempPath;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::error::{errno_name, ErrorKind, FetchError};
 use super::integrity::{Checker, Integrity};
@@ -20,12 +21,28 @@ pub fn file_error(err: io::Error) -> FetchError {
     FetchError::new(ErrorKind::Socket(errno_name(&err)), err.to_string()).with_cause(err)
 }
 
-fn joined(err: tokio::task::JoinError) -> FetchError {
-    FetchError::new(ErrorKind::Internal, format!("File task failed: {err}"))
+/// Runs blocking file work on tokio's blocking pool. Work that has started
+/// runs to its end even if the request is dropped meanwhile.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Result<T, FetchError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done.map_err(file_error),
+        Err(err) => Err(FetchError::new(
+            ErrorKind::Internal,
+            format!("File task failed: {err}"),
+        )),
+    }
+}
+
+fn interrupted() -> FetchError {
+    FetchError::new(ErrorKind::Internal, "A write to the file was interrupted")
 }
 
 pub struct SaveFile {
-    file: tokio::fs::File,
+    /// Out on the blocking pool while a write runs there; None after a
+    /// write that failed, when the save can only fail.
+    file: Option<File>,
     /// A temporary file, removed when the save fails or is dropped midway.
     temp: Option<TempPath>,
     /// A resumable partial file, kept when the save fails.
@@ -44,18 +61,19 @@ impl SaveFile {
         };
         let mut prefix = target.file_name().unwrap_or_default().to_os_string();
         prefix.push(".");
-        let created = tokio::task::spawn_blocking(move || {
-            tempfile::Builder::new()
-                .prefix(&prefix)
-                .suffix(TEMP_SUFFIX)
-                .tempfile_in(dir)
+        let created = blocking(move || {
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+            // The file becomes the download: the mode any new file gets
+            // (0666 less the umask), not a temporary file's private 0600.
+            #[cfg(unix)]
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+            builder.tempfile_in(dir)
         })
-        .await
-        .map_err(joined)?
-        .map_err(file_error)?;
+        .await?;
         let (file, path) = created.into_parts();
         Ok(SaveFile {
-            file: tokio::fs::File::from_std(file),
+            file: Some(file),
             temp: Some(path),
             partial: None,
             checker,
@@ -68,9 +86,10 @@ impl SaveFile {
         path: PathBuf,
         checker: Option<Checker>,
     ) -> Result<Self, FetchError> {
-        let file = tokio::fs::File::create(&path).await.map_err(file_error)?;
+        let at = path.clone();
+        let file = blocking(move || File::create(at)).await?;
         Ok(SaveFile {
-            file,
+            file: Some(file),
             temp: None,
             partial: Some(path),
             checker,
@@ -83,31 +102,32 @@ impl SaveFile {
     pub async fn append_partial(
         path: PathBuf,
         expected: u64,
-        mut checker: Option<Checker>,
+        checker: Option<Checker>,
     ) -> Result<Option<Self>, FetchError> {
-        let mut file = tokio::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .await
-            .map_err(file_error)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut len = 0u64;
-        loop {
-            let n = file.read(&mut buf).await.map_err(file_error)?;
-            if n == 0 {
-                break;
+        let at = path.clone();
+        let (file, len, checker) = blocking(move || {
+            let mut checker = checker;
+            let mut file = File::options().read(true).write(true).open(at)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut len = 0u64;
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                len += n as u64;
+                if let Some(checker) = checker.as_mut() {
+                    checker.update(&buf[..n]);
+                }
             }
-            len += n as u64;
-            if let Some(checker) = checker.as_mut() {
-                checker.update(&buf[..n]);
-            }
-        }
+            Ok((file, len, checker))
+        })
+        .await?;
         if len != expected {
             return Ok(None);
         }
         Ok(Some(SaveFile {
-            file,
+            file: Some(file),
             temp: None,
             partial: Some(path),
             checker,
@@ -115,12 +135,21 @@ impl SaveFile {
         }))
     }
 
-    pub async fn write(&mut self, data: &[u8]) -> Result<(), FetchError> {
+    /// Appends `data`. The bytes go to the blocking pool as they are, with
+    /// no copy into a buffer of the file's own.
+    pub async fn write(&mut self, data: Bytes) -> Result<(), FetchError> {
         if let Some(checker) = self.checker.as_mut() {
-            checker.update(data);
+            checker.update(&data);
         }
-        self.file.write_all(data).await.map_err(file_error)?;
-        self.len += data.len() as u64;
+        let mut file = self.file.take().ok_or_else(interrupted)?;
+        let n = data.len() as u64;
+        let file = blocking(move || {
+            file.write_all(&data)?;
+            Ok(file)
+        })
+        .await?;
+        self.file = Some(file);
+        self.len += n;
         Ok(())
     }
 
@@ -152,16 +181,11 @@ impl SaveFile {
     /// Makes the bytes durable, then renames the file over `target`. Runs
     /// to its end even if the request is dropped meanwhile, so the target
     /// is either the old file or the whole new one.
-    pub async fn commit(
-        mut self,
-        target: &Path,
-        mtime: Option<SystemTime>,
-    ) -> Result<(), FetchError> {
-        self.file.flush().await.map_err(file_error)?;
-        let file = self.file.into_std().await;
+    pub async fn commit(self, target: &Path, mtime: Option<SystemTime>) -> Result<(), FetchError> {
+        let file = self.file.ok_or_else(interrupted)?;
         let target = target.to_path_buf();
         let (temp, partial) = (self.temp, self.partial);
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             file.sync_data()?;
             if let Some(mtime) = mtime {
                 file.set_modified(mtime)?;
@@ -176,8 +200,6 @@ impl SaveFile {
             Ok(())
         })
         .await
-        .map_err(joined)?
-        .map_err(file_error)
     }
 }
 
@@ -186,7 +208,7 @@ impl SaveFile {
 fn sync_dir(target: &Path) {
     #[cfg(unix)]
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(dir) = std::fs::File::open(dir) {
+        if let Ok(dir) = File::open(dir) {
             let _ = dir.sync_all();
         }
     }
