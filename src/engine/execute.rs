@@ -200,14 +200,17 @@ async fn follow_redirects(
         }
         // Direct HTTP/1.1 exchanges go on the lane's own connection. A
         // request body of its own framing (`Transfer-Encoding`) goes through
-        // hyper, which encodes it. So does a resumable download: a lane
+        // hyper, which encodes it. So does a body saved to a file: a lane
         // reads a body of known length whole before handing any of it on,
-        // and a break would leave nothing on disk to resume from.
+        // so a break would leave nothing on disk to resume from, and the
+        // write then copies it out of cache (twice the CPU per MiB, and half
+        // the throughput, in bench/download.js) where hyper's pieces are
+        // written as they arrive.
         let to_lanes = client.fast_h1 && route == Route::Direct;
         let fast_lane = match lane.as_deref_mut() {
             Some(lane)
                 if to_lanes
-                    && !req.save_options.resume
+                    && req.save_to.is_none()
                     && speaks_h1
                     && method != Method::CONNECT
                     && !out_headers.contains_key(header::TRANSFER_ENCODING) =>
