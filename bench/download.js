@@ -16,6 +16,8 @@
 //   BENCH_DL_CLIENTS      comma-separated [fetchpool,undici-stream,curl]
 //   BENCH_FETCHPOOL       folder of the fetchpool module under test [the repo]
 //   BENCH_UNDICI          folder of undici [bench/node_modules/undici]
+//   BENCH_FETCHPOOL_B     folder of a second fetchpool build, run as the
+//                         client `fetchpool-b` (an A/B) [BENCH_FETCHPOOL]
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -41,15 +43,21 @@ const FETCHPOOL = path.resolve(process.env.BENCH_FETCHPOOL || ROOT)
 const UNDICI = path.resolve(process.env.BENCH_UNDICI || path.join(__dirname, 'node_modules', 'undici'))
 const CLIENTS = (process.env.BENCH_DL_CLIENTS || 'fetchpool,undici-stream,curl').split(',')
 
-/** Node scripts read the list and the directory from argv. */
-const SCRIPTS = {
-  fetchpool: `
+function fetchpoolScript (folder) {
+  return `
     const [list, dir, c] = process.argv.slice(2)
     const urls = require('node:fs').readFileSync(list, 'utf8').trim().split('\\n')
-    require(${JSON.stringify(FETCHPOOL)}).download(urls, dir, { concurrency: Number(c) }).then((results) => {
+    require(${JSON.stringify(folder)}).download(urls, dir, { concurrency: Number(c) }).then((results) => {
       const bad = results.filter((r) => !r.saved)
       if (bad.length > 0) { console.error(bad[0]); process.exit(1) }
-    })`,
+    })`
+}
+
+/** Node scripts read the list and the directory from argv. */
+const SCRIPTS = {
+  fetchpool: fetchpoolScript(FETCHPOOL),
+  // An A/B: another build of fetchpool, from BENCH_FETCHPOOL_B.
+  'fetchpool-b': fetchpoolScript(path.resolve(process.env.BENCH_FETCHPOOL_B || FETCHPOOL)),
   'undici-stream': `
     const fs = require('node:fs')
     const path = require('node:path')
