@@ -18,8 +18,19 @@ export interface RequestObject {
   timeout?: number;
   /** Cancels this request only; it fails with `ABORT_ERR`. */
   signal?: AbortSignal;
-  /** Stream the body to this file from Rust; `response.buffer` is then empty. */
+  /**
+   * Stream the body to this file from Rust; `response.buffer` is then empty.
+   * The file is replaced only by a whole 2xx body (see docs/downloads.md).
+   */
   saveTo?: string;
+  /** With `saveTo`: save the body whatever the status. Default false (2xx only). */
+  saveAnyStatus?: boolean;
+  /** With `saveTo` (GET): keep a broken download's bytes and continue from them with `Range`. Default false. */
+  resume?: boolean;
+  /** With `saveTo` (GET): send `If-None-Match` / `If-Modified-Since` for the saved copy; `304` keeps it. Default false. */
+  ifChanged?: boolean;
+  /** With `saveTo`: `sha256-…`, `sha384-…` or `sha512-…` (SRI); a mismatch fails with `EINTEGRITY` and saves nothing. */
+  integrity?: string;
   /** Largest decoded body accepted, in bytes, in memory or by saveTo (overrides the call's); Infinity lifts it. */
   maxBodySize?: number;
 }
@@ -153,8 +164,12 @@ export declare class Response {
   readonly headers: ResponseHeaders;
   /** The whole decoded body (empty when it went to `saveTo`). */
   readonly buffer: Buffer;
-  /** Bytes written to `saveTo`, if used. */
+  /** With `saveTo`: the length of the file this response saved, 0 when it saved nothing. */
   readonly savedBytes: number | undefined;
+  /** With `saveTo`: whether the file now holds this response's body. */
+  readonly saved: boolean | undefined;
+  /** With `saveTo` and `ifChanged`: a `304` kept the saved copy. */
+  readonly notModified: boolean | undefined;
   readonly bodyUsed: false;
   /** Position of the request in its call. */
   index: number;
@@ -229,6 +244,41 @@ export interface StreamFunction {
   (requests: Iterable<RequestInput> | AsyncIterable<RequestInput>, options?: CallOptions): AsyncIterableIterator<Response>;
 }
 
+export interface DownloadRequest extends Omit<RequestObject, 'saveTo'> {
+  /** The file's name in the directory (made safe); default from the response or the URL. */
+  file?: string;
+}
+
+export interface DownloadOptions extends CallOptions {
+  /** For every request (a request's own value wins). Default false. */
+  resume?: boolean;
+  ifChanged?: boolean;
+  saveAnyStatus?: boolean;
+  /** Rename a saved file to the name its `Content-Disposition` gives. Default true. */
+  contentDisposition?: boolean;
+}
+
+export interface DownloadResult {
+  index: number;
+  url: string;
+  /** Where the body is (or would have been) saved. */
+  file: string;
+  /** Absent when the request failed. */
+  status?: number;
+  saved?: boolean;
+  notModified?: boolean;
+  /** The saved file's length. */
+  bytes?: number;
+  /** Why this URL failed; the others are unaffected. */
+  error?: FetchError | Error;
+}
+
+export interface DownloadFunction {
+  (requests: Iterable<string | URL | DownloadRequest>, dir: string, options?: DownloadOptions): Promise<DownloadResult[]>;
+  (requests: Iterable<string | URL | DownloadRequest>, dir: string, callback: Callback<DownloadResult[]>): void;
+  (requests: Iterable<string | URL | DownloadRequest>, dir: string, options: DownloadOptions | undefined, callback: Callback<DownloadResult[]>): void;
+}
+
 export declare class Client {
   constructor(options?: ClientOptions);
   /** Worker threads of this client's pool. */
@@ -237,6 +287,7 @@ export declare class Client {
   readonly fetch: FetchFunction;
   gather: GatherFunction;
   stream: StreamFunction;
+  download: DownloadFunction;
   stats(): Stats;
   /** Cancels what is in flight (ABORT_ERR) and stops the pool. */
   close(): void;
@@ -245,6 +296,8 @@ export declare class Client {
 export declare const fetch: FetchFunction;
 export declare const gather: GatherFunction;
 export declare const stream: StreamFunction;
+/** Fetches a list into a directory, one safely named file per URL (see docs/downloads.md). */
+export declare const download: DownloadFunction;
 /** Counters of the default client. */
 export declare function stats(): Stats;
 /** The client behind the module-level functions. */

@@ -25,6 +25,10 @@ function gather (requests, options, callback) {
   return getDefaultClient().gather(requests, options, callback)
 }
 
+function download (requests, dir, options, callback) {
+  return getDefaultClient().download(requests, dir, options, callback)
+}
+
 function stream (requests, options) {
   return getDefaultClient().stream(requests, options)
 }
@@ -68,6 +72,7 @@ module.exports = {
   fetch,
   gather,
   stream,
+  download,
   queue,
   Client,
   FetchError,

@@ -8,6 +8,7 @@ const { callOptions, clientOptions } = require('./options')
 const { normalize, urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
 const L = require('./layout')
+const { checkDownload, downloadChecked } = require('./download')
 
 // A Client owns one native pool. Every call (fetch, gather, stream, the native
 // map) is a batch: its requests cross into Rust in one `submit`, and results
@@ -533,6 +534,24 @@ class Client {
     }
     batch.onResult = (index, err, res) => finish(err, res)
     batch.submit([request], 0, 1, 0, opts.native)
+  }
+
+  /**
+   * download(requests, dir, [options], [callback]) → one result per request
+   * (see lib/download.js and docs/downloads.md).
+   */
+  download (requests, dir, options, callback) {
+    [options, callback] = tail(options, callback)
+    let checked
+    try {
+      checked = checkDownload(requests, dir, options)
+    } catch (err) {
+      if (callback !== undefined) throw err
+      return Promise.reject(err)
+    }
+    return run(callback, (done) => {
+      downloadChecked(this, checked).then((results) => done(null, results), done)
+    })
   }
 
   /**

@@ -28,6 +28,9 @@ module.exports = Object.freeze({
   VERSION_2: 2,
   VERSION_3: 3,
   VERSION_0_9: 4,
+  SAVED_NONE: -1,
+  SAVED_SKIPPED: -2,
+  SAVED_NOT_MODIFIED: -3,
   START_NOW: 0,
   START_HOLD: 1,
   START_OPEN: 2

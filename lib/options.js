@@ -278,5 +278,6 @@ module.exports = {
   headerPairs,
   isAbortSignal,
   checkInteger,
+  checkBoolean,
   checkTimeout
 }

@@ -5,7 +5,7 @@
 // body, …) with their positions. A malformed item becomes that item's error.
 
 const { invalidArgType, invalidArgValue } = require('./errors')
-const { headerPairs, checkTimeout, checkInteger, isAbortSignal } = require('./options')
+const { headerPairs, checkTimeout, checkInteger, checkBoolean, isAbortSignal } = require('./options')
 
 /** WHATWG's URL parser drops ASCII tab and newline, so removing them here changes nothing. */
 function cleanUrl (url) {
@@ -27,6 +27,36 @@ function bodyBytes (body, name) {
   if (body instanceof ArrayBuffer) return Buffer.from(body)
   if (body instanceof URLSearchParams) return Buffer.from(body.toString())
   throw invalidArgType(name, 'a string, Buffer, Uint8Array, ArrayBuffer or URLSearchParams', body)
+}
+
+const SRI = /^\s*(sha(256|384|512)-[A-Za-z0-9+/]+={0,2}(\?\S*)?\s*)+$/
+
+/** How `saveTo` treats its file; each option only with `saveTo`. */
+function saveOptions (request, name, headers, add) {
+  for (const key of ['saveAnyStatus', 'resume', 'ifChanged']) {
+    if (request[key] === undefined) continue
+    checkBoolean(request[key], `${name}.${key}`)
+    if (request[key]) add(key, true)
+  }
+  if (request.integrity !== undefined) {
+    if (typeof request.integrity !== 'string') throw invalidArgType(`${name}.integrity`, 'of type string', request.integrity)
+    if (!SRI.test(request.integrity)) {
+      throw invalidArgValue(`${name}.integrity`, request.integrity, "must be 'sha256-', 'sha384-' or 'sha512-' and a base64 digest")
+    }
+    add('integrity', request.integrity)
+  }
+  const used = ['saveAnyStatus', 'resume', 'ifChanged', 'integrity'].find((k) => request[k] !== undefined && request[k] !== false)
+  if (used === undefined) return
+  if (request.saveTo === undefined) throw invalidArgValue(`${name}.${used}`, request[used], 'applies only with saveTo')
+  const ranged = request.resume === true || request.ifChanged === true
+  const method = request.method === undefined ? 'GET' : String(request.method).toUpperCase()
+  if (ranged && method !== 'GET') {
+    throw invalidArgValue(`${name}.method`, request.method, 'must be GET with resume or ifChanged')
+  }
+  const own = headers.find(([k]) => /^(range|if-range|if-none-match|if-modified-since)$/i.test(k))
+  if (request.resume === true && own !== undefined) {
+    throw invalidArgValue(`${name}.headers`, own[0], 'must not be set with resume, which sets it')
+  }
 }
 
 /**
@@ -80,6 +110,7 @@ function objectRequest (request, i, name) {
     }
     add('saveTo', request.saveTo)
   }
+  saveOptions(request, name, headers, add)
   let signal
   if (request.signal !== undefined && request.signal !== null) {
     if (!isAbortSignal(request.signal)) throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', request.signal)

@@ -74,10 +74,28 @@ class Response {
     return this[kBuffer]
   }
 
-  /** Bytes written to the `saveTo` file, or undefined. */
+  /**
+   * The length of the file `saveTo` now holds from this response (0 when
+   * nothing was written), or undefined without `saveTo`.
+   */
   get savedBytes () {
     const saved = this[kRows][this[kOff] + L.SAVED_BYTES]
-    return saved < 0 ? undefined : saved
+    return saved === L.SAVED_NONE ? undefined : Math.max(saved, 0)
+  }
+
+  /**
+   * With `saveTo`: true when the file now holds this response's body;
+   * false when it was left as it was (a status not saved, or `304`).
+   */
+  get saved () {
+    const saved = this[kRows][this[kOff] + L.SAVED_BYTES]
+    return saved === L.SAVED_NONE ? undefined : saved >= 0
+  }
+
+  /** With `saveTo` and `ifChanged`: true when a `304` kept the saved copy. */
+  get notModified () {
+    const saved = this[kRows][this[kOff] + L.SAVED_BYTES]
+    return saved === L.SAVED_NONE ? undefined : saved === L.SAVED_NOT_MODIFIED
   }
 
   get bodyUsed () {

@@ -1,6 +1,6 @@
 // Type-checked (not run) example of fetchpool's own API: `npx tsc -p __test__/types`.
 
-import fetchpool, { fetch, gather, stream, Client, FetchError, Response, mapLimit, map, queue } from '../../index';
+import fetchpool, { fetch, gather, stream, download, DownloadResult, Client, FetchError, Response, mapLimit, map, queue } from '../../index';
 
 async function calls(): Promise<void> {
   const res: Response = await fetch('http://127.0.0.1:8080/');
@@ -40,6 +40,13 @@ async function calls(): Promise<void> {
     if (err instanceof FetchError) void err.code;
   }
   void native;
+
+  const saved = await fetch({ url: 'http://a/f', saveTo: '/tmp/f', resume: true, ifChanged: true, integrity: 'sha256-x' });
+  const kept: boolean | undefined = saved.notModified;
+  const results: DownloadResult[] = await download(['http://a/f', { url: 'http://a/g', file: 'g.txt' }], '/tmp/d', { resume: true, concurrency: 8 });
+  const bytes: number | undefined = results[0].bytes;
+  new Client().download(['http://a/'], '/tmp/d', (err, r) => { void err; void r[0].file; });
+  void [kept, bytes];
 }
 
 void calls;

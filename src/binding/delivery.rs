@@ -18,7 +18,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
-use crate::engine::{Completion, Headers, Sink};
+use crate::engine::{Completion, Headers, Saved, Sink};
 
 /// Completions per call into JavaScript: bounds the time one call holds the
 /// JavaScript thread.
@@ -38,6 +38,16 @@ use super::layout as at;
 pub use super::layout::ROW;
 
 pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Bodies, String)>;
+
+/// The row's `SAVED_BYTES`: the saved file's length, or a `SAVED_*` code.
+fn saved_code(saved: Option<Saved>) -> f64 {
+    match saved {
+        None => at::SAVED_NONE,
+        Some(Saved::Written(len)) => len as f64,
+        Some(Saved::Skipped) => at::SAVED_SKIPPED,
+        Some(Saved::NotModified) => at::SAVED_NOT_MODIFIED,
+    }
+}
 
 /// A chunk's large bodies: in JavaScript, an array of Buffers that each view
 /// the body's own memory (a heap allocation, possibly a recycled buffer of
@@ -345,7 +355,7 @@ impl ChunkSink {
                 row[at::HEADERS_START] = headers_start as f64;
                 row[at::HEADERS_END] = headers_end as f64;
                 row[at::BODY_END] = body_end;
-                row[at::SAVED_BYTES] = resp.saved_bytes.map_or(-1.0, |b| b as f64);
+                row[at::SAVED_BYTES] = saved_code(resp.saved);
                 row[at::EXTRA] = extra;
             }
             Err(err) => {
@@ -370,7 +380,7 @@ impl ChunkSink {
                 row[at::HEADERS_START] = d;
                 row[at::HEADERS_END] = d;
                 row[at::BODY_END] = d;
-                row[at::SAVED_BYTES] = -1.0;
+                row[at::SAVED_BYTES] = at::SAVED_NONE;
                 row[at::EXTRA] = extra;
             }
         };

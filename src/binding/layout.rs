@@ -27,7 +27,8 @@ pub const HEADERS_END: usize = 7;
 /// Where a small body ends in `data`, or `-(k + 1)` when the body is the
 /// chunk's `bodies[k]`.
 pub const BODY_END: usize = 8;
-/// Bytes written to `saveTo`; -1 when the body was not saved.
+/// With `saveTo`: the length of the file saved from this response, or one
+/// of the `SAVED_*` codes.
 pub const SAVED_BYTES: usize = 9;
 /// Timing, milliseconds on the `performance.now()` clock.
 pub const QUEUED: usize = 10;
@@ -46,6 +47,12 @@ pub const VERSION_1_0: f64 = 1.0;
 pub const VERSION_2: f64 = 2.0;
 pub const VERSION_3: f64 = 3.0;
 pub const VERSION_0_9: f64 = 4.0;
+
+/// Codes of `SAVED_BYTES` other than a length: no `saveTo`; a status that
+/// was not saved; a `304` that kept the saved copy.
+pub const SAVED_NONE: f64 = -1.0;
+pub const SAVED_SKIPPED: f64 = -2.0;
+pub const SAVED_NOT_MODIFIED: f64 = -3.0;
 
 /// Codes of `submit`'s `start` argument.
 pub const START_NOW: u32 = 0;
@@ -94,6 +101,9 @@ mod tests {
             ("VERSION_2", VERSION_2),
             ("VERSION_3", VERSION_3),
             ("VERSION_0_9", VERSION_0_9),
+            ("SAVED_NONE", SAVED_NONE),
+            ("SAVED_SKIPPED", SAVED_SKIPPED),
+            ("SAVED_NOT_MODIFIED", SAVED_NOT_MODIFIED),
             ("START_NOW", f64::from(START_NOW)),
             ("START_HOLD", f64::from(START_HOLD)),
             ("START_OPEN", f64::from(START_OPEN)),

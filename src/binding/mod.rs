@@ -14,7 +14,7 @@ use napi::bindgen_prelude::*;
 use napi::{JsString, JsValue};
 use napi_derive::napi;
 
-use crate::engine::{CallOptions, Client, FetchError, RawRequest, Start};
+use crate::engine::{CallOptions, Client, FetchError, RawRequest, SaveOptions, Start};
 use delivery::{ChunkArgs, ChunkSink};
 use options::{call_options, client_config, CallOptionsJs, ClientOptionsJs};
 
@@ -29,6 +29,10 @@ pub struct RequestExtra {
     pub timeout: Option<f64>,
     pub max_body_size: Option<f64>,
     pub save_to: Option<String>,
+    pub save_any_status: Option<bool>,
+    pub resume: Option<bool>,
+    pub if_changed: Option<bool>,
+    pub integrity: Option<String>,
     pub abortable: Option<bool>,
 }
 
@@ -78,6 +82,13 @@ fn apply_extra(raw: &mut RawRequest, extra: RequestExtra) {
         }
     });
     raw.save_to = extra.save_to.map(Into::into);
+    raw.save_options = SaveOptions {
+        any_status: extra.save_any_status.unwrap_or(false),
+        resume: extra.resume.unwrap_or(false),
+        if_changed: extra.if_changed.unwrap_or(false),
+        integrity: None,
+    };
+    raw.integrity = extra.integrity;
     raw.abortable = extra.abortable.unwrap_or(false);
 }
 

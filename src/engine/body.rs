@@ -2,7 +2,6 @@
 //! timeout between pieces, and streaming to a file for `saveTo`.
 
 use std::io;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,12 +15,13 @@ use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt};
 use tokio_util::io::StreamReader;
 
 use super::classify::classify;
-use super::error::{errno_name, find_in_chain, ErrorKind, FetchError};
+use super::error::{find_in_chain, ErrorKind, FetchError};
 use super::prefault::Prefault;
+use super::save_file::SaveFile;
 use super::speed::{MinSpeed, SpeedCheck, TooSlow};
 use super::wire::{WireBody, WireError};
 
@@ -129,12 +129,22 @@ pub struct BodyLimits {
 /// Where the body goes: kept in memory, or written to a file.
 pub enum BodyTarget<'a> {
     Memory,
-    File(&'a Path),
+    File(&'a mut SaveFile),
 }
 
 pub struct BodyRead {
     pub bytes: Bytes,
     pub saved: Option<u64>,
+}
+
+impl BodyRead {
+    /// A body that went to a file: `bytes` of it were written.
+    pub fn saved(bytes: u64) -> Self {
+        BodyRead {
+            bytes: Bytes::new(),
+            saved: Some(bytes),
+        }
+    }
 }
 
 fn too_large(limit: u64) -> FetchError {
@@ -179,6 +189,7 @@ pub async fn read_body(
     }
     match (coding, target) {
         (None, BodyTarget::Memory) => read_plain(body, size_hint, limits, pool).await,
+        (None, BodyTarget::File(file)) => write_plain(body, limits, file).await,
         (coding, target) => {
             // The speed counts bytes as they come off the wire, before decoding.
             let mut speed = SpeedCheck::new(limits.min_speed);
@@ -284,6 +295,38 @@ async fn read_plain(
     Ok(BodyRead { bytes, saved: None })
 }
 
+/// No coding, to a file: each frame is written as it comes, without going
+/// through a reader's fixed-size chunks.
+async fn write_plain(
+    mut body: ResponseBody,
+    limits: &BodyLimits,
+    file: &mut SaveFile,
+) -> Result<BodyRead, FetchError> {
+    let mut total: u64 = 0;
+    let mut speed = SpeedCheck::new(limits.min_speed);
+    loop {
+        let frame = with_idle(limits.idle, body.frame()).await?;
+        let Some(frame) = frame else { break };
+        let Ok(data) = frame.map_err(classify)?.into_data() else {
+            continue; // trailers
+        };
+        speed.add(data.len()).map_err(too_slow)?;
+        total += data.len() as u64;
+        if let Some(max) = limits.max_size {
+            if total > max {
+                return Err(too_large(max));
+            }
+        }
+        if !data.is_empty() {
+            file.write(data).await?;
+        }
+    }
+    Ok(BodyRead {
+        bytes: Bytes::new(),
+        saved: Some(total),
+    })
+}
+
 /// Errors from the decoder are `ERR_DECOMPRESS`; errors from the transport
 /// underneath keep their own kind.
 fn read_error(err: io::Error) -> FetchError {
@@ -300,17 +343,13 @@ fn read_error(err: io::Error) -> FetchError {
     .with_cause(err)
 }
 
-fn file_error(err: io::Error) -> FetchError {
-    FetchError::new(ErrorKind::Socket(errno_name(&err)), err.to_string()).with_cause(err)
-}
-
 async fn read_decoded(
     mut reader: Pin<&mut (dyn AsyncRead + Send)>,
     limits: &BodyLimits,
     target: BodyTarget<'_>,
 ) -> Result<BodyRead, FetchError> {
     let mut file = match target {
-        BodyTarget::File(path) => Some(tokio::fs::File::create(path).await.map_err(file_error)?),
+        BodyTarget::File(file) => Some(file),
         BodyTarget::Memory => None,
     };
     let mut out = BytesMut::new();
@@ -330,12 +369,12 @@ async fn read_decoded(
             }
         }
         match file.as_mut() {
-            Some(f) => f.write_all(&chunk[..n]).await.map_err(file_error)?,
+            Some(f) => f.write(Bytes::copy_from_slice(&chunk[..n])).await?,
             None => out.extend_from_slice(&chunk[..n]),
         }
     }
-    if let Some(mut f) = file {
-        f.flush().await.map_err(file_error)?;
+    if file.is_some() {
+        // The file is flushed and put in place by its owner (save.rs).
         return Ok(BodyRead {
             bytes: Bytes::new(),
             saved: Some(total),

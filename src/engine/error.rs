@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Proxy,
     /// A connection to a private address, refused by `allowPrivateNetworks: false`.
     PrivateNetwork,
+    /// A saved body's digest differs from its `integrity`.
+    Integrity,
     /// A non-2xx status, when the caller asked for those to fail.
     HttpStatus(u16),
     /// The request or its batch was cancelled.
@@ -127,6 +129,7 @@ impl FetchError {
             ErrorKind::Decompress => "ERR_DECOMPRESS",
             ErrorKind::Proxy => "ERR_PROXY",
             ErrorKind::PrivateNetwork => "ERR_PRIVATE_NETWORK",
+            ErrorKind::Integrity => "EINTEGRITY",
             ErrorKind::HttpStatus(_) => "ERR_HTTP_STATUS",
             ErrorKind::Aborted => "ABORT_ERR",
             ErrorKind::Invalid(InvalidInput::Url) => "ERR_INVALID_URL",

@@ -9,7 +9,9 @@ use http_body_util::Full;
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
 use super::alpn::{Entry, Probe};
-use super::body::{coding_of, read_body, BodyLimits, BodyTarget, ResponseBody, ACCEPT_ENCODING};
+use super::body::{
+    coding_of, read_body, BodyLimits, BodyRead, BodyTarget, ResponseBody, ACCEPT_ENCODING,
+};
 use super::classify::classify;
 use super::client::ClientInner;
 use super::config::{CallOptions, RedirectMode};
@@ -22,6 +24,7 @@ use super::redirect::{is_origin_bound, is_redirect, next_url, prune_headers, swi
 use super::request::{parse_url, Request};
 use super::response::{Headers, ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
+use super::save::{Received, SavePlan};
 
 /// Runs `req` to completion. Returns the outcome and the number of attempts.
 pub async fn execute(
@@ -122,6 +125,13 @@ async fn hops(
     // Set once a redirect leaves the first origin: from then on the client's
     // credentials and Host are withheld too, as the request's own are.
     let mut left_origin = false;
+    let mut save = match &req.save_to {
+        Some(path) => Some(SavePlan::prepare(path, &req.save_options, &req.href).await),
+        None => None,
+    };
+    if let Some(plan) = &save {
+        plan.add_headers(&mut headers);
+    }
     loop {
         // The first hop's target was worked out when the request was checked.
         let (uri, key) = match &next_hop {
@@ -210,11 +220,17 @@ async fn hops(
         }
         // Direct HTTP/1.1 exchanges go on the lane's own connection. A
         // request body of its own framing (`Transfer-Encoding`) goes through
-        // hyper, which encodes it.
+        // hyper, which encodes it. So does a body saved to a file: a lane
+        // reads a body of known length whole before handing any of it on,
+        // so a break would leave nothing on disk to resume from, and the
+        // write then copies it out of cache (twice the CPU per MiB, and half
+        // the throughput, in bench/download.js) where hyper's pieces are
+        // written as they arrive.
         let to_lanes = client.fast_h1 && route == Route::Direct;
         let fast_lane = match lane.as_deref_mut() {
             Some(lane)
                 if to_lanes
+                    && req.save_to.is_none()
                     && speaks_h1
                     && method != Method::CONNECT
                     && !out_headers.contains_key(header::TRANSFER_ENCODING) =>
@@ -321,7 +337,8 @@ async fn hops(
         }
 
         let (parts, mut incoming) = response.into_parts();
-        if opts.error_on_status && !parts.status.is_success() {
+        let answers_plan = save.as_ref().is_some_and(|p| p.answered_by(parts.status));
+        if opts.error_on_status && !parts.status.is_success() && !answers_plan {
             *status_wait = retry_after(&parts.headers);
             incoming.discard();
             return Err(http_status_error(parts.status, &url));
@@ -347,13 +364,31 @@ async fn hops(
             idle: opts.body_timeout,
             min_speed: opts.min_speed,
         };
-        let target = match &req.save_to {
-            Some(path) => BodyTarget::File(path),
-            None => BodyTarget::Memory,
-        };
         let pool = client.prefault.as_ref();
         let lines = incoming.take_lines();
-        let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
+        let (read, saved) = match save.as_mut() {
+            None => {
+                let target = BodyTarget::Memory;
+                let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
+                (read, None)
+            }
+            Some(plan) => match plan
+                .receive(
+                    parts.status,
+                    &all_fields(&parts.headers, &lines),
+                    incoming,
+                    coding,
+                    &limits,
+                )
+                .await?
+            {
+                Received::Done(saved, bytes) => (BodyRead::saved(bytes), Some(saved)),
+                Received::Restart => {
+                    plan.restart(&mut headers).await;
+                    continue;
+                }
+            },
+        };
         let headers = match (lines, coding.is_some()) {
             (Some(lines), false) => Headers::Lines(lines),
             (Some(lines), true) => Headers::Lines(without_length_and_coding(&lines)),
@@ -381,7 +416,18 @@ async fn hops(
             headers,
             body: read.bytes,
             saved_bytes: read.saved,
+            saved,
         });
+    }
+}
+
+/// Every field of a response head: a lane's head (see `Headers::Lines`)
+/// parses only those the engine reads, and a saved body needs more
+/// (validators, Content-Range).
+fn all_fields<'h>(parsed: &'h HeaderMap, lines: &Option<Bytes>) -> std::borrow::Cow<'h, HeaderMap> {
+    match lines {
+        Some(lines) => std::borrow::Cow::Owned(Headers::Lines(lines.clone()).to_map()),
+        None => std::borrow::Cow::Borrowed(parsed),
     }
 }
 

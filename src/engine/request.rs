@@ -8,8 +8,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use url::Url;
 
 use super::error::{FetchError, InvalidInput};
+use super::integrity::Integrity;
 use super::limits::host_key;
 use super::normal_url::is_normal_http;
+use super::save::SaveOptions;
 
 /// A request as it arrives, not yet checked.
 #[derive(Clone, Debug, Default)]
@@ -24,6 +26,10 @@ pub struct RawRequest {
     pub max_body_size: Option<u64>,
     /// Stream the body to this file instead of buffering it.
     pub save_to: Option<PathBuf>,
+    /// How `save_to` treats its file (`integrity` is checked with the rest).
+    pub save_options: SaveOptions,
+    /// The Subresource Integrity string the saved body must match.
+    pub integrity: Option<String>,
     /// The request has its own AbortSignal and can be cancelled alone.
     pub abortable: bool,
 }
@@ -54,6 +60,7 @@ pub struct Request {
     pub timeout: Option<Duration>,
     pub max_body_size: Option<u64>,
     pub save_to: Option<PathBuf>,
+    pub save_options: SaveOptions,
 }
 
 /// `input` without anything that may be user info (`user:pass@`), for a URL
@@ -165,6 +172,7 @@ impl Checked {
                     timeout: None,
                     max_body_size: None,
                     save_to: None,
+                    save_options: SaveOptions::default(),
                 })
             }
         }
@@ -184,6 +192,7 @@ impl RawRequest {
             && self.timeout.is_none()
             && self.max_body_size.is_none()
             && self.save_to.is_none()
+            && self.integrity.is_none()
     }
 
     /// Checks the request; gives back the URL as given beside the outcome.
@@ -293,6 +302,10 @@ impl RawRequest {
                 "Request with GET/HEAD method cannot have body",
             ));
         }
+        let mut save_options = self.save_options;
+        if let Some(integrity) = &self.integrity {
+            save_options.integrity = Some(Integrity::parse(integrity)?);
+        }
         Ok(Request {
             // Taken only now: a check above that fails reports the URL as given.
             href: href.unwrap_or_else(|| std::mem::take(input)),
@@ -305,6 +318,7 @@ impl RawRequest {
             timeout: self.timeout,
             max_body_size: self.max_body_size,
             save_to: self.save_to,
+            save_options,
         })
     }
 }

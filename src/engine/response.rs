@@ -8,6 +8,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{StatusCode, Version};
 
 use super::error::FetchError;
+use super::save::Saved;
 
 /// Points on a request's timeline. `connected` is set only when this request
 /// opened a new connection.
@@ -42,8 +43,10 @@ pub struct ResponseData {
     pub redirected: bool,
     pub headers: Headers,
     pub body: Bytes,
-    /// Bytes written to `saveTo`, when the body went to a file.
+    /// Body bytes written to `saveTo`, when the body went to a file.
     pub saved_bytes: Option<u64>,
+    /// What became of the `saveTo` file.
+    pub saved: Option<Saved>,
 }
 
 /// A response's header fields.

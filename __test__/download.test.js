@@ -1,0 +1,193 @@
+'use strict'
+
+// download(): a list into a directory, each file under a safe name of its
+// own, with one result per URL. Hostile names never leave the directory.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const http = require('node:http')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const fetchpool = require('..')
+const { safeName, nameFromDisposition, nameFromUrl } = require('../lib/filename')
+const { freePorts } = require('./support/ports')
+
+let server
+let base
+let top
+let requests = 0
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    requests++
+    const url = new URL(req.url, 'http://x')
+    const disposition = url.searchParams.get('cd')
+    if (url.pathname === '/missing') {
+      res.writeHead(404)
+      return res.end('no')
+    }
+    const etag = `"${url.pathname}"`
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag })
+      return res.end()
+    }
+    const headers = { etag, 'content-type': 'application/octet-stream' }
+    if (disposition !== null) headers['content-disposition'] = disposition
+    res.writeHead(200, headers)
+    res.end(`body of ${req.url}`)
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${server.address().port}`
+  top = fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-download-'))
+})
+
+after(() => {
+  server.close()
+  fs.rmSync(top, { recursive: true, force: true })
+})
+
+function freshDir (name) {
+  // One level down, so that anything escaping would show in `top`.
+  const parent = fs.mkdtempSync(path.join(top, `${name}-`))
+  return { parent, dir: path.join(parent, 'out') }
+}
+
+test('each URL gets a file named from its path, with a result per URL', async () => {
+  const { parent, dir } = freshDir('names')
+  const [port] = await freePorts(1)
+  const results = await fetchpool.download([
+    `${base}/a/report.pdf?x=1`,
+    `${base}/`,
+    `${base}/b/report.pdf`,
+    new URL(`${base}/REPORT.PDF`),
+    { url: `${base}/named`, file: 'chosen.txt' },
+    `${base}/missing`,
+    `http://127.0.0.1:${port}/refused.bin`
+  ], dir)
+  assert.deepEqual(results.map((r) => path.basename(r.file)),
+    ['report.pdf', 'index.html', 'report-1.pdf', 'REPORT-2.PDF', 'chosen.txt', 'missing', 'refused.bin'])
+  assert.deepEqual(results.slice(0, 5).map((r) => [r.index, r.status, r.saved]),
+    [[0, 200, true], [1, 200, true], [2, 200, true], [3, 200, true], [4, 200, true]])
+  assert.equal(fs.readFileSync(results[2].file, 'utf8'), 'body of /b/report.pdf')
+  assert.equal(results[0].bytes, 'body of /a/report.pdf?x=1'.length)
+  assert.deepEqual([results[5].status, results[5].saved, results[5].bytes], [404, false, 0])
+  assert.equal(results[6].error.code, 'ECONNREFUSED')
+  assert.equal(results[6].url, `http://127.0.0.1:${port}/refused.bin`)
+  assert.deepEqual(fs.readdirSync(dir).sort(),
+    ['REPORT-2.PDF', 'chosen.txt', 'index.html', 'report-1.pdf', 'report.pdf'])
+  assert.deepEqual(fs.readdirSync(parent), ['out'])
+})
+
+test('hostile names from URLs and Content-Disposition stay inside the directory', async () => {
+  const { parent, dir } = freshDir('hostile')
+  const cd = (value) => `${base}/plain?cd=${encodeURIComponent(value)}`
+  const results = await fetchpool.download([
+    `${base}/..%2F..%2Fescaped.txt`,
+    `${base}/%2e%2e`,
+    `${base}/CON`,
+    `${base}/nul.txt`,
+    `${base}/x.fetchpool-partial`,
+    `${base}/a%00b%0Ac`,
+    `${base}/%E2%80%AEfdp.exe`,
+    `${base}/${'n'.repeat(300)}.bin`,
+    cd('attachment; filename="../../cd-escaped.sh"'),
+    cd('attachment; filename="/etc/passwd"'),
+    cd("attachment; filename=\"fallback.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"),
+    cd('attachment; filename=".."'),
+    cd('attachment; filename="C:\\\\Windows\\\\evil.dll"')
+  ], dir)
+  for (const r of results) {
+    assert.equal(r.error, undefined, `${r.url}: ${r.error && r.error.code}`)
+    assert.equal(path.dirname(r.file), dir, r.file)
+    assert.ok(fs.statSync(r.file).isFile(), r.file)
+  }
+  const names = results.map((r) => path.basename(r.file))
+  assert.equal(names[0], 'escaped.txt')
+  assert.equal(names[1], 'index.html')
+  assert.equal(names[2], '_CON')
+  assert.equal(names[3], '_nul.txt')
+  assert.equal(names[4], 'x_fetchpool-partial')
+  assert.equal(names[5], 'abc')
+  assert.equal(names[6], 'fdp.exe')
+  assert.ok(Buffer.byteLength(names[7]) <= 180 && names[7].endsWith('.bin'))
+  assert.equal(names[8], 'cd-escaped.sh')
+  assert.equal(names[9], 'passwd')
+  assert.equal(names[10], 'résumé.pdf')
+  assert.equal(names[11], 'plain-3', 'a name that is nothing but dots keeps the URL\'s (the fourth /plain)')
+  assert.equal(names[12], 'evil.dll')
+  assert.deepEqual(fs.readdirSync(parent), ['out'])
+  assert.equal(fs.readdirSync(dir).length, results.length)
+})
+
+test('a name another file of the call took gets a suffix', async () => {
+  const { dir } = freshDir('collide')
+  const results = await fetchpool.download([
+    `${base}/same.txt`,
+    `${base}/other?cd=${encodeURIComponent('attachment; filename="same.txt"')}`
+  ], dir)
+  assert.deepEqual(results.map((r) => path.basename(r.file)), ['same.txt', 'same-1.txt'])
+  assert.equal(fs.readFileSync(path.join(dir, 'same.txt'), 'utf8'), 'body of /same.txt')
+})
+
+test('ifChanged: a second run of the same list transfers nothing', async () => {
+  const { dir } = freshDir('rerun')
+  const list = [`${base}/one.bin`, `${base}/two.bin`]
+  const first = await fetchpool.download(list, dir, { ifChanged: true, concurrency: 2 })
+  assert.deepEqual(first.map((r) => r.status), [200, 200])
+  const progress = []
+  const second = await fetchpool.download(list, dir, { ifChanged: true, onProgress: (p) => progress.push(p) })
+  assert.deepEqual(second.map((r) => [r.status, r.notModified, r.saved]), [[304, true, false], [304, true, false]])
+  assert.equal(fs.readFileSync(path.join(dir, 'one.bin'), 'utf8'), 'body of /one.bin')
+  assert.ok(progress.length > 0)
+  assert.equal(progress[progress.length - 1].done, 2)
+})
+
+test('bad arguments fail before anything is sent', async () => {
+  const before = requests
+  await assert.rejects(fetchpool.download([`${base}/x`], 42), { code: 'ERR_INVALID_ARG_TYPE' })
+  await assert.rejects(fetchpool.download('nope', top), { code: 'ERR_INVALID_ARG_TYPE' })
+  await assert.rejects(fetchpool.download([`${base}/x`], top, { resume: 'yes' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => fetchpool.download([`${base}/x`], '', {}, () => {}), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.equal(requests, before)
+  // A malformed item is that item's result; the others are fetched.
+  const { dir } = freshDir('malformed')
+  const results = await fetchpool.download([{ url: `${base}/ok.txt` }, { url: 'ftp://x/y' }, { url: `${base}/i.txt`, integrity: 'nope' }], dir)
+  assert.equal(results[0].saved, true)
+  assert.equal(results[1].error.code, 'ERR_INVALID_URL_SCHEME')
+  assert.equal(results[2].error.code, 'ERR_INVALID_ARG_VALUE')
+})
+
+test('callback style gives the same results', async () => {
+  const { dir } = freshDir('callback')
+  const results = await new Promise((resolve, reject) => {
+    fetchpool.download([`${base}/cb.txt`], dir, (err, r) => (err ? reject(err) : resolve(r)))
+  })
+  assert.equal(results[0].saved, true)
+})
+
+test('safe names: one plain segment, whatever came in', () => {
+  for (const [raw, want] of [
+    ['a/b/c.txt', 'c.txt'],
+    ['..\\..\\x', 'x'],
+    ['...', 'download'],
+    ['', 'download'],
+    [' .hidden ', 'hidden'],
+    ['trailing. . ', 'trailing'],
+    ['a<b>c:d"e|f?g*h', 'a_b_c_d_e_f_g_h'],
+    ['LPT1.log', '_LPT1.log'],
+    ['com1', '_com1'],
+    ['console.log', 'console.log'],
+    ['x.FETCHPOOL-tmp', 'x_fetchpool-tmp'],
+    ['e\u0301', '\u00e9']
+  ]) {
+    assert.equal(safeName(raw), want, JSON.stringify(raw))
+  }
+  assert.equal(nameFromUrl('not a url'), 'download')
+  assert.equal(nameFromUrl('http://h/%E0%A4%A'), '%E0%A4%A')
+  assert.equal(nameFromDisposition('inline'), null)
+  assert.equal(nameFromDisposition('attachment; filename*=UTF-8\'\'%ZZ; filename=b.txt'), 'b.txt')
+  assert.equal(nameFromDisposition("attachment; filename*=iso-8859-1'en'%A3rates.txt"), '\u00a3rates.txt')
+  assert.equal(nameFromDisposition('attachment; filename="a \\"q\\".txt"'), 'a _q_.txt')
+  assert.equal(nameFromDisposition(`attachment; filename="${'a'.repeat(9000)}"`), null)
+})
