@@ -85,27 +85,9 @@ class Batch {
    */
   submit (items, from, to, base, native, start = START_NOW) {
     const { lines, urls, extras, signals, errors } = normalize(items, from, to, base, this.single)
-    if (errors !== null && !this.settle) {
-      const first = errors.values().next().value
-      this.end()
-      if (this.throwInput) throw first
-      this.onResult(first.index, first, undefined)
-      return false
-    }
-    if (errors !== null) {
-      if (this.shownIndex !== null) for (const err of errors.values()) err.index = this.shownIndex
-      if (this.preErrors === null) this.preErrors = errors
-      else for (const [k, v] of errors) this.preErrors.set(k, v)
-    }
-    if (this.streaming) {
-      if (this.urls === null) this.urls = new Map()
-      for (let k = 0; k < urls.length; k++) this.urls.set(base + k, urls[k])
-    } else if (this.urls === null) {
-      this.urls = urls
-      this.urlBase = base
-    } else {
-      for (let k = 0; k < urls.length; k++) this.urls[base - this.urlBase + k] = urls[k]
-    }
+    if (errors !== null && !this.settle) return this.refuseMalformed(errors)
+    if (errors !== null) this.keepErrors(errors)
+    this.keepUrls(urls, base)
     const count = to - from
     this.outstanding += count
     this.client._hold(count)
@@ -115,35 +97,75 @@ class Batch {
         ? this.client._native.submitShared(this.id, base, lines, extras)
         : this.client._native.submit(this.id, base, lines, extras, native, start)
     } catch (cause) {
-      // Options the checks in lib/options.js let through and the engine
-      // refused: nothing of this part was sent, and every request of it fails.
-      this.outstanding -= count
-      this.client._release(count)
-      const err = inputError('ERR_INVALID_ARG_VALUE', cause.message)
-      if (this.throwInput) {
-        this.end()
-        throw err
-      }
-      // Joined calls fail each on its own; any other call fails whole.
-      if (this.joined) for (let k = base; k < base + count; k++) this.onResult(k, err, undefined)
-      else this.abort(err)
-      return false
+      return this.engineThrew(cause, base, count)
     }
-    if (problem !== null) {
-      // The engine refused the call: nothing of this part was sent.
-      this.outstanding -= count
-      this.client._release(count)
-      const index = Number(problem[2])
-      const shown = this.shownIndex === null ? index : this.shownIndex
-      const err = (this.preErrors && this.preErrors.get(index)) ||
-        inputError(problem[0], problem[1], { index: shown, url: this.url(index) })
-      if (!this.settle || (this.outstanding === 0 && !this.open)) this.end()
-      if (this.throwInput) throw err
-      this.onResult(index, err, undefined)
-      return this.settle
-    }
+    if (problem !== null) return this.engineRefused(problem, count)
     if (signals !== null) this.watchItems(signals)
     return true
+  }
+
+  /** A fail-fast call with a malformed item ends before anything is sent. */
+  refuseMalformed (errors) {
+    const first = errors.values().next().value
+    this.end()
+    if (this.throwInput) throw first
+    this.onResult(first.index, first, undefined)
+    return false
+  }
+
+  /**
+   * A settling call keeps the input errors of its malformed items, to report
+   * each in place of the engine's row for it.
+   */
+  keepErrors (errors) {
+    if (this.shownIndex !== null) for (const err of errors.values()) err.index = this.shownIndex
+    if (this.preErrors === null) this.preErrors = errors
+    else for (const [k, v] of errors) this.preErrors.set(k, v)
+  }
+
+  /** Keeps the URLs of a part sent as indices `base…`, for its results and errors. */
+  keepUrls (urls, base) {
+    if (this.streaming) {
+      if (this.urls === null) this.urls = new Map()
+      for (let k = 0; k < urls.length; k++) this.urls.set(base + k, urls[k])
+    } else if (this.urls === null) {
+      this.urls = urls
+      this.urlBase = base
+    } else {
+      for (let k = 0; k < urls.length; k++) this.urls[base - this.urlBase + k] = urls[k]
+    }
+  }
+
+  /**
+   * Options the checks in lib/options.js let through and the engine
+   * refused: nothing of this part was sent, and every request of it fails.
+   */
+  engineThrew (cause, base, count) {
+    this.outstanding -= count
+    this.client._release(count)
+    const err = inputError('ERR_INVALID_ARG_VALUE', cause.message)
+    if (this.throwInput) {
+      this.end()
+      throw err
+    }
+    // Joined calls fail each on its own; any other call fails whole.
+    if (this.joined) for (let k = base; k < base + count; k++) this.onResult(k, err, undefined)
+    else this.abort(err)
+    return false
+  }
+
+  /** The engine refused the call for item `problem[2]`: nothing of this part was sent. */
+  engineRefused (problem, count) {
+    this.outstanding -= count
+    this.client._release(count)
+    const index = Number(problem[2])
+    const shown = this.shownIndex === null ? index : this.shownIndex
+    const err = (this.preErrors && this.preErrors.get(index)) ||
+      inputError(problem[0], problem[1], { index: shown, url: this.url(index) })
+    if (!this.settle || (this.outstanding === 0 && !this.open)) this.end()
+    if (this.throwInput) throw err
+    this.onResult(index, err, undefined)
+    return this.settle
   }
 
   /**
