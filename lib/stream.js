@@ -4,110 +4,148 @@ const { abortError } = require('./errors')
 const { Progress } = require('./progress')
 const { START_OPEN } = require('./layout')
 
-/** The async generator behind `stream`. */
-async function * streamResults (client, requests, opts, window, concurrency) {
-  const settle = opts.settle
-  const batch = client._batch(settle)
-  batch.open = true
-  batch.streaming = true
-  const native = { ...opts.native, failFast: false }
-  const ready = []
-  let wake = null
-  let failure = null
-  let nextIndex = 0
-  let exhausted = false
-  let pumping = false
-  const isAsync = typeof requests[Symbol.asyncIterator] === 'function'
-  const iterator = isAsync ? requests[Symbol.asyncIterator]() : requests[Symbol.iterator]()
-  const progress = opts.onProgress ? new Progress(opts.onProgress, Infinity) : null
+/**
+ * One `stream` call: its batch, its source, and the results ready for the
+ * consumer. `pump` pulls from the source while the window has room and
+ * submits what it pulls; results land in `ready` and wake the consumer.
+ */
+class StreamCall {
+  constructor (client, requests, opts, window, concurrency) {
+    this.settle = opts.settle
+    this.batch = client._batch(this.settle)
+    this.batch.open = true
+    this.batch.streaming = true
+    this.native = { ...opts.native, failFast: false }
+    this.window = window
+    this.concurrency = concurrency
+    this.ready = []
+    this.wake = null
+    this.failure = null
+    this.nextIndex = 0
+    this.exhausted = false
+    this.pumping = false
+    this.isAsync = typeof requests[Symbol.asyncIterator] === 'function'
+    this.iterator = this.isAsync ? requests[Symbol.asyncIterator]() : requests[Symbol.iterator]()
+    this.progress = opts.onProgress ? new Progress(opts.onProgress, Infinity) : null
+    this.batch.onResult = (index, err, res) => this.result(index, err, res)
+    this.batch.onAbort = (err) => this.fail(err)
+  }
 
-  const wakeUp = () => {
-    if (wake !== null) {
-      const w = wake
-      wake = null
+  /** Resumes the consumer if it waits for a result. */
+  wakeUp () {
+    if (this.wake !== null) {
+      const w = this.wake
+      this.wake = null
       w()
     }
   }
-  const fail = (err) => {
-    failure = failure || err
-    wakeUp()
-  }
-  batch.onResult = (index, err, res) => {
-    if (progress !== null) progress.count(err, res, concurrency)
-    if (err && !settle) return fail(err)
-    ready.push(settle ? (err ? { status: 'rejected', reason: err, index } : { status: 'fulfilled', value: res, index }) : res)
-    wakeUp()
-  }
-  batch.onAbort = fail
-  if (!batch.watch(opts.signal)) {
-    batch.end()
-    throw abortError(opts.signal.reason)
+
+  /** The call fails with its first error; the consumer throws it. */
+  fail (err) {
+    this.failure = this.failure || err
+    this.wakeUp()
   }
 
-  const submit = (items) => {
-    const base = nextIndex
-    nextIndex += items.length
-    batch.submit(items, 0, items.length, base, native, START_OPEN)
+  result (index, err, res) {
+    if (this.progress !== null) this.progress.count(err, res, this.concurrency)
+    if (err && !this.settle) return this.fail(err)
+    this.ready.push(this.settle ? (err ? { status: 'rejected', reason: err, index } : { status: 'fulfilled', value: res, index }) : res)
+    this.wakeUp()
   }
-  const finishSource = () => {
-    exhausted = true
-    batch.open = false
-    if (batch.outstanding === 0 && !batch.ended) batch.end()
+
+  submit (items) {
+    const base = this.nextIndex
+    this.nextIndex += items.length
+    this.batch.submit(items, 0, items.length, base, this.native, START_OPEN)
+  }
+
+  /** The source has no more: the batch ends once its last result is in. */
+  finishSource () {
+    this.exhausted = true
+    this.batch.open = false
+    if (this.batch.outstanding === 0 && !this.batch.ended) this.batch.end()
   }
 
   // Pulls from the source while there is room in the window. A synchronous
   // source is read in one go up to the room; an asynchronous one item by item,
   // each sent as soon as it arrives. Runs beside the consumer, not in its way.
-  async function pump () {
-    if (pumping) return
-    pumping = true
+  async pump () {
+    if (this.pumping) return
+    this.pumping = true
     try {
-      while (!exhausted && !batch.ended && failure === null) {
-        const room = window - batch.outstanding - ready.length
+      while (!this.exhausted && !this.batch.ended && this.failure === null) {
+        const room = this.window - this.batch.outstanding - this.ready.length
         if (room <= 0) break
-        if (isAsync) {
-          const step = await iterator.next()
-          if (step.done) finishSource()
-          else if (!batch.ended) submit([step.value])
-        } else {
-          const items = []
-          while (items.length < room) {
-            const step = iterator.next()
-            if (step.done) break
-            items.push(step.value)
-          }
-          if (items.length > 0) submit(items)
-          if (items.length < room) finishSource()
-        }
+        if (this.isAsync) this.takeAsync(await this.iterator.next())
+        else this.takeSync(room)
       }
     } catch (err) {
-      fail(err)
+      this.fail(err)
     } finally {
-      pumping = false
-      wakeUp()
+      this.pumping = false
+      this.wakeUp()
     }
   }
 
+  takeAsync (step) {
+    if (step.done) this.finishSource()
+    else if (!this.batch.ended) this.submit([step.value])
+  }
+
+  takeSync (room) {
+    const items = []
+    while (items.length < room) {
+      const step = this.iterator.next()
+      if (step.done) break
+      items.push(step.value)
+    }
+    if (items.length > 0) this.submit(items)
+    if (items.length < room) this.finishSource()
+  }
+
+  /** Nothing more will come: the source is read out and every result taken. */
+  get drained () {
+    return this.exhausted && this.batch.outstanding === 0 && !this.pumping
+  }
+
+  /** Resolves when a result, a failure or the end of the pump wakes the consumer. */
+  waitForResult () {
+    return new Promise((resolve) => { this.wake = resolve })
+  }
+
+  /** The consumer is gone (done, failed or stopped early): lets go of everything. */
+  async close () {
+    this.batch.open = false
+    if (!this.exhausted && typeof this.iterator.return === 'function') {
+      try { await this.iterator.return() } catch { /* the source's own cleanup failed; nothing to add */ }
+    }
+    this.batch.end()
+    if (this.progress !== null) this.progress.report(0)
+  }
+}
+
+/** The async generator behind `stream`. */
+async function * streamResults (client, requests, opts, window, concurrency) {
+  const call = new StreamCall(client, requests, opts, window, concurrency)
+  if (!call.batch.watch(opts.signal)) {
+    call.batch.end()
+    throw abortError(opts.signal.reason)
+  }
   try {
     while (true) {
-      if (failure !== null) throw failure
-      if (ready.length > 0) {
-        yield ready.shift()
+      if (call.failure !== null) throw call.failure
+      if (call.ready.length > 0) {
+        yield call.ready.shift()
         continue
       }
-      pump()
-      if (failure !== null) throw failure
-      if (ready.length > 0) continue
-      if (exhausted && batch.outstanding === 0 && !pumping) break
-      await new Promise((resolve) => { wake = resolve })
+      call.pump()
+      if (call.failure !== null) throw call.failure
+      if (call.ready.length > 0) continue
+      if (call.drained) break
+      await call.waitForResult()
     }
   } finally {
-    batch.open = false
-    if (!exhausted && typeof iterator.return === 'function') {
-      try { await iterator.return() } catch { /* the source's own cleanup failed; nothing to add */ }
-    }
-    batch.end()
-    if (progress !== null) progress.report(0)
+    await call.close()
   }
 }
 
