@@ -10,7 +10,7 @@ const { inputError, abortError } = require('./errors')
 class TickJoin {
   constructor (client) {
     this.client = client
-    // options key → the batch the joined calls with those options share
+    // options key → the JoinedCalls of those options
     this.shared = new Map()
     // options key → the calls of this tick, until the tick ends
     this.joining = null
@@ -43,63 +43,14 @@ class TickJoin {
     if (this.joining === null) return // close() failed them already
     const groups = this.joining
     this.joining = null
-    for (const [key, { native, requests, dones, signals }] of groups) {
-      let batch = this.shared.get(key)
-      if (batch === undefined || batch.ended) {
-        batch = this.sharedBatch(key, native)
-        this.shared.set(key, batch)
+    for (const [key, group] of groups) {
+      let calls = this.shared.get(key)
+      if (calls === undefined || calls.batch.ended) {
+        calls = new JoinedCalls(this, key, group.native)
+        this.shared.set(key, calls)
       }
-      const base = batch.nextIndex
-      batch.nextIndex += requests.length
-      for (let k = 0; k < dones.length; k++) batch.dones.set(base + k, dones[k])
-      if (signals !== null) {
-        if (batch.callSignals === null) batch.callSignals = new Map()
-        for (const [k, signal] of signals) batch.callSignals.set(base + k, signal)
-      }
-      batch.submit(requests, 0, requests.length, base, batch.sharedOptions)
+      calls.submit(group)
     }
-  }
-
-  /**
-   * The batch that joined calls with the options `native` share: no
-   * concurrency limit and no fail-fast, so each request starts at once and
-   * one failing ends no other. Without options it is the engine's own
-   * (`submitShared`), converted once.
-   */
-  sharedBatch (key, native) {
-    const batch = this.client._batch(true)
-    batch.joined = true
-    batch.shared = native === null
-    batch.sharedOptions = native === null ? null : { ...native, concurrency: 0x7fffffff, failFast: false }
-    batch.open = true
-    batch.single = true
-    batch.shownIndex = 0
-    batch.nextIndex = 0
-    batch.dones = new Map()
-    // index → the call-level signal of a joined call, for its abort's reason
-    batch.callSignals = null
-    batch.onResult = (index, err, res) => {
-      const done = batch.dones.get(index)
-      if (done === undefined) return
-      batch.dones.delete(index)
-      const signal = batch.callSignals === null ? undefined : batch.callSignals.get(index)
-      if (signal !== undefined) {
-        batch.callSignals.delete(index)
-        if (err && err.code === 'ABORT_ERR') err = abortError(signal.reason, { url: err.url, index: 0 })
-      }
-      if (batch.outstanding === 0 && batch.dones.size === 0) batch.end()
-      done(err, res)
-    }
-    batch.onAbort = (err) => {
-      const dones = [...batch.dones.values()]
-      batch.dones.clear()
-      for (const done of dones) done(err)
-    }
-    // Indices stay small: a drained batch is replaced by a fresh one.
-    batch.onEnd = () => {
-      if (this.shared.get(key) === batch) this.shared.delete(key)
-    }
-    return batch
   }
 
   /** Fails the calls still waiting for the end of the tick (the client closes). */
@@ -108,6 +59,67 @@ class TickJoin {
     const groups = this.joining
     this.joining = null
     for (const { dones } of groups.values()) for (const done of dones) done(err)
+  }
+}
+
+/**
+ * The calls joined on the batch that calls with the options `native` share:
+ * no concurrency limit and no fail-fast, so each request starts at once and
+ * one failing ends no other. Without options it is the engine's own
+ * (`submitShared`), converted once. Indices stay small: a drained batch is
+ * replaced by a fresh one.
+ */
+class JoinedCalls {
+  constructor (join, key, native) {
+    const batch = join.client._batch(true)
+    batch.joined = true
+    batch.shared = native === null
+    batch.sharedOptions = native === null ? null : { ...native, concurrency: 0x7fffffff, failFast: false }
+    batch.open = true
+    batch.single = true
+    batch.shownIndex = 0
+    batch.onResult = (index, err, res) => this.result(index, err, res)
+    batch.onAbort = (err) => this.abort(err)
+    batch.onEnd = () => {
+      if (join.shared.get(key) === this) join.shared.delete(key)
+    }
+    this.batch = batch
+    this.nextIndex = 0
+    // index → the call's `done`, until it settles
+    this.dones = new Map()
+    // index → the call-level signal of a joined call, for its abort's reason
+    this.callSignals = null
+  }
+
+  /** Sends one tick's calls of these options as the next indices. */
+  submit ({ requests, dones, signals }) {
+    const base = this.nextIndex
+    this.nextIndex += requests.length
+    for (let k = 0; k < dones.length; k++) this.dones.set(base + k, dones[k])
+    if (signals !== null) {
+      if (this.callSignals === null) this.callSignals = new Map()
+      for (const [k, signal] of signals) this.callSignals.set(base + k, signal)
+    }
+    this.batch.submit(requests, 0, requests.length, base, this.batch.sharedOptions)
+  }
+
+  result (index, err, res) {
+    const done = this.dones.get(index)
+    if (done === undefined) return
+    this.dones.delete(index)
+    const signal = this.callSignals === null ? undefined : this.callSignals.get(index)
+    if (signal !== undefined) {
+      this.callSignals.delete(index)
+      if (err && err.code === 'ABORT_ERR') err = abortError(signal.reason, { url: err.url, index: 0 })
+    }
+    if (this.batch.outstanding === 0 && this.dones.size === 0) this.batch.end()
+    done(err, res)
+  }
+
+  abort (err) {
+    const dones = [...this.dones.values()]
+    this.dones.clear()
+    for (const done of dones) done(err)
   }
 }
 
