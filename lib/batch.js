@@ -66,7 +66,7 @@ class Batch {
     this.shownIndex = null
     // The batch plain `fetch` calls share: its options live in the engine.
     this.shared = false
-    // A batch `fetch` calls of one tick join (see `_join`), with or without options.
+    // A batch `fetch` calls of one tick join (lib/join.js), with or without options.
     this.joined = false
     this.sharedOptions = null
     this.throwInput = false
