@@ -215,7 +215,7 @@ test('ESM entry point exports the same API', async () => {
 })
 
 // Plain `fetch(request)` calls made in one tick cross into Rust together
-// (lib/client.js `_join`); each must still behave as a lone call.
+// (lib/join.js); each must still behave as a lone call.
 test('fetch calls made in one tick each settle on their own, as lone calls', async () => {
   const [closed] = await freePorts(1)
   const client = new fetchpool.Client()

@@ -126,7 +126,7 @@ test('a malformed item fails a fail-fast gather before anything is sent', async 
 })
 
 // Long lists cross into the engine in parts, one per turn of the event loop
-// (lib/client.js `submitAll`); the call still starts as one.
+// (lib/batch.js `submitAll`); the call still starts as one.
 test('a long list: a malformed item in a late part still fails it before anything is sent', async () => {
   for (const bad of ['not a url', 42, 'gopher://x/']) {
     server.reset()

@@ -199,6 +199,27 @@ function pemList (value, name) {
   })
 }
 
+/** `options.resolve`: `host:port` → the address to connect to instead, with its port. */
+function resolveMap (map) {
+  checkObject(map, 'options.resolve')
+  const resolve = {}
+  for (const [from, to] of Object.entries(map || {})) {
+    const port = from.slice(from.lastIndexOf(':') + 1)
+    if (!/^\d+$/.test(port) || from.lastIndexOf(':') < 1) {
+      throw invalidArgValue('options.resolve', map, `key '${from}' must be host:port`)
+    }
+    if (typeof to !== 'string') throw invalidArgType(`options.resolve['${from}']`, 'of type string', to)
+    // A bare address takes the key's port.
+    const address = isIP(to) === 6 ? `[${to}]:${port}` : isIP(to) === 4 ? `${to}:${port}` : to
+    const m = /^\[?([^\]]*)\]?:(\d{1,5})$/.exec(address)
+    if (m === null || isIP(m[1]) === 0 || Number(m[2]) > 65535) {
+      throw invalidArgValue(`options.resolve['${from}']`, to, 'must be an IP address, optionally with :port')
+    }
+    resolve[from.toLowerCase()] = address
+  }
+  return resolve
+}
+
 /** Client options: its own settings plus defaults for every call. */
 function clientOptions (options) {
   if (options === undefined || options === null) options = {}
@@ -229,25 +250,7 @@ function clientOptions (options) {
   if (options.rejectUnauthorized !== undefined) {
     out.rejectUnauthorized = checkBoolean(options.rejectUnauthorized, 'options.rejectUnauthorized')
   }
-  if (options.resolve !== undefined) {
-    checkObject(options.resolve, 'options.resolve')
-    const resolve = {}
-    for (const [from, to] of Object.entries(options.resolve || {})) {
-      const port = from.slice(from.lastIndexOf(':') + 1)
-      if (!/^\d+$/.test(port) || from.lastIndexOf(':') < 1) {
-        throw invalidArgValue('options.resolve', options.resolve, `key '${from}' must be host:port`)
-      }
-      if (typeof to !== 'string') throw invalidArgType(`options.resolve['${from}']`, 'of type string', to)
-      // A bare address takes the key's port.
-      const address = isIP(to) === 6 ? `[${to}]:${port}` : isIP(to) === 4 ? `${to}:${port}` : to
-      const m = /^\[?([^\]]*)\]?:(\d{1,5})$/.exec(address)
-      if (m === null || isIP(m[1]) === 0 || Number(m[2]) > 65535) {
-        throw invalidArgValue(`options.resolve['${from}']`, to, 'must be an IP address, optionally with :port')
-      }
-      resolve[from.toLowerCase()] = address
-    }
-    out.resolve = resolve
-  }
+  if (options.resolve !== undefined) out.resolve = resolveMap(options.resolve)
   if (options.poolMaxIdlePerHost !== undefined) {
     out.poolMaxIdlePerHost = checkInteger(options.poolMaxIdlePerHost, 'options.poolMaxIdlePerHost', 0)
   }

@@ -237,7 +237,7 @@ impl NativeClient {
     }
 
     /// `submit` for the batch that plain `fetch` calls share (see
-    /// lib/client.js `_join`), with its options already converted: calls of
+    /// lib/join.js), with its options already converted: calls of
     /// one tick cross together, often a few at a time.
     #[napi(catch_unwind)]
     pub fn submit_shared(

@@ -104,7 +104,7 @@ const LINGER: std::time::Duration = std::time::Duration::from_millis(100);
 /// A queue of requests that arrive a few at a time, with lanes that wait
 /// `LINGER` for more when they run out before they end, so that work which
 /// trickles in keeps its lanes rather than starting new ones:
-/// - the client's joined `fetch` calls (see lib/client.js `_join`), whatever
+/// - the client's joined `fetch` calls (see lib/join.js), whatever
 ///   batch each belongs to, as in a loop that starts the next call as one
 ///   finishes;
 /// - an open call's parts (`stream`), as its consumer makes room.
