@@ -179,6 +179,8 @@ export declare class FetchError extends Error {
   readonly attempts: number;
   /** With `ERR_HTTP_STATUS`. */
   readonly status?: number;
+  /** When the request was queued, started and gave up (absent moments left out). */
+  readonly timing?: Partial<Timing>;
 }
 
 /** Input errors are TypeError/RangeError with Node's codes. */
@@ -241,6 +243,47 @@ export declare const gather: GatherFunction;
 export declare const stream: StreamFunction;
 /** Counters of the default client. */
 export declare function stats(): Stats;
+
+/** What `timeline` reads: Responses, settled outcomes, errors, or records with `timing`. */
+export type TimedResult =
+  | Response | Settled<Response> | StreamSettled<Response> | Error
+  | { timing?: Partial<Timing>; error?: unknown; bytes?: number };
+
+export interface TimelineOptions {
+  /** Width of a throughput bucket, ms. Default: makespan / `buckets`, rounded to 1, 2 or 5 × 10^k. */
+  bucket?: number;
+  /** Default 100. */
+  buckets?: number;
+}
+
+export interface Latency { min: number; mean: number; p50: number; p90: number; p95: number; p99: number; max: number }
+
+export interface Timeline {
+  /** Results read, failed ones included (as `stats().done`). */
+  done: number;
+  failed: number;
+  /** Results with no usable timing (input errors): counted, not drawn. */
+  untimed: number;
+  bytes: number;
+  /** First `queued` and last `end`, on the performance.now() clock, ms. */
+  start: number;
+  end: number;
+  makespan: number;
+  /** Timed results per second over the makespan. */
+  rate: number;
+  meanInFlight: number;
+  peakInFlight: number;
+  /** f(t) as steps: `inFlight` holds from `t` (ms after `start`) to the next point. */
+  concurrency: Array<{ t: number; inFlight: number }>;
+  /** Width of a throughput bucket, ms. */
+  bucket: number;
+  throughput: Array<{ t: number; done: number; rate: number }>;
+  /** Of end − start, ms. */
+  latency: Latency;
+}
+
+/** The batch's concurrency curve f(t), makespan, throughput and latency percentiles. */
+export declare function timeline(results: Iterable<TimedResult>, options?: TimelineOptions): Timeline;
 /** The client behind the module-level functions. */
 export declare const defaultClient: Client;
 

@@ -7,6 +7,7 @@
 const { Client, isNativeFetch, clientOfFetch } = require('./lib/client')
 const { FetchError } = require('./lib/errors')
 const { Response } = require('./lib/response')
+const { timeline } = require('./lib/timeline')
 const ASYNC_NAMES = require('./lib/async/names')
 
 let defaultClient = null
@@ -77,6 +78,7 @@ module.exports = {
   Client,
   FetchError,
   Response,
+  timeline,
   /** Counters of the default client's pool. */
   stats: () => getDefaultClient().stats(),
   get defaultClient () {
