@@ -25,12 +25,12 @@ function sampleOf (item, index) {
   if (item.status === 'rejected' && 'reason' in item) return failedSample(item.reason)
   if (item instanceof Error) return failedSample(item)
   const failed = item.error !== undefined && item.error !== null
-  return { ...window(item.timing), failed, bytes: bytesOf(item) }
+  return { ...intervalOf(item.timing), failed, bytes: bytesOf(item) }
 }
 
 function failedSample (err) {
   const timing = err !== null && typeof err === 'object' ? err.timing : undefined
-  return { ...window(timing), failed: true, bytes: 0 }
+  return { ...intervalOf(timing), failed: true, bytes: 0 }
 }
 
 function bytesOf (item) {
@@ -41,7 +41,7 @@ function bytesOf (item) {
 }
 
 /** The interval a request was in flight: [start, end], or queued when it never started. */
-function window (timing) {
+function intervalOf (timing) {
   const t = timing !== null && typeof timing === 'object' ? timing : {}
   const queued = finite(t.queued)
   const start = finite(t.start)
@@ -200,4 +200,4 @@ function throughput (to, origin, makespan, width) {
   return done.map((n, k) => ({ t: k * width, done: n, rate: (n * 1000) / width }))
 }
 
-module.exports = { timeline, fromColumns, niceWidth }
+module.exports = { timeline, fromColumns, intervalOf, niceWidth }
