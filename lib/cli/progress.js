@@ -24,13 +24,23 @@ function startProgress (total, stream, enabled) {
     etaBuffer: 1000
   }, Presets.shades_classic)
   const began = performance.now()
+  // The bar hides the cursor: an interrupted run gives it back, then ends
+  // as SIGINT would have ended it.
+  const interrupted = () => {
+    bar.stop()
+    process.kill(process.pid, 'SIGINT')
+  }
+  process.once('SIGINT', interrupted)
   bar.start(total, 0, { rate: '0', failed: 0 })
   return {
     tick (done, failed) {
       const seconds = (performance.now() - began) / 1000
       bar.update(done, { rate: seconds > 0 ? Math.round(done / seconds) : 0, failed })
     },
-    stop () { bar.stop() }
+    stop () {
+      process.off('SIGINT', interrupted)
+      bar.stop()
+    }
   }
 }
 
