@@ -7,6 +7,10 @@ function ms (value) {
   return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`
 }
 
+function plural (n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
 function counts (map) {
   return [...map.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])))
     .map(([key, n]) => `${key}: ${n}`).join('  ')
@@ -16,7 +20,7 @@ function counts (map) {
 function summaryText (recorder, t) {
   const responses = recorder.length - recorder.failed
   const lines = [
-    `fetchpool: ${recorder.length} requests, ${responses} responses, ${recorder.failed} failed, ` +
+    `fetchpool: ${plural(recorder.length, 'request')}, ${plural(responses, 'response')}, ${recorder.failed} failed, ` +
       `${t.rate.toFixed(0)} req/s, makespan ${ms(t.makespan)}`
   ]
   if (recorder.statusCounts.size > 0) lines.push(`  by status      ${counts(recorder.statusCounts)}`)
