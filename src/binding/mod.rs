@@ -265,6 +265,12 @@ impl NativeClient {
         }
     }
 
+    /// `origin → limit` of the running `concurrency: 'auto'` calls.
+    #[napi(catch_unwind)]
+    pub fn limits(&self) -> std::collections::HashMap<String, u32> {
+        self.client.adaptive_limits()
+    }
+
     #[napi(getter)]
     pub fn workers(&self) -> u32 {
         self.client.config().workers as u32
