@@ -58,8 +58,14 @@ export interface Progress {
 
 /** Options of one call; each falls back to the client's. */
 export interface CallOptions {
-  /** Requests of this call in flight at once. Default 64. */
-  concurrency?: number;
+  /**
+   * Requests of this call in flight at once. Default 64. `'auto'`: a limit
+   * per origin that adapts to measured latency and errors (backing off on
+   * 429, 503, timeouts and resets, honouring Retry-After), up to `maxConcurrency`.
+   */
+  concurrency?: number | 'auto';
+  /** With `concurrency: 'auto'`, the most in flight to one origin. Default 256. */
+  maxConcurrency?: number;
   /** A number is the total timeout in ms. */
   timeout?: number | false | TimeoutOptions;
   /** Default 'follow'. */
@@ -204,6 +210,8 @@ export interface Stats {
   done: number;
   failed: number;
   bytes: number;
+  /** `origin → limit` of the running calls with `concurrency: 'auto'`. */
+  limits: Record<string, number>;
 }
 
 export interface FetchFunction {
