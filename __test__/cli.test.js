@@ -115,6 +115,16 @@ test('--concurrency bounds what the server sees in flight', async () => {
   assert.ok(server.stats.maxInFlight <= 3, `server saw ${server.stats.maxInFlight}`)
 })
 
+test('--concurrency auto keeps within --max-concurrency and reports its limit', async () => {
+  server.reset()
+  const file = writeFile('auto.txt', Array.from({ length: 24 }, (_, i) => server.url(`/slow?ms=40&id=${i}`)).join('\n'))
+  const { code, stderr } = await cli(['--concurrency', 'auto', '--max-concurrency', '3', file])
+  assert.equal(code, 0)
+  assert.equal(server.stats.requests, 24)
+  assert.ok(server.stats.maxInFlight <= 3, `server saw ${server.stats.maxInFlight}`)
+  assert.match(stderr, new RegExp(`auto limit +${server.url('/').slice(0, -1)}: [1-3] at the end`))
+})
+
 test('a malformed line or option stops with exit 2 before anything is sent', async () => {
   server.reset()
   const file = writeFile('bad.txt', `${server.url('/a')}\n{"url": 5}\n`)
@@ -123,6 +133,7 @@ test('a malformed line or option stops with exit 2 before anything is sent', asy
   assert.match(bad.stderr, /line 2/)
   assert.equal(bad.stdout, '')
   for (const args of [['--concurrency', '0', file], ['--rate', 'fast', file], ['--bogus'], ['--redirect', 'maybe', file],
+    ['--max-concurrency', '4', file], ['--concurrency', 'auto', '--max-concurrency', '0', file],
     [path.join(dir, 'missing.txt')]]) {
     const { code, stdout } = await cli(args)
     assert.equal(code, 2, args.join(' '))

@@ -123,6 +123,22 @@ test('a report of a million requests stays a light page', () => {
   assert.ok(html.length < 1 << 20, `${html.length} bytes`)
 })
 
+test("the report draws each origin's adaptive limit on the curve's buckets", () => {
+  const recorder = new Recorder()
+  for (let i = 0; i < 100; i++) recorder.add({ index: i, status: 200, timing: { queued: 0, start: i * 10, end: i * 10 + 10 } })
+  recorder.addLimits(0, { 'http://a:80': 20 })
+  recorder.addLimits(500, { 'http://a:80': 30, 'http://b:80': 5 })
+  const t = fromColumns(recorder.timelineColumns())
+  const { curve } = reportData(recorder, t)
+  assert.deepEqual(curve.limits.map((l) => l.origin), ['http://a:80', 'http://b:80'])
+  const [a, b] = curve.limits.map((l) => l.values)
+  assert.equal(a.length, curve.t.length)
+  assert.equal(a[0], 20)
+  assert.equal(a.at(-1), 30)
+  assert.equal(b[0], null)
+  assert.equal(b.at(-1), 5)
+})
+
 test('no text in the data can end the data element of the page', () => {
   const html = pageHtml({ evil: '</script><script>alert(1)</script>' }, { css: '', script: '', license: '' }, '')
   assert.equal(html.match(/<\/script>/g).length, 3)

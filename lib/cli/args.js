@@ -16,7 +16,8 @@ class UsageError extends Error {
 
 // name → [type, short, default, help]; the help text is built from this table.
 const OPTIONS = {
-  concurrency: ['string', 'c', '64', 'requests in flight at once'],
+  concurrency: ['string', 'c', '64', 'requests in flight at once, or "auto": a limit per origin that adapts'],
+  'max-concurrency': ['string', undefined, '256', 'with --concurrency auto, the most in flight to one origin'],
   'connections-per-host': ['string', undefined, undefined, 'open connections per host at most'],
   rate: ['string', undefined, undefined, 'requests started per second at most'],
   timeout: ['string', 't', undefined, 'total timeout of a request, ms'],

@@ -55,13 +55,17 @@ function readCa (files = []) {
 
 function concurrency (values) {
   const raw = values.concurrency === undefined ? OPTIONS.concurrency[2] : values.concurrency
-  if (raw === 'auto') throw new UsageError('--concurrency auto is not available yet: give a number')
-  return integer({ concurrency: raw }, 'concurrency', 1)
+  if (raw === 'auto') {
+    const max = integer(values, 'max-concurrency', 1)
+    return max === undefined ? { concurrency: 'auto' } : { concurrency: 'auto', maxConcurrency: max }
+  }
+  if (values['max-concurrency'] !== undefined) throw new UsageError('--max-concurrency goes with --concurrency auto')
+  return { concurrency: integer({ concurrency: raw }, 'concurrency', 1) }
 }
 
 /** The Client's options; the library checks them again on construction. */
 function clientOptions (values) {
-  const out = { concurrency: concurrency(values) }
+  const out = concurrency(values)
   const set = (key, value) => { if (value !== undefined) out[key] = value }
   set('connectionsPerHost', integer(values, 'connections-per-host', 1))
   set('rateLimit', positive(values, 'rate'))

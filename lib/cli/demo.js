@@ -12,7 +12,7 @@ function handle (req, res) {
     res.writeHead(404)
     return res.end('not found')
   }
-  const status = n % 97 === 13 ? 503 : n % 41 === 7 ? 404 : 200
+  const status = n % 97 === 13 ? 500 : n % 41 === 7 ? 404 : 200
   const delay = 2 + ((n * 7919) % 23)
   setTimeout(() => {
     res.writeHead(status, { 'content-type': 'text/plain' })

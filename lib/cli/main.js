@@ -13,6 +13,7 @@ const { Recorder } = require('./record')
 const { startProgress } = require('./progress')
 const { summaryText } = require('./summary')
 const { fromColumns } = require('../timeline')
+const { performance } = require('node:perf_hooks')
 
 const EXIT_OK = 0
 const EXIT_FAILED = 1
@@ -46,9 +47,22 @@ function makeClient (client) {
   }
 }
 
+/** How often the adaptive limits are sampled for the summary and the report, ms. */
+const LIMIT_SAMPLE_MS = 100
+
+/** Samples `stats().limits` into `recorder` until the returned function is called. */
+function watchLimits (client, recorder, adaptive) {
+  if (!adaptive) return () => {}
+  const sample = () => recorder.addLimits(performance.now(), client.stats().limits)
+  const timer = setInterval(sample, LIMIT_SAMPLE_MS)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
 /** Runs every request, writing and recording each outcome as it comes. */
 async function execute (client, requests, config, io) {
   const recorder = new Recorder()
+  const stopWatching = watchLimits(client, recorder, config.client.concurrency === 'auto')
   const output = openOutput(config.output, io.stdout)
   const bar = startProgress(requests.length, io.stderr, wantsBar(config, io))
   try {
@@ -59,6 +73,7 @@ async function execute (client, requests, config, io) {
       bar.tick(recorder.length, recorder.failed)
     }
   } finally {
+    stopWatching()
     bar.stop()
     await output.writer.end(output.close)
   }

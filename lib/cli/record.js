@@ -23,6 +23,17 @@ class Recorder {
     this.errorCounts = new Map()
     this.bytes = 0
     this.failed = 0
+    // origin → [[t, limit], …]: the trajectory of each adaptive limit
+    this.limits = new Map()
+  }
+
+  /** The adaptive limits at `t` (performance.now()), from `stats().limits`. */
+  addLimits (t, limits) {
+    for (const [origin, limit] of Object.entries(limits)) {
+      let points = this.limits.get(origin)
+      if (points === undefined) this.limits.set(origin, (points = []))
+      points.push([t, limit])
+    }
   }
 
   grow () {

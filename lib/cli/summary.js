@@ -28,6 +28,15 @@ function summaryText (recorder, t) {
   const l = t.latency
   lines.push(`  latency        p50 ${ms(l.p50)}  p95 ${ms(l.p95)}  p99 ${ms(l.p99)}  max ${ms(l.max)}`)
   lines.push(`  in flight      mean ${t.meanInFlight.toFixed(1)}  peak ${t.peakInFlight}  bytes ${recorder.bytes}`)
+  for (const [origin, points] of recorder.limits) {
+    let low = Infinity
+    let high = 0
+    for (const [, limit] of points) {
+      low = Math.min(low, limit)
+      high = Math.max(high, limit)
+    }
+    lines.push(`  auto limit     ${origin}: ${points.at(-1)[1]} at the end, ${low}–${high} during the run`)
+  }
   return lines.join('\n') + '\n'
 }
 

@@ -45,6 +45,27 @@ function rateOf (recorder, origin, curve) {
   })
 }
 
+/** Origins whose adaptive limit the report draws, at most. */
+const MAX_LIMIT_SERIES = 4
+
+/**
+ * Each adaptive limit's trajectory on the buckets of the curve: the last
+ * value sampled by the bucket's start, null before the first.
+ */
+function limitSeries (recorder, origin, curve) {
+  const series = [...recorder.limits.entries()]
+    .sort((a, b) => b[1].length - a[1].length)
+    .slice(0, MAX_LIMIT_SERIES)
+  return series.map(([name, points]) => {
+    let k = -1
+    const values = curve.t.map((t) => {
+      while (k + 1 < points.length && points[k + 1][0] <= origin + t + curve.width) k++
+      return k < 0 ? null : points[k][1]
+    })
+    return { origin: name, values }
+  })
+}
+
 function sortedCounts (map) {
   return [...map.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [String(k), n])
 }
@@ -53,6 +74,7 @@ function sortedCounts (map) {
 function reportData (recorder, t) {
   const curve = foldCurve(t.concurrency, t.makespan)
   curve.rate = rateOf(recorder, t.start, curve)
+  curve.limits = limitSeries(recorder, t.start, curve)
   return {
     summary: {
       done: t.done,

@@ -40,7 +40,11 @@ function drawCurve (data) {
       { label: 'throughput', scale: 'rate', stroke: '#3aa757', width: 1.5 }
     ]
   }
-  return new uPlot(opts, [xs, c.mean, c.max, c.rate], el)
+  const limitColors = ['#d93025', '#9334e6', '#e8710a', '#188038']
+  c.limits.forEach((l, i) => {
+    opts.series.push({ label: `auto limit ${l.origin}`, stroke: limitColors[i], width: 2, spanGaps: true })
+  })
+  return new uPlot(opts, [xs, c.mean, c.max, c.rate, ...c.limits.map((l) => l.values)], el)
 }
 
 function bar (ctx, x0, x1, y, h, color, scale) {
