@@ -395,6 +395,37 @@ mod tests {
         );
     }
 
+    fn response(status: u16, retry_after: Option<&str>) -> Result<ResponseData, FetchError> {
+        let mut headers = http::HeaderMap::new();
+        if let Some(v) = retry_after {
+            headers.insert(http::header::RETRY_AFTER, v.parse().expect("header value"));
+        }
+        Ok(ResponseData {
+            status: http::StatusCode::from_u16(status).expect("status"),
+            version: http::Version::HTTP_11,
+            url: None,
+            redirected: false,
+            headers: super::super::response::Headers::Map(headers),
+            body: bytes::Bytes::new(),
+            saved_bytes: None,
+        })
+    }
+
+    #[test]
+    fn a_refusing_status_brings_its_retry_after() {
+        let rtt = ms(3);
+        assert_eq!(
+            Sample::of(&response(429, Some("2")), rtt),
+            Sample::Overload(Some(Duration::from_secs(2)))
+        );
+        assert_eq!(
+            Sample::of(&response(503, None), rtt),
+            Sample::Overload(None)
+        );
+        assert_eq!(Sample::of(&response(500, Some("2")), rtt), Sample::Ok(rtt));
+        assert_eq!(Sample::of(&response(200, None), rtt), Sample::Ok(rtt));
+    }
+
     #[tokio::test]
     async fn places_are_handed_on_as_requests_finish() {
         let limits = Arc::new(AdaptiveLimits::new(2));
