@@ -65,6 +65,9 @@ impl Sample {
 /// The adaptive limits of one call: one per origin, each at most `max`.
 pub struct AdaptiveLimits {
     max: f64,
+    /// Longest a `Retry-After` holds an origin: a server cannot stall a
+    /// call for longer than its retries would wait.
+    max_pause: Duration,
     origins: Mutex<HashMap<String, Arc<Origin>>>,
 }
 
@@ -103,6 +106,7 @@ struct Window {
 pub struct OriginPermit {
     origin: Arc<Origin>,
     max: f64,
+    max_pause: Duration,
     open: bool,
 }
 
@@ -199,10 +203,12 @@ impl OriginState {
 }
 
 impl AdaptiveLimits {
-    /// Limits that never pass `max` (at least 1).
-    pub fn new(max: usize) -> Self {
+    /// Limits that never pass `max` (at least 1), holding an origin for at
+    /// most `max_pause` whatever its `Retry-After` says.
+    pub fn new(max: usize, max_pause: Duration) -> Self {
         AdaptiveLimits {
             max: (max.max(1)) as f64,
+            max_pause,
             origins: Mutex::new(HashMap::new()),
         }
     }
@@ -236,6 +242,7 @@ impl AdaptiveLimits {
                     return OriginPermit {
                         origin: origin.clone(),
                         max: self.max,
+                        max_pause: self.max_pause,
                         open: true,
                     };
                 }
@@ -281,7 +288,9 @@ impl OriginPermit {
             s.in_flight -= 1;
             match sample {
                 Sample::Ok(rtt) => s.on_rtt(rtt, in_flight, self.max, Instant::now()),
-                Sample::Overload(wait) => s.on_overload(wait, Instant::now()),
+                Sample::Overload(wait) => {
+                    s.on_overload(wait.map(|w| w.min(self.max_pause)), Instant::now())
+                }
                 Sample::Ignore => {}
             }
             (before, s.limit.floor())
@@ -427,8 +436,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_huge_retry_after_holds_the_origin_no_longer_than_the_cap() {
+        let limits = AdaptiveLimits::new(4, Duration::from_secs(1));
+        let place = limits.acquire("o").await;
+        let before = Instant::now();
+        place.finish(Sample::Overload(Some(Duration::from_secs(u64::MAX / 2))));
+        let state = limits.origin("o");
+        let until = state.state.lock().expect("origin").paused_until;
+        assert!(until.is_some_and(|t| t <= Instant::now() + Duration::from_secs(1) && t > before));
+    }
+
+    #[tokio::test]
     async fn places_are_handed_on_as_requests_finish() {
-        let limits = Arc::new(AdaptiveLimits::new(2));
+        let limits = Arc::new(AdaptiveLimits::new(2, Duration::from_secs(10)));
         let a = limits.acquire("o").await;
         let _b = limits.acquire("o").await;
         let waiting = tokio::spawn({

@@ -314,7 +314,9 @@ impl Batch {
     pub fn new(id: u32, opts: Arc<CallOptions>, sink: Arc<dyn Sink>) -> Self {
         Batch {
             id,
-            adaptive: opts.adaptive.then(|| AdaptiveLimits::new(opts.concurrency)),
+            adaptive: opts
+                .adaptive
+                .then(|| AdaptiveLimits::new(opts.concurrency, opts.retry.max_delay)),
             permits: Arc::new(Semaphore::new(opts.concurrency.max(1))),
             opts,
             sink,
