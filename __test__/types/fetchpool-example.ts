@@ -49,6 +49,10 @@ async function calls(): Promise<void> {
   const points: Array<{ t: number; inFlight: number }> = t.concurrency;
   const p99: number = timeline([res, new Error('x'), { timing: { start: 1, end: 2 }, error: 'ECONNRESET' }]).latency.p99;
   void peak; void points; void p99;
+  const auto = new Client({ concurrency: 'auto', maxConcurrency: 64 });
+  await auto.gather(['http://127.0.0.1:8080/'], { concurrency: 'auto' });
+  const limits: Record<string, number> = auto.stats().limits;
+  void limits;
 }
 
 void calls;
