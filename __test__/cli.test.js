@@ -6,7 +6,9 @@ const { spawn, spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const https = require('node:https')
 const { startServer, refusedPort } = require('./support/server')
+const { makeCerts, which } = require('./support/certs')
 
 const BIN = path.join(__dirname, '..', 'bin', 'fetchpool.js')
 
@@ -125,6 +127,41 @@ test('--concurrency auto keeps within --max-concurrency and reports its limit', 
   assert.match(stderr, new RegExp(`auto limit +${server.url('/').slice(0, -1)}: [1-3] at the end`))
 })
 
+test('--retries, --timeout, --method and --data reach the requests', async () => {
+  server.reset()
+  const file = writeFile('opts.txt', [server.url('/status/503'), server.url('/headers-delay?ms=2000'), server.url('/echo')].join('\n'))
+  const saveDir = path.join(dir, 'opts')
+  const { code, stdout } = await cli(['--retries', '2', '--timeout', '300', '-X', 'PUT', '-d', 'payload', '--save-dir', saveDir, file])
+  assert.equal(code, 1)
+  const byIndex = parseLines(stdout).sort((a, b) => a.index - b.index)
+  assert.deepEqual([byIndex[0].status, byIndex[0].attempts], [503, 3])
+  assert.equal(byIndex[1].error, 'ERR_TOTAL_TIMEOUT')
+  assert.equal(byIndex[2].status, 200)
+  const echoed = JSON.parse(fs.readFileSync(path.join(saveDir, '2-echo'), 'utf8'))
+  assert.deepEqual([echoed.method, echoed.body], ['PUT', 'payload'])
+  assert.equal(server.stats.paths.filter((p) => p === '/status/503').length, 3)
+})
+
+test('--ca trusts a certificate authority the system does not', { skip: !which('openssl') && 'openssl is not installed' }, async () => {
+  const certs = makeCerts()
+  const tls = https.createServer({ cert: fs.readFileSync(certs.server.cert), key: fs.readFileSync(certs.server.key) },
+    (req, res) => res.end('secure'))
+  await new Promise((resolve) => tls.listen(0, '127.0.0.1', resolve))
+  try {
+    const file = writeFile('tls.txt', `https://127.0.0.1:${tls.address().port}/`)
+    const untrusted = await cli([file])
+    assert.equal(untrusted.code, 1)
+    assert.equal(parseLines(untrusted.stdout)[0].error, 'ERR_TLS_CERT')
+    const trusted = await cli(['--ca', certs.ca.cert, file])
+    assert.equal(trusted.code, 0)
+    assert.deepEqual([parseLines(trusted.stdout)[0].status, parseLines(trusted.stdout)[0].bytes], [200, 6])
+  } finally {
+    tls.closeAllConnections()
+    await new Promise((resolve) => tls.close(resolve))
+    certs.remove()
+  }
+})
+
 test('a malformed line or option stops with exit 2 before anything is sent', async () => {
   server.reset()
   const file = writeFile('bad.txt', `${server.url('/a')}\n{"url": 5}\n`)
@@ -134,6 +171,7 @@ test('a malformed line or option stops with exit 2 before anything is sent', asy
   assert.equal(bad.stdout, '')
   for (const args of [['--concurrency', '0', file], ['--rate', 'fast', file], ['--bogus'], ['--redirect', 'maybe', file],
     ['--max-concurrency', '4', file], ['--concurrency', 'auto', '--max-concurrency', '0', file],
+    ['--ca', path.join(dir, 'no-such.pem'), file], ['--http2', 'sometimes', file],
     [path.join(dir, 'missing.txt')]]) {
     const { code, stdout } = await cli(args)
     assert.equal(code, 2, args.join(' '))
