@@ -42,7 +42,8 @@ const native = {
     const client = iteratee && isNativeFetch(iteratee) ? clientOfFetch(iteratee) : getDefaultClient()
     const concurrency = limit === Infinity || limit === undefined ? undefined : Math.ceil(limit)
     const opts = {
-      native: concurrency === undefined ? null : { concurrency },
+      // async's limit is a number: it turns a client's 'auto' off for the call
+      native: concurrency === undefined ? null : { concurrency, adaptive: false },
       settle: false,
       signal: undefined,
       onProgress: undefined

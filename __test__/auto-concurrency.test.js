@@ -80,6 +80,28 @@ test("a number for one call overrides a client's 'auto'", async () => {
   }
 })
 
+test("plain fetch() calls on an 'auto' client share its limit; mapLimit's number overrides it", async () => {
+  reset()
+  const fetchpool = require('..')
+  const client = new Client({ concurrency: 'auto', maxConcurrency: 3 })
+  try {
+    const urls = Array.from({ length: 20 }, (_, i) => `${base}/ok?ms=20&i=${i}`)
+    const responses = await Promise.all(urls.map((u) => client.fetch(u)))
+    assert.ok(responses.every((r) => r.status === 200))
+    assert.ok(Math.max(...seen.map((s) => s.inFlight)) <= 3)
+    reset()
+    const limits = []
+    const poll = setInterval(() => limits.push(client.stats().limits), 2)
+    await fetchpool.mapLimit(urls, 8, client.fetch)
+    clearInterval(poll)
+    assert.ok(Math.max(...seen.map((s) => s.inFlight)) > 3)
+    assert.ok(limits.length > 0)
+    assert.ok(limits.every((l) => Object.keys(l).length === 0), 'mapLimit ran under an adaptive limit')
+  } finally {
+    client.close()
+  }
+})
+
 test("'auto' backs off when the origin answers 503", async () => {
   reset()
   const client = new Client()

@@ -175,7 +175,12 @@ impl NativeClient {
         let sink = ChunkSink::new(time_origin, origin);
         sink.attach(on_chunk)?;
         let shared = Arc::new(CallOptions {
-            concurrency: usize::MAX >> 4,
+            // Under 'auto' the limit is the most in flight per origin.
+            concurrency: if defaults.adaptive {
+                defaults.concurrency
+            } else {
+                usize::MAX >> 4
+            },
             fail_fast: false,
             ..(*defaults).clone()
         });
