@@ -19,8 +19,8 @@ export {
   race, reduce, reduceRight, reflect, reflectAll, reject,
   rejectLimit, rejectSeries, retry, retryable, select, selectLimit,
   selectSeries, seq, series, setImmediate, some, someLimit,
-  someSeries, sortBy, stats, stream, timeout, times,
-  timesLimit, timesSeries, transform, tryEach, unmemoize, until,
-  waterfall, whilst, wrapSync
+  someSeries, sortBy, stats, stream, timeline, timeout,
+  times, timesLimit, timesSeries, transform, tryEach, unmemoize,
+  until, waterfall, whilst, wrapSync
 } from './index.js';
 export type * from './index.js';

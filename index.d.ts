@@ -69,8 +69,14 @@ export interface Progress {
 
 /** Options of one call; each falls back to the client's. */
 export interface CallOptions {
-  /** Requests of this call in flight at once. Default 64. */
-  concurrency?: number;
+  /**
+   * Requests of this call in flight at once. Default 64. `'auto'`: a limit
+   * per origin that adapts to measured latency and errors (backing off on
+   * 429, 503, timeouts and resets, honouring Retry-After), up to `maxConcurrency`.
+   */
+  concurrency?: number | 'auto';
+  /** With `concurrency: 'auto'`, the most in flight to one origin. Default 256. */
+  maxConcurrency?: number;
   /** A number is the total timeout in ms. */
   timeout?: number | false | TimeoutOptions;
   /** Default 'follow'. */
@@ -200,6 +206,8 @@ export declare class FetchError extends Error {
   readonly attempts: number;
   /** With `ERR_HTTP_STATUS`. */
   readonly status?: number;
+  /** When the request was queued, started and gave up (absent moments left out). */
+  readonly timing?: Partial<Timing>;
 }
 
 /** Input errors are TypeError/RangeError with Node's codes. */
@@ -223,6 +231,8 @@ export interface Stats {
   done: number;
   failed: number;
   bytes: number;
+  /** `origin → limit` of the running calls with `concurrency: 'auto'`. */
+  limits: Record<string, number>;
 }
 
 export interface FetchFunction {
@@ -300,6 +310,47 @@ export declare const stream: StreamFunction;
 export declare const download: DownloadFunction;
 /** Counters of the default client. */
 export declare function stats(): Stats;
+
+/** What `timeline` reads: Responses, settled outcomes, errors, or records with `timing`. */
+export type TimedResult =
+  | Response | Settled<Response> | StreamSettled<Response> | Error
+  | { timing?: Partial<Timing>; error?: unknown; bytes?: number };
+
+export interface TimelineOptions {
+  /** Width of a throughput bucket, ms. Default: makespan / `buckets`, rounded to 1, 2 or 5 × 10^k. */
+  bucket?: number;
+  /** Default 100. */
+  buckets?: number;
+}
+
+export interface Latency { min: number; mean: number; p50: number; p90: number; p95: number; p99: number; max: number }
+
+export interface Timeline {
+  /** Results read, failed ones included (as `stats().done`). */
+  done: number;
+  failed: number;
+  /** Results with no usable timing (input errors): counted, not drawn. */
+  untimed: number;
+  bytes: number;
+  /** First `queued` and last `end`, on the performance.now() clock, ms. */
+  start: number;
+  end: number;
+  makespan: number;
+  /** Timed results per second over the makespan. */
+  rate: number;
+  meanInFlight: number;
+  peakInFlight: number;
+  /** f(t) as steps: `inFlight` holds from `t` (ms after `start`) to the next point. */
+  concurrency: Array<{ t: number; inFlight: number }>;
+  /** Width of a throughput bucket, ms. */
+  bucket: number;
+  throughput: Array<{ t: number; done: number; rate: number }>;
+  /** Of end − start, ms. */
+  latency: Latency;
+}
+
+/** The batch's concurrency curve f(t), makespan, throughput and latency percentiles. */
+export declare function timeline(results: Iterable<TimedResult>, options?: TimelineOptions): Timeline;
 /** The client behind the module-level functions. */
 export declare const defaultClient: Client;
 

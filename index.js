@@ -7,6 +7,7 @@
 const { Client, isNativeFetch, clientOfFetch } = require('./lib/client')
 const { FetchError } = require('./lib/errors')
 const { Response } = require('./lib/response')
+const { timeline } = require('./lib/timeline')
 const ASYNC_NAMES = require('./lib/async/names')
 
 let defaultClient = null
@@ -45,7 +46,8 @@ const native = {
     const client = iteratee && isNativeFetch(iteratee) ? clientOfFetch(iteratee) : getDefaultClient()
     const concurrency = limit === Infinity || limit === undefined ? undefined : Math.ceil(limit)
     const opts = {
-      native: concurrency === undefined ? null : { concurrency },
+      // async's limit is a number: it turns a client's 'auto' off for the call
+      native: concurrency === undefined ? null : { concurrency, adaptive: false },
       settle: false,
       signal: undefined,
       onProgress: undefined
@@ -77,6 +79,7 @@ module.exports = {
   Client,
   FetchError,
   Response,
+  timeline,
   /** Counters of the default client's pool. */
   stats: () => getDefaultClient().stats(),
   get defaultClient () {

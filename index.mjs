@@ -19,7 +19,7 @@ export const {
   race, reduce, reduceRight, reflect, reflectAll, reject,
   rejectLimit, rejectSeries, retry, retryable, select, selectLimit,
   selectSeries, seq, series, setImmediate, some, someLimit,
-  someSeries, sortBy, stats, stream, timeout, times,
-  timesLimit, timesSeries, transform, tryEach, unmemoize, until,
-  waterfall, whilst, wrapSync
+  someSeries, sortBy, stats, stream, timeline, timeout,
+  times, timesLimit, timesSeries, transform, tryEach, unmemoize,
+  until, waterfall, whilst, wrapSync
 } = fetchpool

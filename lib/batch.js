@@ -1,6 +1,6 @@
 'use strict'
 
-const { Response } = require('./response')
+const { Response, rowTiming } = require('./response')
 const { FetchError, inputError, isInputCode, abortError } = require('./errors')
 const { normalize } = require('./requests')
 const L = require('./layout')
@@ -23,9 +23,15 @@ function noop () {}
  * `[code, message, url, cause|null]` (rows: see src/binding/layout.rs).
  */
 function rowError (rows, off, extra, index) {
-  const [code, message, url, cause] = extra
+  const [code, message, url] = extra
   if (isInputCode(code)) return inputError(code, message, { index, url })
-  if (code === 'ABORT_ERR') return abortError(undefined, { url, index })
+  const err = code === 'ABORT_ERR' ? abortError(undefined, { url, index }) : networkError(rows, off, extra, index)
+  // When it was queued, started and gave up, for `timeline` and the report.
+  err.timing = rowTiming(rows, off)
+  return err
+}
+
+function networkError (rows, off, [code, message, url, cause], index) {
   return new FetchError(message, {
     code,
     url,

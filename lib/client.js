@@ -41,6 +41,8 @@ class Client {
     this._closed = false
     const concurrency = options && options.concurrency
     this._concurrency = typeof concurrency === 'number' ? concurrency : 64
+    // Under 'auto', windows and progress are sized by the most it may reach.
+    if (native.defaults && native.defaults.adaptive) this._concurrency = native.defaults.concurrency
     this._native = new NativeClient(native, performance.now(),
       (rows, data, bodies, extras) => this._onChunk(rows, data, bodies, extras))
     this.fetch = this.fetch.bind(this)
@@ -220,7 +222,15 @@ class Client {
   /** Counters of this client's pool. */
   stats () {
     const s = this._native.stats()
-    return { queued: s.queued, inFlight: s.inFlight, done: s.done, failed: s.failed, bytes: s.bytes }
+    return {
+      queued: s.queued,
+      inFlight: s.inFlight,
+      done: s.done,
+      failed: s.failed,
+      bytes: s.bytes,
+      // origin → limit, for the running calls with concurrency: 'auto'
+      limits: this._native.limits()
+    }
   }
 
   /** Cancels everything in flight and stops the pool. Further calls fail. */

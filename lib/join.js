@@ -74,7 +74,9 @@ class JoinedCalls {
     const batch = join.client._batch(true)
     batch.joined = true
     batch.shared = native === null
-    batch.sharedOptions = native === null ? null : { ...native, concurrency: 0x7fffffff, failFast: false }
+    // Under 'auto', `concurrency` is the most in flight per origin and stays.
+    const concurrency = native !== null && native.adaptive ? native.concurrency : 0x7fffffff
+    batch.sharedOptions = native === null ? null : { ...native, concurrency, failFast: false }
     batch.open = true
     batch.single = true
     batch.shownIndex = 0

@@ -91,6 +91,35 @@ function retryOptions (value, name) {
   return out
 }
 
+/** Most requests in flight to one origin under `concurrency: 'auto'`, by default. */
+const AUTO_MAX = 256
+
+/**
+ * `concurrency`: a number, or 'auto' for a limit per origin that adapts
+ * to its latency and errors, up to `maxConcurrency`.
+ */
+function concurrencyOptions (options, name, set) {
+  const { concurrency, maxConcurrency } = options
+  if (concurrency === 'auto') {
+    const max = maxConcurrency === undefined
+      ? AUTO_MAX
+      : checkInteger(maxConcurrency, `${name}.maxConcurrency`, 1, 0x7fffffff)
+    set('concurrency', max)
+    set('adaptive', true)
+    return
+  }
+  if (maxConcurrency !== undefined) {
+    throw invalidArgValue(`${name}.maxConcurrency`, maxConcurrency, "applies to concurrency: 'auto' only")
+  }
+  if (concurrency === undefined) return
+  if (typeof concurrency === 'string') {
+    throw invalidArgValue(`${name}.concurrency`, concurrency, "must be a number or 'auto'")
+  }
+  const n = checkInteger(concurrency, `${name}.concurrency`, 1, Number.MAX_SAFE_INTEGER, true)
+  set('concurrency', n === Infinity ? 0x7fffffff : n)
+  set('adaptive', false)
+}
+
 /**
  * Options of one call. Returns `{ native, settle, signal, onProgress }` where
  * `native` is null when nothing differs from the client's defaults.
@@ -103,10 +132,7 @@ function callOptions (options, name = 'options') {
     if (native === null) native = {}
     native[key] = value
   }
-  if (options.concurrency !== undefined) {
-    const n = checkInteger(options.concurrency, `${name}.concurrency`, 1, Number.MAX_SAFE_INTEGER, true)
-    set('concurrency', n === Infinity ? 0x7fffffff : n)
-  }
+  concurrencyOptions(options, name, set)
   const timeout = options.timeout
   if (timeout !== undefined) {
     if (isObject(timeout)) {

@@ -103,17 +103,7 @@ class Response {
   }
 
   get timing () {
-    const rows = this[kRows]
-    const off = this[kOff]
-    const timing = {
-      queued: rows[off + L.QUEUED],
-      start: rows[off + L.START],
-      connected: rows[off + L.CONNECTED] < 0 ? undefined : rows[off + L.CONNECTED],
-      firstByte: rows[off + L.FIRST_BYTE],
-      end: rows[off + L.END]
-    }
-    if (timing.connected === undefined) delete timing.connected
-    return timing
+    return rowTiming(this[kRows], this[kOff])
   }
 
   async text () {
@@ -170,4 +160,20 @@ class Response {
   }
 }
 
-module.exports = { Response }
+const TIMING_FIELDS = [['queued', L.QUEUED], ['start', L.START], ['connected', L.CONNECTED],
+  ['firstByte', L.FIRST_BYTE], ['end', L.END]]
+
+/**
+ * The timing of completion row `off` (see src/binding/layout.rs): ms on the
+ * performance.now() clock; a moment that did not happen (no new connection,
+ * a request that failed before its first byte) is left out.
+ */
+function rowTiming (rows, off) {
+  const timing = {}
+  for (const [name, at] of TIMING_FIELDS) {
+    if (rows[off + at] >= 0) timing[name] = rows[off + at]
+  }
+  return timing
+}
+
+module.exports = { Response, rowTiming }

@@ -1,6 +1,7 @@
 // Type-checked (not run) example of fetchpool's own API: `npx tsc -p __test__/types`.
 
-import fetchpool, { fetch, gather, stream, download, DownloadResult, Client, FetchError, Response, mapLimit, map, queue } from '../../index';
+import fetchpool, { fetch, gather, stream, download, DownloadResult, Client, FetchError, Response, mapLimit, map, queue, timeline } from '../../index';
+import type { Timeline } from '../../index';
 
 async function calls(): Promise<void> {
   const res: Response = await fetch('http://127.0.0.1:8080/');
@@ -38,6 +39,7 @@ async function calls(): Promise<void> {
     await fetch('http://127.0.0.1:1/');
   } catch (err) {
     if (err instanceof FetchError) void err.code;
+    if (err instanceof FetchError) void err.timing?.end;
   }
   void native;
 
@@ -47,6 +49,16 @@ async function calls(): Promise<void> {
   const bytes: number | undefined = results[0].bytes;
   new Client().download(['http://a/'], '/tmp/d', (err, r) => { void err; void r[0].file; });
   void [kept, bytes];
+  const outcomes = await gather(['http://127.0.0.1:8080/'], { settle: true });
+  const t: Timeline = timeline(outcomes, { buckets: 50 });
+  const peak: number = t.peakInFlight;
+  const points: Array<{ t: number; inFlight: number }> = t.concurrency;
+  const p99: number = timeline([res, new Error('x'), { timing: { start: 1, end: 2 }, error: 'ECONNRESET' }]).latency.p99;
+  void peak; void points; void p99;
+  const auto = new Client({ concurrency: 'auto', maxConcurrency: 64 });
+  await auto.gather(['http://127.0.0.1:8080/'], { concurrency: 'auto' });
+  const limits: Record<string, number> = auto.stats().limits;
+  void limits;
 }
 
 void calls;

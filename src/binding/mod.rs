@@ -190,7 +190,12 @@ impl NativeClient {
         let sink = ChunkSink::new(time_origin, origin);
         sink.attach(on_chunk)?;
         let shared = Arc::new(CallOptions {
-            concurrency: usize::MAX >> 4,
+            // Under 'auto' the limit is the most in flight per origin.
+            concurrency: if defaults.adaptive {
+                defaults.concurrency
+            } else {
+                usize::MAX >> 4
+            },
             fail_fast: false,
             ..(*defaults).clone()
         });
@@ -278,6 +283,12 @@ impl NativeClient {
             failed: s.failed as f64,
             bytes: s.bytes as f64,
         }
+    }
+
+    /// `origin → limit` of the running `concurrency: 'auto'` calls.
+    #[napi(catch_unwind)]
+    pub fn limits(&self) -> std::collections::HashMap<String, u32> {
+        self.client.adaptive_limits()
     }
 
     #[napi(getter)]

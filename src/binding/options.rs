@@ -29,6 +29,8 @@ pub struct RetryOptions {
 #[napi(object)]
 pub struct CallOptionsJs {
     pub concurrency: Option<u32>,
+    /// `concurrency: 'auto'`: `concurrency` is then the most per origin.
+    pub adaptive: Option<bool>,
     pub headers_timeout: Option<f64>,
     pub body_timeout: Option<f64>,
     pub total_timeout: Option<f64>,
@@ -83,6 +85,9 @@ pub fn call_options(base: &CallOptions, js: CallOptionsJs) -> Result<CallOptions
     let mut opts = base.clone();
     if let Some(v) = js.concurrency {
         opts.concurrency = v.max(1) as usize;
+    }
+    if let Some(v) = js.adaptive {
+        opts.adaptive = v;
     }
     if let Some(v) = js.headers_timeout {
         opts.headers_timeout = millis(v);

@@ -11,6 +11,7 @@ use futures_util::FutureExt;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use super::adaptive::{AdaptiveLimits, OriginPermit, Sample};
 use super::client::ClientInner;
 use super::config::CallOptions;
 use super::error::{ErrorKind, FetchError};
@@ -305,12 +306,17 @@ pub struct Batch {
     items: Mutex<HashMap<u32, CancellationToken>>,
     /// Parts of a call held until its last part arrives.
     held: Mutex<Vec<Item>>,
+    /// `concurrency: 'auto'`: each origin's own limit, under `concurrency`.
+    adaptive: Option<AdaptiveLimits>,
 }
 
 impl Batch {
     pub fn new(id: u32, opts: Arc<CallOptions>, sink: Arc<dyn Sink>) -> Self {
         Batch {
             id,
+            adaptive: opts
+                .adaptive
+                .then(|| AdaptiveLimits::new(opts.concurrency, opts.retry.max_delay)),
             permits: Arc::new(Semaphore::new(opts.concurrency.max(1))),
             opts,
             sink,
@@ -319,6 +325,19 @@ impl Batch {
             failed: AtomicBool::new(false),
             items: Mutex::new(HashMap::new()),
             held: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Each origin's adaptive limit, with `concurrency: 'auto'`.
+    pub fn adaptive_limits(&self) -> Option<Vec<(String, u32)>> {
+        self.adaptive.as_ref().map(AdaptiveLimits::limits)
+    }
+
+    /// A place under the origin's adaptive limit, if the call has them.
+    async fn origin_place(&self, key: &str) -> Option<OriginPermit> {
+        match &self.adaptive {
+            Some(limits) => Some(limits.acquire(key).await),
+            None => None,
         }
     }
 
@@ -484,14 +503,24 @@ impl Batch {
         let outcome = {
             // Pinned where it is made: the request's future is large, and
             // moving it into the wrappers below would copy all of it.
-            let exchange = std::pin::pin!(execute(
+            let mut exchange = std::pin::pin!(execute(
                 &client,
                 &req,
                 &batch.opts,
                 &mut timing,
                 Some(&mut *lane),
             ));
-            let work = AssertUnwindSafe(exchange).catch_unwind();
+            let limited = std::pin::pin!(async {
+                // Waiting for the origin's place is still waiting in line.
+                let place = batch.origin_place(&req.key).await;
+                let began = Instant::now();
+                let outcome = exchange.as_mut().await;
+                if let Some(place) = place {
+                    place.finish(Sample::of(&outcome.0, began.elapsed()));
+                }
+                outcome
+            });
+            let work = AssertUnwindSafe(limited).catch_unwind();
             tokio::select! {
                 biased;
                 _ = batch.cancel.cancelled() => None,

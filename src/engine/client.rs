@@ -398,6 +398,23 @@ impl Client {
         }
     }
 
+    /// The adaptive limit of each origin that running `concurrency: 'auto'`
+    /// calls fetch from (the highest, where several calls share one).
+    pub fn adaptive_limits(&self) -> HashMap<String, u32> {
+        let batches: Vec<_> = self
+            .inner
+            .batches
+            .lock()
+            .map(|b| b.values().cloned().collect())
+            .unwrap_or_default();
+        let mut out = HashMap::new();
+        for (origin, limit) in batches.iter().filter_map(|b| b.adaptive_limits()).flatten() {
+            let entry = out.entry(origin).or_insert(limit);
+            *entry = (*entry).max(limit);
+        }
+        out
+    }
+
     /// Cancels every batch and stops the workers without waiting for them.
     pub fn close(&self) {
         let batches: Vec<_> = self

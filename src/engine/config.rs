@@ -103,8 +103,12 @@ impl Default for RetryPolicy {
 /// Options of one call (`fetch`, `gather`, …), falling back to the client's.
 #[derive(Clone, Debug)]
 pub struct CallOptions {
-    /// Requests of this call in flight at once (default 64).
+    /// Requests of this call in flight at once (default 64); with
+    /// `adaptive`, the most any one origin may reach.
     pub concurrency: usize,
+    /// Each origin's limit adapts to its latency and errors (default false;
+    /// `concurrency: 'auto'` in JavaScript).
+    pub adaptive: bool,
     /// From sending the request to the response head (default 30 s).
     pub headers_timeout: Option<Duration>,
     /// Longest pause between two pieces of the body (default 30 s).
@@ -133,6 +137,7 @@ impl Default for CallOptions {
     fn default() -> Self {
         CallOptions {
             concurrency: 64,
+            adaptive: false,
             headers_timeout: Some(Duration::from_secs(30)),
             body_timeout: Some(Duration::from_secs(30)),
             total_timeout: None,

@@ -1,6 +1,7 @@
 //! The fetch engine: plain Rust, no Node. Everything here can be driven and
 //! tested from Rust alone.
 
+mod adaptive;
 mod alpn;
 mod batch;
 mod body;

@@ -1,0 +1,218 @@
+'use strict'
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { spawn, spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const https = require('node:https')
+const { startServer, refusedPort } = require('./support/server')
+const { makeCerts, which } = require('./support/certs')
+
+const BIN = path.join(__dirname, '..', 'bin', 'fetchpool.js')
+
+let server
+let dir
+before(async () => {
+  server = await startServer()
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-cli-'))
+})
+after(async () => {
+  await server.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** Runs the command without blocking this process (its server answers the requests). */
+function cli (args, { input, command } = {}) {
+  const child = command ? spawn('script', ['-q', '-e', '-c', command, '/dev/null']) : spawn(process.execPath, [BIN, ...args])
+  const out = []
+  const err = []
+  child.stdout.on('data', (c) => out.push(c))
+  child.stderr.on('data', (c) => err.push(c))
+  child.stdin.on('error', () => {})
+  child.stdin.end(input)
+  return new Promise((resolve) => {
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }))
+  })
+}
+
+function writeFile (name, text) {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, text)
+  return file
+}
+
+const parseLines = (text) => text.trim().split('\n').map((line) => JSON.parse(line))
+
+test('fetchpool --help lists its options and exits 0', async () => {
+  const { code, stdout } = await cli(['--help'])
+  assert.equal(code, 0)
+  for (const flag of ['--concurrency', '--connections-per-host', '--rate', '--timeout', '--retries', '--header',
+    '--method', '--redirect', '--http2', '--proxy', '--ca', '--output', '--save-dir', '--report', '--demo']) {
+    assert.ok(stdout.includes(flag), `help lacks ${flag}`)
+  }
+})
+
+test('a URL file gives one NDJSON line per request, and exit 1 when one failed', async () => {
+  const refused = `http://127.0.0.1:${await refusedPort()}/`
+  const urls = [...Array.from({ length: 20 }, (_, i) => server.url(`/p/${i}`)), server.url('/status/404'), refused]
+  const file = writeFile('urls.txt', `# a comment\n${urls.join('\n')}\n\n`)
+  const { code, stdout, stderr } = await cli([file])
+  assert.equal(code, 1)
+  const lines = parseLines(stdout)
+  assert.equal(lines.length, urls.length)
+  assert.deepEqual(lines.map((l) => l.index).sort((a, b) => a - b), urls.map((_, i) => i))
+  for (const line of lines) {
+    assert.equal(line.url, urls[line.index])
+    assert.ok(line.timing.queued <= line.timing.end)
+    if (line.index < 20) {
+      assert.equal(line.status, 200)
+      assert.equal(line.bytes, Buffer.byteLength(`hello /p/${line.index}`))
+      assert.equal(line.error, undefined)
+    }
+  }
+  assert.equal(lines.find((l) => l.index === 20).status, 404)
+  const failed = lines.find((l) => l.index === 21)
+  assert.equal(failed.error, 'ECONNREFUSED')
+  assert.equal(failed.status, undefined)
+  assert.match(stderr, /200: 20/)
+  assert.match(stderr, /404: 1/)
+  assert.match(stderr, /ECONNREFUSED: 1/)
+  assert.match(stderr, /p50 .* p95 .* p99 /)
+  assert.match(stderr, /makespan/)
+})
+
+test('exit 0 when every request got a response, whatever its status', async () => {
+  const file = writeFile('ok.txt', [server.url('/a'), server.url('/status/500')].join('\n'))
+  const { code, stdout } = await cli([file])
+  assert.equal(code, 0)
+  assert.deepEqual(parseLines(stdout).map((l) => l.status).sort(), [200, 500])
+})
+
+test('NDJSON request objects from standard input are sent as given, bodies saved with --save-dir', async () => {
+  const saveDir = path.join(dir, 'bodies')
+  const input = [
+    JSON.stringify({ url: server.url('/echo'), method: 'POST', headers: { 'x-one': '1' }, body: 'first' }),
+    JSON.stringify({ url: server.url('/echo'), method: 'PUT', body: 'second', note: 'ignored' })
+  ].join('\n')
+  const { code, stdout } = await cli(['--save-dir', saveDir, '-H', 'x-all: yes'], { input })
+  assert.equal(code, 0)
+  const lines = parseLines(stdout)
+  const files = fs.readdirSync(saveDir).sort()
+  assert.deepEqual(files, ['0-echo', '1-echo'])
+  const first = JSON.parse(fs.readFileSync(path.join(saveDir, '0-echo'), 'utf8'))
+  const second = JSON.parse(fs.readFileSync(path.join(saveDir, '1-echo'), 'utf8'))
+  assert.deepEqual([first.method, first.body, first.headers['x-one'], first.headers['x-all']], ['POST', 'first', '1', 'yes'])
+  assert.deepEqual([second.method, second.body, second.headers['x-all']], ['PUT', 'second', 'yes'])
+  assert.equal(lines.find((l) => l.index === 0).bytes, fs.statSync(path.join(saveDir, '0-echo')).size)
+})
+
+test('--concurrency bounds what the server sees in flight', async () => {
+  server.reset()
+  const file = writeFile('slow.txt', Array.from({ length: 12 }, (_, i) => server.url(`/slow?ms=40&id=${i}`)).join('\n'))
+  const { code } = await cli(['--concurrency', '3', file])
+  assert.equal(code, 0)
+  assert.equal(server.stats.requests, 12)
+  assert.ok(server.stats.maxInFlight <= 3, `server saw ${server.stats.maxInFlight}`)
+})
+
+test('--concurrency auto keeps within --max-concurrency and reports its limit', async () => {
+  server.reset()
+  const file = writeFile('auto.txt', Array.from({ length: 24 }, (_, i) => server.url(`/slow?ms=40&id=${i}`)).join('\n'))
+  const { code, stderr } = await cli(['--concurrency', 'auto', '--max-concurrency', '3', file])
+  assert.equal(code, 0)
+  assert.equal(server.stats.requests, 24)
+  assert.ok(server.stats.maxInFlight <= 3, `server saw ${server.stats.maxInFlight}`)
+  assert.match(stderr, new RegExp(`auto limit +${server.url('/').slice(0, -1)}: [1-3] at the end`))
+})
+
+test('--retries, --timeout, --method and --data reach the requests', async () => {
+  server.reset()
+  const file = writeFile('opts.txt', [server.url('/status/503'), server.url('/headers-delay?ms=2000'), server.url('/echo')].join('\n'))
+  const saveDir = path.join(dir, 'opts')
+  const { code, stdout } = await cli(['--retries', '2', '--timeout', '300', '-X', 'PUT', '-d', 'payload', '--save-dir', saveDir, file])
+  assert.equal(code, 1)
+  const byIndex = parseLines(stdout).sort((a, b) => a.index - b.index)
+  assert.deepEqual([byIndex[0].status, byIndex[0].attempts], [503, 3])
+  assert.equal(byIndex[1].error, 'ERR_TOTAL_TIMEOUT')
+  assert.equal(byIndex[2].status, 200)
+  const echoed = JSON.parse(fs.readFileSync(path.join(saveDir, '2-echo'), 'utf8'))
+  assert.deepEqual([echoed.method, echoed.body], ['PUT', 'payload'])
+  assert.equal(server.stats.paths.filter((p) => p === '/status/503').length, 3)
+})
+
+test('--ca trusts a certificate authority the system does not', { skip: !which('openssl') && 'openssl is not installed' }, async () => {
+  const certs = makeCerts()
+  const tls = https.createServer({ cert: fs.readFileSync(certs.server.cert), key: fs.readFileSync(certs.server.key) },
+    (req, res) => res.end('secure'))
+  await new Promise((resolve) => tls.listen(0, '127.0.0.1', resolve))
+  try {
+    const file = writeFile('tls.txt', `https://127.0.0.1:${tls.address().port}/`)
+    const untrusted = await cli([file])
+    assert.equal(untrusted.code, 1)
+    assert.equal(parseLines(untrusted.stdout)[0].error, 'ERR_TLS_CERT')
+    const trusted = await cli(['--ca', certs.ca.cert, file])
+    assert.equal(trusted.code, 0)
+    assert.deepEqual([parseLines(trusted.stdout)[0].status, parseLines(trusted.stdout)[0].bytes], [200, 6])
+  } finally {
+    tls.closeAllConnections()
+    await new Promise((resolve) => tls.close(resolve))
+    certs.remove()
+  }
+})
+
+test('a malformed line or option stops with exit 2 before anything is sent', async () => {
+  server.reset()
+  const file = writeFile('bad.txt', `${server.url('/a')}\n{"url": 5}\n`)
+  const bad = await cli([file])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /line 2/)
+  assert.equal(bad.stdout, '')
+  for (const args of [['--concurrency', '0', file], ['--rate', 'fast', file], ['--bogus'], ['--redirect', 'maybe', file],
+    ['--max-concurrency', '4', file], ['--concurrency', 'auto', '--max-concurrency', '0', file],
+    ['--ca', path.join(dir, 'no-such.pem'), file], ['--http2', 'sometimes', file],
+    [path.join(dir, 'missing.txt')]]) {
+    const { code, stdout } = await cli(args)
+    assert.equal(code, 2, args.join(' '))
+    assert.equal(stdout, '')
+  }
+  assert.equal(server.stats.requests, 0)
+})
+
+test('--output writes the results to a file, and --demo needs no input', async () => {
+  const out = path.join(dir, 'demo.ndjson')
+  const { code, stdout, stderr } = await cli(['--demo', '-n', '50', '-o', out])
+  assert.equal(code, 0)
+  assert.equal(stdout, '')
+  assert.equal(parseLines(fs.readFileSync(out, 'utf8')).length, 50)
+  assert.match(stderr, /50 requests, 50 responses, 0 failed/)
+})
+
+const hasScript = spawnSync('script', ['--version']).status === 0
+const BAR = /\d+\/(\d+) \| \d+ req\/s/
+
+test('on a terminal the progress bar is drawn, then cleared before the summary', { skip: !hasScript && 'util-linux script is not installed' }, async () => {
+  const file = writeFile('tty.txt', Array.from({ length: 200 }, (_, i) => server.url(`/p/${i}`)).join('\n'))
+  const out = path.join(dir, 'tty.ndjson')
+  const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${JSON.stringify(file)} -o ${JSON.stringify(out)}`
+  const { code, stdout } = await cli([], { command })
+  assert.equal(code, 0)
+  assert.match(stdout, BAR, 'no bar drawn')
+  const summary = stdout.indexOf('fetchpool: 200 requests')
+  assert.ok(summary > 0)
+  // The bar's line is erased (ESC [2K) after its last frame and before the summary.
+  const clear = stdout.lastIndexOf('\x1b[2K', summary)
+  assert.ok(clear > stdout.search(BAR), 'bar not cleared before the summary')
+  assert.doesNotMatch(stdout.slice(summary), BAR)
+  assert.equal(parseLines(fs.readFileSync(out, 'utf8')).length, 200)
+})
+
+test('with standard error piped there is no bar and no escape sequence', async () => {
+  const file = writeFile('pipe.txt', Array.from({ length: 50 }, (_, i) => server.url(`/p/${i}`)).join('\n'))
+  const { code, stderr } = await cli([file])
+  assert.equal(code, 0)
+  assert.doesNotMatch(stderr, BAR)
+  assert.ok(!stderr.includes('\x1b['))
+  assert.match(stderr, /^fetchpool: 50 requests/)
+})

@@ -1,0 +1,112 @@
+'use strict'
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fetchpool = require('..')
+const { timeline } = fetchpool
+const { startServer, refusedPort } = require('./support/server')
+
+let server
+before(async () => { server = await startServer() })
+after(() => server.close())
+
+const req = (queued, start, end, extra = {}) => ({ timing: { queued, start, firstByte: end, end }, ...extra })
+
+test('timeline draws f(t) from constructed timings: steps, peak, mean and makespan', () => {
+  // Three requests queued at 100: [100,110), [105,120), [110,130) in flight.
+  const t = timeline([req(100, 100, 110), req(100, 105, 120), req(100, 110, 130, { bytes: 7 })])
+  assert.deepEqual(t.concurrency, [
+    { t: 0, inFlight: 1 },
+    { t: 5, inFlight: 2 },
+    { t: 20, inFlight: 1 },
+    { t: 30, inFlight: 0 }
+  ])
+  // At 110 one ends as another starts: applied together, no spike to 3.
+  assert.equal(t.peakInFlight, 2)
+  assert.equal(t.start, 100)
+  assert.equal(t.end, 130)
+  assert.equal(t.makespan, 30)
+  // Σ (end − start) / makespan = (10 + 15 + 20) / 30
+  assert.equal(t.meanInFlight, 45 / 30)
+  assert.equal(t.done, 3)
+  assert.equal(t.failed, 0)
+  assert.equal(t.bytes, 7)
+  assert.equal(t.rate, 100)
+})
+
+test('timeline measures the makespan from the first queued moment', () => {
+  const t = timeline([req(0, 40, 50), req(10, 50, 60)])
+  assert.equal(t.makespan, 60)
+  assert.deepEqual(t.concurrency[0], { t: 0, inFlight: 0 })
+  assert.deepEqual(t.concurrency[1], { t: 40, inFlight: 1 })
+  assert.equal(t.peakInFlight, 1)
+})
+
+test('timeline latency percentiles are values that occurred, by nearest rank', () => {
+  const results = Array.from({ length: 100 }, (_, i) => req(0, 0, i + 1))
+  const { latency } = timeline(results)
+  assert.deepEqual(latency, { min: 1, mean: 50.5, p50: 50, p90: 90, p95: 95, p99: 99, max: 100 })
+})
+
+test('timeline counts completions per bucket of throughput', () => {
+  const results = [req(0, 0, 1), req(0, 0, 2), req(0, 0, 15), req(0, 0, 39)]
+  const t = timeline(results, { bucket: 10 })
+  assert.equal(t.bucket, 10)
+  assert.deepEqual(t.throughput.map((b) => [b.t, b.done, b.rate]), [[0, 2, 200], [10, 1, 100], [20, 0, 0], [30, 1, 100]])
+})
+
+test('timeline reads settled outcomes and errors, and counts untimed ones', () => {
+  const err = Object.assign(new Error('refused'), { code: 'ECONNREFUSED', timing: { queued: 0, start: 2, end: 4 } })
+  const input = Object.assign(new TypeError('bad'), { code: 'ERR_INVALID_URL' })
+  const t = timeline([
+    { status: 'fulfilled', value: req(0, 0, 10) },
+    { status: 'rejected', reason: err },
+    { status: 'rejected', reason: input },
+    req(0, 1, 3, { error: 'ECONNRESET' })
+  ])
+  assert.equal(t.done, 4)
+  assert.equal(t.failed, 3)
+  assert.equal(t.untimed, 1)
+  assert.equal(t.peakInFlight, 3)
+})
+
+test('timeline of nothing is all zero', () => {
+  const t = timeline([])
+  assert.equal(t.done, 0)
+  assert.equal(t.makespan, 0)
+  assert.equal(t.peakInFlight, 0)
+  assert.deepEqual(t.concurrency, [{ t: 0, inFlight: 0 }])
+  assert.equal(t.latency.p99, 0)
+})
+
+test('timeline refuses what is not a list of results, with Node codes', () => {
+  assert.throws(() => timeline(42), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => timeline([null]), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => timeline([], { bucket: 0 }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => timeline([], { buckets: 1.5 }), { code: 'ERR_OUT_OF_RANGE' })
+})
+
+test('timeline of a real batch peaks at the concurrency the server saw', async () => {
+  const urls = Array.from({ length: 24 }, (_, i) => server.url(`/slow?ms=30&id=${i}`))
+  const results = await fetchpool.gather(urls, { concurrency: 6 })
+  const t = timeline(results)
+  assert.equal(t.done, 24)
+  assert.equal(t.failed, 0)
+  assert.ok(t.peakInFlight <= 6, `peak ${t.peakInFlight}`)
+  assert.ok(t.peakInFlight >= server.stats.maxInFlight, `peak ${t.peakInFlight} < server ${server.stats.maxInFlight}`)
+  assert.equal(t.concurrency.at(-1).inFlight, 0)
+  assert.equal(t.throughput.reduce((s, b) => s + b.done, 0), 24)
+})
+
+test('a failed request carries its timing, so timeline draws it', async () => {
+  const url = `http://127.0.0.1:${await refusedPort()}/`
+  const [outcome] = await fetchpool.gather([url], { settle: true })
+  assert.equal(outcome.reason.code, 'ECONNREFUSED')
+  const { timing } = outcome.reason
+  assert.ok(timing.queued <= timing.start && timing.start <= timing.end)
+  assert.equal(timing.firstByte, undefined)
+  const t = timeline([outcome])
+  assert.equal(t.failed, 1)
+  assert.equal(t.untimed, 0)
+  assert.equal(t.peakInFlight, 1)
+})

@@ -1,0 +1,121 @@
+'use strict'
+
+// The `fetchpool` command: reads requests, runs them on a Client, writes one
+// NDJSON line per request, draws a progress bar on a terminal, and closes
+// with a summary (and optionally an HTML report). Returns the exit status.
+
+const { parse, helpText, UsageError } = require('./args')
+const { configOf } = require('./config')
+const { readRequests } = require('./input')
+const { runRequests } = require('./run')
+const { recordOf, openOutput } = require('./output')
+const { Recorder } = require('./record')
+const { startProgress } = require('./progress')
+const { summaryText } = require('./summary')
+const { fromColumns } = require('../timeline')
+const { performance } = require('node:perf_hooks')
+
+const EXIT_OK = 0
+const EXIT_FAILED = 1
+const EXIT_USAGE = 2
+
+/** The bar goes to a terminal, and not when the results go to that same terminal. */
+function wantsBar (config, io) {
+  if (config.progress !== undefined) return config.progress
+  const toStdout = config.output === undefined || config.output === '-'
+  return Boolean(io.stderr.isTTY) && !(toStdout && io.stdout.isTTY)
+}
+
+/** Requests from the input, or from the demo server; and what to close after. */
+async function sourceOf (config, io) {
+  if (config.demo) {
+    const demo = await require('./demo').startDemo()
+    return { requests: demo.urls(config.count), close: demo.close }
+  }
+  if (config.input === undefined && io.stdin.isTTY) {
+    throw new UsageError('give a file of URLs, pipe them in, or use --demo')
+  }
+  return { requests: await readRequests(config.input, io.stdin, config), close: async () => {} }
+}
+
+function makeClient (client) {
+  const { Client } = require('../client')
+  try {
+    return new Client(client)
+  } catch (err) {
+    throw new UsageError(`${err.message} (${err.code})`)
+  }
+}
+
+/** How often the adaptive limits are sampled for the summary and the report, ms. */
+const LIMIT_SAMPLE_MS = 100
+
+/** Samples `stats().limits` into `recorder` until the returned function is called. */
+function watchLimits (client, recorder, adaptive) {
+  if (!adaptive) return () => {}
+  const sample = () => recorder.addLimits(performance.now(), client.stats().limits)
+  const timer = setInterval(sample, LIMIT_SAMPLE_MS)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+/** Runs every request, writing and recording each outcome as it comes. */
+async function execute (client, requests, config, io) {
+  const recorder = new Recorder()
+  const stopWatching = watchLimits(client, recorder, config.client.concurrency === 'auto')
+  const output = openOutput(config.output, io.stdout)
+  const bar = startProgress(requests.length, io.stderr, wantsBar(config, io))
+  try {
+    for await (const outcome of runRequests(client, requests, config.saveDir)) {
+      const record = recordOf(outcome, requests)
+      recorder.add(record)
+      await output.writer.write(record)
+      bar.tick(recorder.length, recorder.failed)
+    }
+  } finally {
+    stopWatching()
+    bar.stop()
+    await output.writer.end(output.close)
+  }
+  return recorder
+}
+
+async function run (config, io) {
+  const source = await sourceOf(config, io)
+  const client = makeClient(config.client)
+  try {
+    const recorder = await execute(client, source.requests, config, io)
+    const t = fromColumns(recorder.timelineColumns())
+    io.stderr.write(summaryText(recorder, t))
+    if (config.report !== undefined) {
+      require('../report').writeReport(config.report, recorder, t)
+      io.stderr.write(`  report         ${config.report}\n`)
+    }
+    return recorder.failed > 0 ? EXIT_FAILED : EXIT_OK
+  } finally {
+    client.close()
+    await source.close()
+  }
+}
+
+/** The command on `argv` (without node and the script); resolves to the exit status. */
+async function main (argv, io = process) {
+  try {
+    const parsed = parse(argv)
+    if (parsed.values.help) {
+      io.stdout.write(helpText())
+      return EXIT_OK
+    }
+    if (parsed.values.version) {
+      io.stdout.write(`${require('../../package.json').version}\n`)
+      return EXIT_OK
+    }
+    return await run(configOf(parsed), io)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    io.stderr.write(`fetchpool: ${err.message}\nTry 'fetchpool --help'.\n`)
+    return EXIT_USAGE
+  }
+}
+
+module.exports = { main, EXIT_OK, EXIT_FAILED, EXIT_USAGE }

@@ -1,0 +1,41 @@
+'use strict'
+
+// How the command runs its requests: one stream of settled outcomes in
+// completion order, so a million requests take a bounded window of memory.
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+/** A file name for the body of request `index`: its index, then its URL's last segment. */
+function fileNameOf (url, index) {
+  let base = ''
+  if (URL.canParse(url)) base = path.posix.basename(new URL(url).pathname)
+  base = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 100)
+  return base === '' ? String(index) : `${index}-${base}`
+}
+
+function urlOf (request) {
+  return typeof request === 'string' ? request : request.url
+}
+
+/** The requests, each with `saveTo` a file of its own in `dir`. */
+function * withSaveTo (requests, dir) {
+  for (let i = 0; i < requests.length; i++) {
+    const request = requests[i]
+    const saveTo = path.join(dir, fileNameOf(urlOf(request), i))
+    yield typeof request === 'string' ? { url: request, saveTo } : { ...request, saveTo }
+  }
+}
+
+/**
+ * Settled outcomes `{ status, value | reason, index }` of `requests`, in
+ * completion order. With `saveDir`, bodies are written to files there from
+ * the pool and never enter JavaScript.
+ */
+function runRequests (client, requests, saveDir) {
+  if (saveDir === undefined) return client.stream(requests, { settle: true })
+  fs.mkdirSync(saveDir, { recursive: true })
+  return client.stream(withSaveTo(requests, saveDir), { settle: true })
+}
+
+module.exports = { runRequests, fileNameOf, urlOf }
