@@ -417,6 +417,7 @@ mod tests {
             headers: super::super::response::Headers::Map(headers),
             body: bytes::Bytes::new(),
             saved_bytes: None,
+            saved: None,
         })
     }
 
