@@ -39,7 +39,8 @@ async function sourceOf (config, io) {
 }
 
 function makeClient (client) {
-  const { Client } = require('../client')
+  // The command is a user of the public API, above every module of lib/.
+  const { Client } = require('../../index')
   try {
     return new Client(client)
   } catch (err) {

@@ -5,13 +5,15 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
+const { nameFromUrl } = require('../filename')
 
-/** A file name for the body of request `index`: its index, then its URL's last segment. */
+/**
+ * A file name for the body of request `index`: its index, then the name
+ * download() gives its URL (made safe the same way); the index keeps the
+ * bodies of two requests for the same path apart.
+ */
 function fileNameOf (url, index) {
-  let base = ''
-  if (URL.canParse(url)) base = path.posix.basename(new URL(url).pathname)
-  base = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 100)
-  return base === '' ? String(index) : `${index}-${base}`
+  return `${index}-${nameFromUrl(url)}`
 }
 
 function urlOf (request) {
