@@ -85,19 +85,24 @@ impl Lane {
         body: &Bytes,
         sent_at: Instant,
     ) -> Result<Response<WireBody>, SendFailure> {
-        let conn = match self.take() {
-            Some(conn) if &*conn.key == key => conn,
-            other => {
-                if let Some(conn) = other {
-                    client.idle.put(client, conn);
-                }
-                match client.idle.take(key, client.config.pool_idle_timeout) {
-                    Some(conn) => conn,
-                    None => connect(client, key, uri)
-                        .await
-                        .map_err(SendFailure::Fatal)?,
-                }
+        // A connection with anything beyond its last response is closed
+        // here: those bytes would be read as this request's response.
+        let held = match self.take() {
+            Some(mut conn) if &*conn.key == key => conn.is_reusable().then_some(conn),
+            Some(other) => {
+                client.idle.put(client, other);
+                None
             }
+            None => None,
+        };
+        let conn = match held {
+            Some(conn) => conn,
+            None => match client.idle.take(key, client.config.pool_idle_timeout) {
+                Some(conn) => conn,
+                None => connect(client, key, uri)
+                    .await
+                    .map_err(SendFailure::Fatal)?,
+            },
         };
         let connected_at = conn.connected_at;
         let reused = connected_at < sent_at;
@@ -141,7 +146,7 @@ struct Idle {
 impl Idle {
     /// Whether the connection is still open and young enough.
     fn usable(&mut self, now: Instant, timeout: Duration) -> bool {
-        now.duration_since(self.since) < timeout && self.conn.is_open()
+        now.duration_since(self.since) < timeout && self.conn.is_reusable()
     }
 }
 

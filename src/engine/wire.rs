@@ -112,16 +112,26 @@ impl Conn {
         Pin::new(&mut self.stream)
     }
 
-    /// Whether an idle connection is still open with nothing unasked-for to
-    /// read: it is polled once, without waiting.
-    pub fn is_open(&mut self) -> bool {
+    /// Whether the connection may carry another request: its last response
+    /// ended exactly where the received bytes end. Anything left in the
+    /// buffer, readable through TLS, or waiting in the socket would be read
+    /// as the next response, so such a connection is closed instead. Checked
+    /// without waiting, when the connection is about to be reused.
+    pub fn is_reusable(&mut self) -> bool {
         if !self.buf.is_empty() {
             return false;
         }
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut probe = [0u8; 1];
         let mut probe = ReadBuf::new(&mut probe);
-        matches!(self.io().poll_read(&mut cx, &mut probe), Poll::Pending)
+        if !matches!(self.io().poll_read(&mut cx, &mut probe), Poll::Pending) {
+            return false;
+        }
+        // The runtime's readiness can lag behind the socket: the kernel's
+        // queue is asked directly.
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        let peeked = socket2::SockRef::from(self.stream.tcp()).peek(&mut byte);
+        matches!(peeked, Err(err) if err.kind() == io::ErrorKind::WouldBlock)
     }
 
     /// Called before waiting for the rest of a response that has begun to
