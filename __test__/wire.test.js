@@ -196,6 +196,40 @@ for (const kind of ['tcp', 'tls']) {
       }
     })
 
+    test('RFC 9112 framing: chunk-size lines, mixed framing, HTTP/1.0 transfer coding, head size', async () => {
+      const chunked = (body) => `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`
+      const rejected = {
+        'empty-size': chunked('5\r\nhello\r\n\r\n\r\n'),
+        'space-after-size': chunked('5 \r\nhello\r\n0\r\n\r\n'),
+        'lf-in-extension': chunked('5;a\nXX\r\nhello\r\n0\r\n\r\n'),
+        'bare-lf-size': chunked('5\nhello\r\n0\r\n\r\n'),
+        'http10-chunked': 'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        // 50 fields of 8.3 KB: over the 400 KiB head limit, within the field count.
+        'head-too-large': 'HTTP/1.1 200 OK\r\n' +
+          Array.from({ length: 50 }, (_, i) => `X-F${i}: ${'v'.repeat(8300)}\r\n`).join('') + 'Content-Length: 2\r\n\r\nok'
+      }
+      const ok = route('/ok-after', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
+      const c = newClient()
+      try {
+        for (const [name, bytes] of Object.entries(rejected)) {
+          const target = route(`/rejected-${name}`, (socket) => socket.write(bytes))
+          await assert.rejects(c.fetch(target, { retry: 0 }), { code: 'ERR_HTTP_PROTOCOL' }, name)
+          assert.equal(await (await c.fetch(ok)).text(), 'ok', name)
+        }
+        const padded = route('/padded', (socket) => socket.write(chunked('00000000000000005\r\nhello\r\n0\r\n\r\n')))
+        assert.equal(await (await c.fetch(padded)).text(), 'hello')
+      } finally {
+        c.close()
+      }
+      // Transfer-Encoding with Content-Length: the chunks frame the body, and
+      // the connection is not reused after it.
+      const mixed = route('/mixed', (socket) =>
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n'))
+      assert.equal(await counting(async (c) => {
+        for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(mixed)).text(), 'hello')
+      }), 3)
+    })
+
     test('after 101 Switching Protocols the connection is not reused', async () => {
       const upgrade = route('/upgrade', (socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: upgrade\r\n\r\n'))
       assert.equal(await counting(async (c) => {

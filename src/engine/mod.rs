@@ -4,6 +4,7 @@
 mod alpn;
 mod batch;
 mod body;
+mod chunked;
 mod classify;
 mod client;
 mod config;

@@ -23,6 +23,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use super::chunked::{Decoder, Progress};
 use super::prefault::Prefault;
 use super::transport::Transport;
 
@@ -32,8 +33,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const MAX_HEADERS: usize = 100;
 /// Largest response head (status line and fields), as hyper's default buffer.
 const MAX_HEAD: usize = 400 * 1024;
-/// Largest chunk-size line or trailer section.
-const MAX_LINE: usize = 16 * 1024;
 /// Request bodies larger than this are written on their own, not copied
 /// behind the head.
 const SEPARATE_BODY_FROM: usize = 64 * 1024;
@@ -222,12 +221,13 @@ pub async fn exchange(
     let closes = wants_close(headers);
     conn.hurried = false;
     let head = read_head(&mut conn).await?;
-    let framing = framing(method, head.status, &head.headers).map_err(|error| ExchangeError {
+    let (framing, sound) = framing_of(method, &head).map_err(|error| ExchangeError {
         error,
         unanswered: false,
     })?;
     // After 101 the connection speaks another protocol: it is never reused.
     let keep_alive = !closes
+        && sound
         && head.status != StatusCode::SWITCHING_PROTOCOLS
         && keeps_alive(head.version, &head.headers)
         && framing != Framing::Eof;
@@ -330,6 +330,12 @@ async fn read_head(conn: &mut Conn) -> Result<Head, ExchangeError> {
             error,
             unanswered: false,
         })? {
+            if len > MAX_HEAD {
+                return Err(ExchangeError {
+                    error: WireError::Parse("message head is too large"),
+                    unanswered: false,
+                });
+            }
             conn.buf.advance(len);
             let informational =
                 head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS;
@@ -452,6 +458,23 @@ enum Framing {
     Eof,
 }
 
+/// How the body of `head` is delimited, and whether the connection may be
+/// reused after it. A response with both Transfer-Encoding and
+/// Content-Length is framed by the former and its connection closed after
+/// it (RFC 9112 §6.3): the two disagreeing is how responses are smuggled.
+/// Transfer-Encoding in an HTTP/1.0 response is faulty framing (§6.1).
+fn framing_of(method: &Method, head: &Head) -> Result<(Framing, bool), WireError> {
+    let framing = framing(method, head.status, &head.headers)?;
+    let coded = head.headers.contains_key(header::TRANSFER_ENCODING);
+    if coded && framing != Framing::Empty && head.version == Version::HTTP_10 {
+        return Err(WireError::Parse(
+            "transfer-encoding in an HTTP/1.0 response",
+        ));
+    }
+    let sound = !(coded && head.headers.contains_key(header::CONTENT_LENGTH));
+    Ok((framing, sound))
+}
+
 /// How the body of a response to `method` is delimited (RFC 9112 §6.3).
 fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<Framing, WireError> {
     if *method == Method::HEAD
@@ -529,17 +552,9 @@ enum State {
         /// Where the buffer came from, to go back to once the body is gone.
         pool: Option<Weak<Prefault>>,
     },
-    Chunked(Chunk),
+    Chunked(Decoder),
     Eof,
     Done,
-}
-
-#[derive(Clone, Copy)]
-enum Chunk {
-    Size,
-    Data { left: u64 },
-    DataEnd,
-    Trailers,
 }
 
 /// A response body read from the connection it arrived on.
@@ -573,7 +588,7 @@ impl WireBody {
                 pool: pool.map(Arc::downgrade),
             },
             Framing::Length(n) => State::Length { left: n },
-            Framing::Chunked => State::Chunked(Chunk::Size),
+            Framing::Chunked => State::Chunked(Decoder::default()),
             Framing::Eof => State::Eof,
         };
         let mut body = WireBody {
@@ -686,78 +701,16 @@ impl WireBody {
                         (data(take(&mut conn.buf, n)), false)
                     }
                 }
-                State::Chunked(chunk) => match *chunk {
-                    Chunk::Size => match httparse::parse_chunk_size(&conn.buf) {
-                        Ok(httparse::Status::Complete((used, size))) => {
-                            conn.buf.advance(used);
-                            *chunk = if size == 0 {
-                                Chunk::Trailers
-                            } else {
-                                Chunk::Data { left: size }
-                            };
-                            continue;
-                        }
-                        Ok(httparse::Status::Partial) => {
-                            if conn.buf.len() > MAX_LINE {
-                                return error(WireError::Parse("chunk size line is too long"));
-                            }
-                            if ready!(conn.poll_more(cx))? == 0 {
-                                return error(WireError::Incomplete);
-                            }
-                            continue;
-                        }
-                        Err(_) => return error(WireError::Parse("invalid chunk size")),
-                    },
-                    Chunk::Data { left } => {
-                        if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {
+                State::Chunked(decoder) => match decoder.decode(&mut conn.buf) {
+                    Ok(Progress::Data(n)) => (data(take(&mut conn.buf, n)), false),
+                    Ok(Progress::End) => (Poll::Ready(None), true),
+                    Ok(Progress::More) => {
+                        if ready!(conn.poll_more(cx))? == 0 {
                             return error(WireError::Incomplete);
                         }
-                        let n = left.min(conn.buf.len() as u64) as usize;
-                        *chunk = if left == n as u64 {
-                            Chunk::DataEnd
-                        } else {
-                            Chunk::Data {
-                                left: left - n as u64,
-                            }
-                        };
-                        (data(take(&mut conn.buf, n)), false)
-                    }
-                    Chunk::DataEnd => {
-                        if conn.buf.len() < 2 {
-                            if ready!(conn.poll_more(cx))? == 0 {
-                                return error(WireError::Incomplete);
-                            }
-                            continue;
-                        }
-                        if &conn.buf[..2] != b"\r\n" {
-                            return error(WireError::Parse("chunk data not followed by CRLF"));
-                        }
-                        conn.buf.advance(2);
-                        *chunk = Chunk::Size;
                         continue;
                     }
-                    Chunk::Trailers => {
-                        // Trailer fields are read and dropped, up to the empty line.
-                        match conn.buf.windows(2).position(|w| w == b"\r\n") {
-                            Some(0) => {
-                                conn.buf.advance(2);
-                                (Poll::Ready(None), true)
-                            }
-                            Some(end) => {
-                                conn.buf.advance(end + 2);
-                                continue;
-                            }
-                            None => {
-                                if conn.buf.len() > MAX_LINE {
-                                    return error(WireError::Parse("trailer section is too long"));
-                                }
-                                if ready!(conn.poll_more(cx))? == 0 {
-                                    return error(WireError::Incomplete);
-                                }
-                                continue;
-                            }
-                        }
-                    }
+                    Err(what) => return error(WireError::Parse(what)),
                 },
             };
             if ended {
@@ -900,6 +853,25 @@ mod tests {
             Framing::Eof
         );
         assert_eq!(framing(&get, ok, &headers(&[])).unwrap(), Framing::Eof);
+    }
+
+    #[test]
+    fn mixed_framing_closes_and_transfer_coding_needs_http_1_1() {
+        let head = |version, pairs| Head {
+            status: StatusCode::OK,
+            version,
+            headers: headers(pairs),
+            lines: Bytes::new(),
+        };
+        let both = [("transfer-encoding", "chunked"), ("content-length", "3")];
+        let (framing, sound) = framing_of(&Method::GET, &head(Version::HTTP_11, &both)).unwrap();
+        assert_eq!((framing, sound), (Framing::Chunked, false));
+        let chunked = [("transfer-encoding", "chunked")];
+        let (framing, sound) = framing_of(&Method::GET, &head(Version::HTTP_11, &chunked)).unwrap();
+        assert_eq!((framing, sound), (Framing::Chunked, true));
+        assert!(framing_of(&Method::GET, &head(Version::HTTP_10, &chunked)).is_err());
+        // No body to frame: the field does not matter.
+        assert!(framing_of(&Method::HEAD, &head(Version::HTTP_10, &chunked)).is_ok());
     }
 
     #[test]
