@@ -66,6 +66,9 @@ impl Default for Decoder {
     }
 }
 
+/// The one chunk-size line hyper reads and fetchpool refuses.
+pub const WHITESPACE_AFTER_SIZE: &str = "whitespace after chunk size";
+
 type Result<T> = std::result::Result<T, &'static str>;
 
 impl Decoder {
@@ -137,6 +140,8 @@ impl Decoder {
             }
             (b';', None) => Ok(Step::Extension),
             (b'\r', None) => Ok(Step::SizeLf),
+            // hyper accepts this; llhttp and RFC 9112's grammar do not.
+            (b' ' | b'\t', None) => Err(WHITESPACE_AFTER_SIZE),
             _ => Err("invalid chunk size"),
         }
     }
@@ -174,6 +179,9 @@ impl Decoder {
     }
 
     fn trailer_byte(&mut self, byte: u8) -> Result<Step> {
+        if byte == b'\n' {
+            return Err("trailer line holds a bare LF");
+        }
         self.keep_trailer(byte)?;
         Ok(if byte == b'\r' {
             Step::TrailerLf
@@ -315,6 +323,8 @@ mod tests {
             b"5\r\nhelloXX0\r\n\r\n",
             b"5\r\nhello\n0\r\n\r\n",
             b"0\r\nbad field\r\n\r\n",
+            b"0\r\n\n",
+            b"0\r\nA: b\n\r\n",
         ] {
             assert!(
                 decode_everywhere(bad).is_err(),
@@ -326,13 +336,7 @@ mod tests {
 
     #[test]
     fn a_body_cut_short_asks_for_more() {
-        for cut in [
-            &b"5"[..],
-            b"5\r\nhel",
-            b"5\r\nhello\r\n",
-            b"0\r\nX: 1\r\n",
-            b"0\r\n\n",
-        ] {
+        for cut in [&b"5"[..], b"5\r\nhel", b"5\r\nhello\r\n", b"0\r\nX: 1\r\n"] {
             let (_, ended, _) = decode_everywhere(cut).unwrap();
             assert!(!ended);
         }

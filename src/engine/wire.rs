@@ -485,15 +485,10 @@ fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<F
         return Ok(Framing::Empty);
     }
     if headers.contains_key(header::TRANSFER_ENCODING) {
-        let last = headers
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
-            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-            .map(|coding| coding.trim_ascii())
-            .rfind(|coding| !coding.is_empty());
-        return Ok(match last {
-            Some(coding) if coding.eq_ignore_ascii_case(b"chunked") => Framing::Chunked,
-            _ => Framing::Eof,
+        return Ok(if ends_chunked(headers) {
+            Framing::Chunked
+        } else {
+            Framing::Eof
         });
     }
     let mut length = None;
@@ -518,6 +513,26 @@ fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<F
         Some(n) => Framing::Length(n),
         None => Framing::Eof,
     })
+}
+
+/// Whether the final transfer coding is chunked: the last element of the
+/// last Transfer-Encoding field, even an empty one, as hyper and llhttp read
+/// it (`chunked,` ends in an empty element, so the body runs to the close).
+fn ends_chunked(headers: &HeaderMap) -> bool {
+    let Some(last) = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .next_back()
+    else {
+        return false;
+    };
+    let Ok(value) = last.to_str() else {
+        return false;
+    };
+    value
+        .rsplit(',')
+        .next()
+        .is_some_and(|coding| coding.trim().eq_ignore_ascii_case("chunked"))
 }
 
 fn has_token(headers: &HeaderMap, name: HeaderName, token: &[u8]) -> bool {
@@ -853,6 +868,20 @@ mod tests {
             Framing::Eof
         );
         assert_eq!(framing(&get, ok, &headers(&[])).unwrap(), Framing::Eof);
+        // The last element of the last field decides, even an empty one.
+        for (value, expected) in [
+            ("chunked,", Framing::Eof),
+            ("chunked, gzip", Framing::Eof),
+            ("gzip , CHUNKED ", Framing::Chunked),
+        ] {
+            let coded = headers(&[("transfer-encoding", value)]);
+            assert_eq!(framing(&get, ok, &coded).unwrap(), expected, "{value}");
+        }
+        let two = headers(&[
+            ("transfer-encoding", "chunked"),
+            ("transfer-encoding", "gzip"),
+        ]);
+        assert_eq!(framing(&get, ok, &two).unwrap(), Framing::Eof);
     }
 
     #[test]
