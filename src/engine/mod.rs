@@ -23,6 +23,8 @@ mod retry;
 mod tls;
 mod transport;
 mod wire;
+#[cfg(test)]
+mod wire_oracle;
 
 pub use batch::Sink;
 pub use body::ACCEPT_ENCODING;
