@@ -68,6 +68,9 @@ impl Default for Decoder {
 
 /// The one chunk-size line hyper reads and fetchpool refuses.
 pub const WHITESPACE_AFTER_SIZE: &str = "whitespace after chunk size";
+/// A trailer section hyper's field parser may still read; fetchpool
+/// refuses it, as llhttp does.
+pub const BARE_LF_IN_TRAILER: &str = "trailer line holds a bare LF";
 
 type Result<T> = std::result::Result<T, &'static str>;
 
@@ -180,7 +183,7 @@ impl Decoder {
 
     fn trailer_byte(&mut self, byte: u8) -> Result<Step> {
         if byte == b'\n' {
-            return Err("trailer line holds a bare LF");
+            return Err(BARE_LF_IN_TRAILER);
         }
         self.keep_trailer(byte)?;
         Ok(if byte == b'\r' {
