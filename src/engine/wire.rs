@@ -133,6 +133,16 @@ impl Conn {
         matches!(peeked, Err(err) if err.kind() == io::ErrorKind::WouldBlock)
     }
 
+    /// Frees the read buffer of an idle connection; the next response
+    /// allocates another. Many idle connections then cost little more than
+    /// their sockets.
+    pub fn shed_buffers(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        self.out = Vec::new();
+    }
+
     /// Called before waiting for the rest of a response that has begun to
     /// arrive. A request-response connection is in delayed-ACK mode, and a
     /// server that holds back a response's last small segment until its
