@@ -120,14 +120,18 @@ impl Conn {
         if !self.buf.is_empty() {
             return false;
         }
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        let mut probe = [0u8; 1];
-        let mut probe = ReadBuf::new(&mut probe);
-        if !matches!(self.io().poll_read(&mut cx, &mut probe), Poll::Pending) {
-            return false;
+        // Through TLS, records already read (a close_notify, data) are
+        // seen first.
+        if let Transport::Tls(_) = self.stream {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut probe = [0u8; 1];
+            let mut probe = ReadBuf::new(&mut probe);
+            if !matches!(self.io().poll_read(&mut cx, &mut probe), Poll::Pending) {
+                return false;
+            }
         }
         // The runtime's readiness can lag behind the socket: the kernel's
-        // queue is asked directly.
+        // queue is asked directly, and a peer's close reads as 0 here.
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
         let peeked = socket2::SockRef::from(self.stream.tcp()).peek(&mut byte);
         matches!(peeked, Err(err) if err.kind() == io::ErrorKind::WouldBlock)
