@@ -12,6 +12,8 @@ mod connector;
 mod error;
 mod execute;
 mod lane;
+#[cfg(test)]
+mod lane_ab;
 mod limits;
 mod normal_url;
 mod prefault;
