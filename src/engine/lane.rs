@@ -156,6 +156,12 @@ impl Idle {
 /// the connection idle longest is closed to make room.
 pub const MAX_IDLE_TOTAL: usize = 1024;
 
+/// Idle connections that keep their read and write buffers; the others
+/// give them up, so that many idle origins cost little more than their
+/// sockets, while the few a busy client reuses call after call do not
+/// allocate new ones for every request.
+const KEEP_BUFFERS_UP_TO: usize = 64;
+
 /// Idle fast-path connections by origin, at most `pool_max_idle_per_host`
 /// each and `MAX_IDLE_TOTAL` in all, closed after `pool_idle_timeout`.
 #[derive(Default)]
@@ -171,12 +177,15 @@ struct Idles {
 }
 
 impl Idles {
-    fn push(&mut self, conn: Box<Conn>, per_origin: usize) {
+    fn push(&mut self, mut conn: Box<Conn>, per_origin: usize) {
         if self.by_origin.get(&conn.key).map_or(0, Vec::len) >= per_origin {
             return;
         }
         if self.total >= MAX_IDLE_TOTAL {
             self.close_oldest();
+        }
+        if self.total >= KEEP_BUFFERS_UP_TO {
+            conn.shed_buffers();
         }
         self.total += 1;
         let list = self.by_origin.entry(conn.key.clone()).or_default();
@@ -218,12 +227,11 @@ impl Idles {
 }
 
 impl IdleStore {
-    fn put(&self, client: &ClientInner, mut conn: Box<Conn>) {
+    fn put(&self, client: &ClientInner, conn: Box<Conn>) {
         let per_origin = client.config.pool_max_idle_per_host;
         if per_origin == 0 {
             return;
         }
-        conn.shed_buffers();
         match self.conns.lock() {
             Ok(mut idles) => idles.push(conn, per_origin),
             Err(_) => return,

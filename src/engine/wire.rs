@@ -137,9 +137,8 @@ impl Conn {
         matches!(peeked, Err(err) if err.kind() == io::ErrorKind::WouldBlock)
     }
 
-    /// Frees the read buffer of an idle connection; the next response
-    /// allocates another. Many idle connections then cost little more than
-    /// their sockets.
+    /// Frees the buffers of an idle connection; its next exchange
+    /// allocates others.
     pub fn shed_buffers(&mut self) {
         if self.buf.is_empty() {
             self.buf = BytesMut::new();
