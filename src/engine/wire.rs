@@ -916,6 +916,34 @@ mod tests {
         assert!(framing_of(&Method::HEAD, &head(Version::HTTP_10, &chunked)).is_ok());
     }
 
+    #[tokio::test]
+    async fn a_connection_is_reusable_only_with_nothing_after_its_response() {
+        use tokio::io::AsyncWriteExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = |tcp| Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
+        let mut quiet = open(TcpStream::connect(addr).await.unwrap());
+        let (_quiet_peer, _) = listener.accept().await.unwrap();
+        assert!(quiet.is_reusable());
+        // A byte waiting in the socket, never read through the runtime.
+        let mut chatty = open(TcpStream::connect(addr).await.unwrap());
+        let (mut chatty_peer, _) = listener.accept().await.unwrap();
+        chatty_peer.write_all(b"x").await.unwrap();
+        chatty.stream.tcp().readable().await.unwrap();
+        assert!(!chatty.is_reusable());
+        // The peer closed.
+        let mut closed = open(TcpStream::connect(addr).await.unwrap());
+        let (closed_peer, _) = listener.accept().await.unwrap();
+        drop(closed_peer);
+        closed.stream.tcp().readable().await.unwrap();
+        assert!(!closed.is_reusable());
+        // Bytes already in the read buffer.
+        let mut buffered = open(TcpStream::connect(addr).await.unwrap());
+        let (_buffered_peer, _) = listener.accept().await.unwrap();
+        buffered.buf.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        assert!(!buffered.is_reusable());
+    }
+
     #[test]
     fn keep_alive_follows_version_and_connection() {
         assert!(keeps_alive(Version::HTTP_11, &headers(&[])));
