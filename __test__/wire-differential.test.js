@@ -73,7 +73,8 @@ const agree = (a, b) => ('error' in a && 'error' in b) || (a.status === b.status
 fixture.cases.forEach((c, i) => {
   test(`${c.name}: as llhttp reads it${c.differs?.llhttp ? ', except as documented' : ''}`, async () => {
     const target = `/case-${i}`
-    responses.set(target, Buffer.from(c.bytes, 'latin1'))
+    const bytes = c.fill ? c.bytes.replace(c.fill.marker, c.fill.text.repeat(c.fill.count)) : c.bytes
+    responses.set(target, Buffer.from(bytes, 'latin1'))
     const ours = await viaFetchpool(target)
     const node = await viaLlhttp(target)
     if ('error' in ours) {
