@@ -7,8 +7,11 @@
 // the fixture names the case and docs/http1-framing.md says why; the test
 // checks that the difference is still there, so the table stays true. The
 // Rust suite holds the same cases, and mutants of them, to hyper.
+//
+// Then each case again on a connection the server keeps open and answers
+// on: whatever the case gives, the next request gets its own response.
 
-const { test, before, after } = require('node:test')
+const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const http = require('node:http')
@@ -70,11 +73,12 @@ function viaLlhttp (target) {
 
 const agree = (a, b) => ('error' in a && 'error' in b) || (a.status === b.status && a.body === b.body)
 
+const bytesOf = (c) => Buffer.from(c.fill ? c.bytes.replace(c.fill.marker, c.fill.text.repeat(c.fill.count)) : c.bytes, 'latin1')
+
 fixture.cases.forEach((c, i) => {
   test(`${c.name}: as llhttp reads it${c.differs?.llhttp ? ', except as documented' : ''}`, async () => {
     const target = `/case-${i}`
-    const bytes = c.fill ? c.bytes.replace(c.fill.marker, c.fill.text.repeat(c.fill.count)) : c.bytes
-    responses.set(target, Buffer.from(bytes, 'latin1'))
+    responses.set(target, bytesOf(c))
     const ours = await viaFetchpool(target)
     const node = await viaLlhttp(target)
     if ('error' in ours) {
@@ -86,5 +90,57 @@ fixture.cases.forEach((c, i) => {
     } else {
       assert.ok(agree(ours, node), `fetchpool ${JSON.stringify(ours)}, llhttp ${JSON.stringify(node)}`)
     }
+  })
+})
+
+describe('the request after each case, on a connection kept open', () => {
+  let keeper
+  let keeperPort
+  // What each request path answers; every request on a connection is
+  // answered in turn, and the connection stays open.
+  const answers = new Map([['/next', Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext')]])
+
+  before(async () => {
+    keeper = net.createServer((socket) => {
+      socket.on('error', () => {})
+      let buf = ''
+      socket.on('data', (data) => {
+        buf += data.toString('latin1')
+        for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+          const target = buf.split(' ')[1]
+          buf = buf.slice(end + 4)
+          socket.write(answers.get(target) ?? Buffer.alloc(0))
+        }
+      })
+    })
+    await new Promise((resolve) => keeper.listen(0, '127.0.0.1', resolve))
+    keeperPort = keeper.address().port
+  })
+
+  after(() => new Promise((resolve) => keeper.close(resolve)))
+
+  fixture.cases.forEach((c, i) => {
+    test(`after ${c.name}`, async () => {
+      const target = `/kept-${i}`
+      answers.set(target, bytesOf(c))
+      const kept = new Client()
+      try {
+        const base = `http://127.0.0.1:${keeperPort}`
+        // One lane takes both, as a batch's lane would reuse its
+        // connection. A response that needs the close to end fails on its
+        // timeout.
+        const [, next] = await kept.gather([base + target, base + '/next'], {
+          concurrency: 1,
+          settle: true,
+          retry: 0,
+          decompress: false,
+          timeout: { headers: 300, body: 300 }
+        })
+        assert.equal(next.status, 'fulfilled', next.reason?.code)
+        assert.equal(next.value.buffer.toString(), 'next')
+      } finally {
+        kept.close()
+      }
+    })
   })
 })
