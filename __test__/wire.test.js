@@ -13,7 +13,7 @@ const fs = require('node:fs')
 const net = require('node:net')
 const tls = require('node:tls')
 const zlib = require('node:zlib')
-const { Client } = require('..')
+const { Client, mapLimit } = require('..')
 const { delay } = require('./support/server')
 const { makeCerts } = require('./support/certs')
 
@@ -196,6 +196,40 @@ for (const kind of ['tcp', 'tls']) {
       }
     })
 
+    test('RFC 9112 framing: chunk-size lines, mixed framing, HTTP/1.0 transfer coding, head size', async () => {
+      const chunked = (body) => `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`
+      const rejected = {
+        'empty-size': chunked('5\r\nhello\r\n\r\n\r\n'),
+        'space-after-size': chunked('5 \r\nhello\r\n0\r\n\r\n'),
+        'lf-in-extension': chunked('5;a\nXX\r\nhello\r\n0\r\n\r\n'),
+        'bare-lf-size': chunked('5\nhello\r\n0\r\n\r\n'),
+        'http10-chunked': 'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        // 50 fields of 8.3 KB: over the 400 KiB head limit, within the field count.
+        'head-too-large': 'HTTP/1.1 200 OK\r\n' +
+          Array.from({ length: 50 }, (_, i) => `X-F${i}: ${'v'.repeat(8300)}\r\n`).join('') + 'Content-Length: 2\r\n\r\nok'
+      }
+      const ok = route('/ok-after', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
+      const c = newClient()
+      try {
+        for (const [name, bytes] of Object.entries(rejected)) {
+          const target = route(`/rejected-${name}`, (socket) => socket.write(bytes))
+          await assert.rejects(c.fetch(target, { retry: 0 }), { code: 'ERR_HTTP_PROTOCOL' }, name)
+          assert.equal(await (await c.fetch(ok)).text(), 'ok', name)
+        }
+        const padded = route('/padded', (socket) => socket.write(chunked('00000000000000005\r\nhello\r\n0\r\n\r\n')))
+        assert.equal(await (await c.fetch(padded)).text(), 'hello')
+      } finally {
+        c.close()
+      }
+      // Transfer-Encoding with Content-Length: the chunks frame the body, and
+      // the connection is not reused after it.
+      const mixed = route('/mixed', (socket) =>
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n'))
+      assert.equal(await counting(async (c) => {
+        for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(mixed)).text(), 'hello')
+      }), 3)
+    })
+
     test('after 101 Switching Protocols the connection is not reused', async () => {
       const upgrade = route('/upgrade', (socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: upgrade\r\n\r\n'))
       assert.equal(await counting(async (c) => {
@@ -208,6 +242,65 @@ for (const kind of ['tcp', 'tls']) {
       assert.equal(await counting(async (c) => {
         for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(extra)).text(), 'ok')
       }), 3)
+    })
+
+    describe('bytes beyond a response never become the next response', () => {
+      // A body of 16 KiB or more is read straight from the socket into its
+      // own buffer, so what follows it is not in the shared read buffer: the
+      // socket itself must be found empty before the connection is reused.
+      const smuggled = 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED'
+      const withExtra = (status, size, extra, fields = '') =>
+        `HTTP/1.1 ${status}\r\nContent-Length: ${size}\r\n${fields}\r\n${'a'.repeat(size)}${extra}`
+      let fresh
+      before(() => {
+        fresh = route('/fresh', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh'))
+      })
+      const cases = [
+        ['a whole response', 16384, smuggled],
+        ['one stray byte', 16384, 'x'],
+        ['a whole response', 100000, smuggled],
+        ['a whole response', 16383, smuggled]
+      ]
+      for (const [what, size, extra] of cases) {
+        test(`${what} after ${size} bytes: gather, stream and mapLimit at concurrency 1`, async () => {
+          const leaky = route(`/leaky-${size}-${extra.length}`, (socket) => socket.write(withExtra('200 OK', size, extra)))
+          const body = 'a'.repeat(size)
+          const c = newClient()
+          try {
+            const all = await c.gather([leaky, fresh, leaky, fresh], { concurrency: 1, retry: 0 })
+            assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200])
+            assert.deepEqual(all.map((r) => r.buffer.toString()), [body, 'fresh', body, 'fresh'])
+            const streamed = []
+            for await (const r of c.stream([leaky, fresh, leaky, fresh], { concurrency: 1, retry: 0 })) {
+              streamed.push(r.buffer.toString())
+            }
+            assert.deepEqual(streamed, [body, 'fresh', body, 'fresh'])
+            const mapped = await mapLimit([leaky, fresh, fresh], 1, c.fetch)
+            assert.deepEqual(mapped.map((r) => r.buffer.toString().slice(0, 5)), ['aaaaa', 'fresh', 'fresh'])
+          } finally {
+            c.close()
+          }
+        })
+      }
+
+      test('a redirect\'s target, and the request after a failOnStatus 404, go on a clean connection', async () => {
+        const redirect = route('/leaky-redirect', (socket) =>
+          socket.write(withExtra('302 Found', 16384, smuggled, `Location: ${fresh}\r\n`)))
+        const missing = route('/leaky-404', (socket) => socket.write(withExtra('404 Not Found', 16384, smuggled)))
+        const c = newClient()
+        try {
+          const res = await c.fetch(redirect, { retry: 0 })
+          assert.equal(res.status, 200)
+          assert.equal(res.redirected, true)
+          assert.equal(res.buffer.toString(), 'fresh')
+          const all = await c.gather([missing, fresh], { concurrency: 1, retry: 0, failOnStatus: true, settle: true })
+          assert.equal(all[0].status, 'rejected')
+          assert.equal(all[0].reason.code, 'ERR_HTTP_STATUS')
+          assert.equal(all[1].value.buffer.toString(), 'fresh')
+        } finally {
+          c.close()
+        }
+      })
     })
 
     test('a large body arriving slowly: the body timeout is between pieces, not for the whole body', async () => {

@@ -5,6 +5,7 @@ mod adaptive;
 mod alpn;
 mod batch;
 mod body;
+mod chunked;
 mod classify;
 mod client;
 mod config;
@@ -13,6 +14,8 @@ mod error;
 mod execute;
 mod integrity;
 mod lane;
+#[cfg(test)]
+mod lane_ab;
 mod limits;
 mod normal_url;
 mod platform;
@@ -29,6 +32,8 @@ mod speed;
 mod tls;
 mod transport;
 mod wire;
+#[cfg(test)]
+mod wire_oracle;
 
 pub use batch::Sink;
 pub use body::ACCEPT_ENCODING;

@@ -22,6 +22,7 @@ use http::{Method, Response, StatusCode, Uri, Version};
 use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
+use super::chunked::{Decoder, Progress};
 use super::platform::quickack;
 use super::prefault::Prefault;
 use super::transport::Transport;
@@ -32,8 +33,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const MAX_HEADERS: usize = 100;
 /// Largest response head (status line and fields), as hyper's default buffer.
 const MAX_HEAD: usize = 400 * 1024;
-/// Largest chunk-size line or trailer section.
-const MAX_LINE: usize = 16 * 1024;
 /// Request bodies larger than this are written on their own, not copied
 /// behind the head.
 const SEPARATE_BODY_FROM: usize = 64 * 1024;
@@ -112,16 +111,39 @@ impl Conn {
         Pin::new(&mut self.stream)
     }
 
-    /// Whether an idle connection is still open with nothing unasked-for to
-    /// read: it is polled once, without waiting.
-    pub fn is_open(&mut self) -> bool {
+    /// Whether the connection may carry another request: its last response
+    /// ended exactly where the received bytes end. Anything left in the
+    /// buffer, readable through TLS, or waiting in the socket would be read
+    /// as the next response, so such a connection is closed instead. Checked
+    /// without waiting, when the connection is about to be reused.
+    pub fn is_reusable(&mut self) -> bool {
         if !self.buf.is_empty() {
             return false;
         }
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        let mut probe = [0u8; 1];
-        let mut probe = ReadBuf::new(&mut probe);
-        matches!(self.io().poll_read(&mut cx, &mut probe), Poll::Pending)
+        // Through TLS, records already read (a close_notify, data) are
+        // seen first.
+        if let Transport::Tls(_) = self.stream {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut probe = [0u8; 1];
+            let mut probe = ReadBuf::new(&mut probe);
+            if !matches!(self.io().poll_read(&mut cx, &mut probe), Poll::Pending) {
+                return false;
+            }
+        }
+        // The runtime's readiness can lag behind the socket: the kernel's
+        // queue is asked directly, and a peer's close reads as 0 here.
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        let peeked = socket2::SockRef::from(self.stream.tcp()).peek(&mut byte);
+        matches!(peeked, Err(err) if err.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// Frees the buffers of an idle connection; its next exchange
+    /// allocates others.
+    pub fn shed_buffers(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        self.out = Vec::new();
     }
 
     /// Called before waiting for the rest of a response that has begun to
@@ -212,12 +234,13 @@ pub async fn exchange(
     let closes = wants_close(headers);
     conn.hurried = false;
     let head = read_head(&mut conn).await?;
-    let framing = framing(method, head.status, &head.headers).map_err(|error| ExchangeError {
+    let (framing, sound) = framing_of(method, &head).map_err(|error| ExchangeError {
         error,
         unanswered: false,
     })?;
     // After 101 the connection speaks another protocol: it is never reused.
     let keep_alive = !closes
+        && sound
         && head.status != StatusCode::SWITCHING_PROTOCOLS
         && keeps_alive(head.version, &head.headers)
         && framing != Framing::Eof;
@@ -303,6 +326,12 @@ async fn read_head(conn: &mut Conn) -> Result<Head, ExchangeError> {
             error,
             unanswered: false,
         })? {
+            if len > MAX_HEAD {
+                return Err(ExchangeError {
+                    error: WireError::Parse("message head is too large"),
+                    unanswered: false,
+                });
+            }
             conn.buf.advance(len);
             let informational =
                 head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS;
@@ -425,6 +454,23 @@ enum Framing {
     Eof,
 }
 
+/// How the body of `head` is delimited, and whether the connection may be
+/// reused after it. A response with both Transfer-Encoding and
+/// Content-Length is framed by the former and its connection closed after
+/// it (RFC 9112 §6.3): the two disagreeing is how responses are smuggled.
+/// Transfer-Encoding in an HTTP/1.0 response is faulty framing (§6.1).
+fn framing_of(method: &Method, head: &Head) -> Result<(Framing, bool), WireError> {
+    let framing = framing(method, head.status, &head.headers)?;
+    let coded = head.headers.contains_key(header::TRANSFER_ENCODING);
+    if coded && framing != Framing::Empty && head.version == Version::HTTP_10 {
+        return Err(WireError::Parse(
+            "transfer-encoding in an HTTP/1.0 response",
+        ));
+    }
+    let sound = !(coded && head.headers.contains_key(header::CONTENT_LENGTH));
+    Ok((framing, sound))
+}
+
 /// How the body of a response to `method` is delimited (RFC 9112 §6.3).
 fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<Framing, WireError> {
     if *method == Method::HEAD
@@ -435,15 +481,10 @@ fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<F
         return Ok(Framing::Empty);
     }
     if headers.contains_key(header::TRANSFER_ENCODING) {
-        let last = headers
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
-            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-            .map(|coding| coding.trim_ascii())
-            .rfind(|coding| !coding.is_empty());
-        return Ok(match last {
-            Some(coding) if coding.eq_ignore_ascii_case(b"chunked") => Framing::Chunked,
-            _ => Framing::Eof,
+        return Ok(if ends_chunked(headers) {
+            Framing::Chunked
+        } else {
+            Framing::Eof
         });
     }
     let mut length = None;
@@ -468,6 +509,26 @@ fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<F
         Some(n) => Framing::Length(n),
         None => Framing::Eof,
     })
+}
+
+/// Whether the final transfer coding is chunked: the last element of the
+/// last Transfer-Encoding field, even an empty one, as hyper and llhttp read
+/// it (`chunked,` ends in an empty element, so the body runs to the close).
+fn ends_chunked(headers: &HeaderMap) -> bool {
+    let Some(last) = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .next_back()
+    else {
+        return false;
+    };
+    let Ok(value) = last.to_str() else {
+        return false;
+    };
+    value
+        .rsplit(',')
+        .next()
+        .is_some_and(|coding| coding.trim().eq_ignore_ascii_case("chunked"))
 }
 
 fn has_token(headers: &HeaderMap, name: HeaderName, token: &[u8]) -> bool {
@@ -502,17 +563,9 @@ enum State {
         /// Where the buffer came from, to go back to once the body is gone.
         pool: Option<Weak<Prefault>>,
     },
-    Chunked(Chunk),
+    Chunked(Decoder),
     Eof,
     Done,
-}
-
-#[derive(Clone, Copy)]
-enum Chunk {
-    Size,
-    Data { left: u64 },
-    DataEnd,
-    Trailers,
 }
 
 /// A response body read from the connection it arrived on.
@@ -546,7 +599,7 @@ impl WireBody {
                 pool: pool.map(Arc::downgrade),
             },
             Framing::Length(n) => State::Length { left: n },
-            Framing::Chunked => State::Chunked(Chunk::Size),
+            Framing::Chunked => State::Chunked(Decoder::default()),
             Framing::Eof => State::Eof,
         };
         let mut body = WireBody {
@@ -659,78 +712,16 @@ impl WireBody {
                         (data(take(&mut conn.buf, n)), false)
                     }
                 }
-                State::Chunked(chunk) => match *chunk {
-                    Chunk::Size => match httparse::parse_chunk_size(&conn.buf) {
-                        Ok(httparse::Status::Complete((used, size))) => {
-                            conn.buf.advance(used);
-                            *chunk = if size == 0 {
-                                Chunk::Trailers
-                            } else {
-                                Chunk::Data { left: size }
-                            };
-                            continue;
-                        }
-                        Ok(httparse::Status::Partial) => {
-                            if conn.buf.len() > MAX_LINE {
-                                return error(WireError::Parse("chunk size line is too long"));
-                            }
-                            if ready!(conn.poll_more(cx))? == 0 {
-                                return error(WireError::Incomplete);
-                            }
-                            continue;
-                        }
-                        Err(_) => return error(WireError::Parse("invalid chunk size")),
-                    },
-                    Chunk::Data { left } => {
-                        if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {
+                State::Chunked(decoder) => match decoder.decode(&mut conn.buf) {
+                    Ok(Progress::Data(n)) => (data(take(&mut conn.buf, n)), false),
+                    Ok(Progress::End) => (Poll::Ready(None), true),
+                    Ok(Progress::More) => {
+                        if ready!(conn.poll_more(cx))? == 0 {
                             return error(WireError::Incomplete);
                         }
-                        let n = left.min(conn.buf.len() as u64) as usize;
-                        *chunk = if left == n as u64 {
-                            Chunk::DataEnd
-                        } else {
-                            Chunk::Data {
-                                left: left - n as u64,
-                            }
-                        };
-                        (data(take(&mut conn.buf, n)), false)
-                    }
-                    Chunk::DataEnd => {
-                        if conn.buf.len() < 2 {
-                            if ready!(conn.poll_more(cx))? == 0 {
-                                return error(WireError::Incomplete);
-                            }
-                            continue;
-                        }
-                        if &conn.buf[..2] != b"\r\n" {
-                            return error(WireError::Parse("chunk data not followed by CRLF"));
-                        }
-                        conn.buf.advance(2);
-                        *chunk = Chunk::Size;
                         continue;
                     }
-                    Chunk::Trailers => {
-                        // Trailer fields are read and dropped, up to the empty line.
-                        match conn.buf.windows(2).position(|w| w == b"\r\n") {
-                            Some(0) => {
-                                conn.buf.advance(2);
-                                (Poll::Ready(None), true)
-                            }
-                            Some(end) => {
-                                conn.buf.advance(end + 2);
-                                continue;
-                            }
-                            None => {
-                                if conn.buf.len() > MAX_LINE {
-                                    return error(WireError::Parse("trailer section is too long"));
-                                }
-                                if ready!(conn.poll_more(cx))? == 0 {
-                                    return error(WireError::Incomplete);
-                                }
-                                continue;
-                            }
-                        }
-                    }
+                    Err(what) => return error(WireError::Parse(what)),
                 },
             };
             if ended {
@@ -873,6 +864,68 @@ mod tests {
             Framing::Eof
         );
         assert_eq!(framing(&get, ok, &headers(&[])).unwrap(), Framing::Eof);
+        // The last element of the last field decides, even an empty one.
+        for (value, expected) in [
+            ("chunked,", Framing::Eof),
+            ("chunked, gzip", Framing::Eof),
+            ("gzip , CHUNKED ", Framing::Chunked),
+        ] {
+            let coded = headers(&[("transfer-encoding", value)]);
+            assert_eq!(framing(&get, ok, &coded).unwrap(), expected, "{value}");
+        }
+        let two = headers(&[
+            ("transfer-encoding", "chunked"),
+            ("transfer-encoding", "gzip"),
+        ]);
+        assert_eq!(framing(&get, ok, &two).unwrap(), Framing::Eof);
+    }
+
+    #[test]
+    fn mixed_framing_closes_and_transfer_coding_needs_http_1_1() {
+        let head = |version, pairs| Head {
+            status: StatusCode::OK,
+            version,
+            headers: headers(pairs),
+            lines: Bytes::new(),
+        };
+        let both = [("transfer-encoding", "chunked"), ("content-length", "3")];
+        let (framing, sound) = framing_of(&Method::GET, &head(Version::HTTP_11, &both)).unwrap();
+        assert_eq!((framing, sound), (Framing::Chunked, false));
+        let chunked = [("transfer-encoding", "chunked")];
+        let (framing, sound) = framing_of(&Method::GET, &head(Version::HTTP_11, &chunked)).unwrap();
+        assert_eq!((framing, sound), (Framing::Chunked, true));
+        assert!(framing_of(&Method::GET, &head(Version::HTTP_10, &chunked)).is_err());
+        // No body to frame: the field does not matter.
+        assert!(framing_of(&Method::HEAD, &head(Version::HTTP_10, &chunked)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_reusable_only_with_nothing_after_its_response() {
+        use tokio::io::AsyncWriteExt as _;
+        use tokio::net::TcpStream;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = |tcp| Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
+        let mut quiet = open(TcpStream::connect(addr).await.unwrap());
+        let (_quiet_peer, _) = listener.accept().await.unwrap();
+        assert!(quiet.is_reusable());
+        // A byte waiting in the socket, never read through the runtime.
+        let mut chatty = open(TcpStream::connect(addr).await.unwrap());
+        let (mut chatty_peer, _) = listener.accept().await.unwrap();
+        chatty_peer.write_all(b"x").await.unwrap();
+        chatty.stream.tcp().readable().await.unwrap();
+        assert!(!chatty.is_reusable());
+        // The peer closed.
+        let mut closed = open(TcpStream::connect(addr).await.unwrap());
+        let (closed_peer, _) = listener.accept().await.unwrap();
+        drop(closed_peer);
+        closed.stream.tcp().readable().await.unwrap();
+        assert!(!closed.is_reusable());
+        // Bytes already in the read buffer.
+        let mut buffered = open(TcpStream::connect(addr).await.unwrap());
+        let (_buffered_peer, _) = listener.accept().await.unwrap();
+        buffered.buf.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        assert!(!buffered.is_reusable());
     }
 
     #[test]
