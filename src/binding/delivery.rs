@@ -37,7 +37,7 @@ const OWN_BUFFER_MIN: usize = 16 * 1024;
 use super::layout as at;
 pub use super::layout::ROW;
 
-pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Bodies, String)>;
+pub type ChunkArgs = FnArgs<(Float64Array, ChunkData, Bodies, String)>;
 
 /// A chunk's large bodies: in JavaScript, an array of Buffers that each view
 /// the body's own memory (a heap allocation, possibly a recycled buffer of
@@ -65,6 +65,19 @@ impl ToNapiValue for Bodies {
             )?;
         }
         Ok(array)
+    }
+}
+
+/// A chunk's copied bytes (small bodies, header text): in JavaScript, one
+/// Buffer that the chunk's responses view, whose release is counted for
+/// engine/malloc.rs like a body's.
+pub struct ChunkData(Vec<u8>);
+
+impl ToNapiValue for ChunkData {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: called by napi-rs on the JavaScript thread with the `env`
+        // of this call.
+        unsafe { external_buffer(env, Bytes::from(val.0)) }
     }
 }
 
@@ -137,7 +150,10 @@ unsafe extern "C" fn drop_body(
     owner: *mut std::ffi::c_void,
 ) {
     // SAFETY: `owner` is the box made in `external_buffer`, finalized once.
-    drop(unsafe { Box::from_raw(owner.cast::<Bytes>()) });
+    let body = unsafe { Box::from_raw(owner.cast::<Bytes>()) };
+    let len = body.len();
+    drop(body);
+    crate::engine::released(len);
 }
 pub type ChunkFn = ThreadsafeFunction<(), (), ChunkArgs, Status, false, true>;
 
@@ -419,7 +435,7 @@ fn into_args(chunk: Chunk) -> ChunkArgs {
     };
     FnArgs::from((
         Float64Array::new(chunk.rows),
-        Buffer::from(chunk.data),
+        ChunkData(chunk.data),
         Bodies(chunk.bodies),
         extras,
     ))

@@ -12,6 +12,7 @@ mod error;
 mod execute;
 mod lane;
 mod limits;
+mod malloc;
 mod normal_url;
 mod prefault;
 mod proxy;
@@ -30,5 +31,6 @@ pub use config::{
     default_workers, CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy,
 };
 pub use error::{ErrorKind, FetchError, InvalidInput};
+pub use malloc::released;
 pub use request::{parse_url, RawRequest};
 pub use response::{Completion, Headers, ResponseData, Timing};
