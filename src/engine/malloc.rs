@@ -13,13 +13,15 @@
 //!   turns that raising off;
 //! - an arena keeps the pages of what was freed in it unless the free space
 //!   is at its very top, so a long run of `gather` calls held 45 MiB free
-//!   there with 6 MiB in use. After every `TRIM_AFTER` bytes released,
-//!   a helper thread runs `malloc_trim`, which gives such pages back.
+//!   there with 6 MiB in use. After every `TRIM_AFTER` bytes of chunks
+//!   released, a helper thread runs `malloc_trim`, which gives such pages
+//!   back. Large bodies are not counted: their memory is best kept, with
+//!   its pages in, for the next body of their size (see prefault.rs).
 //!
 //! Both are the process's settings, so they are left alone when the user
 //! has tuned malloc through the environment.
 
-/// Bytes released by JavaScript between two trims.
+/// Bytes of chunks released by JavaScript between two trims.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const TRIM_AFTER: usize = 32 * 1024 * 1024;
 
