@@ -26,12 +26,39 @@ fn main() -> std::io::Result<()> {
         .block_on(serve(delay))
 }
 
+/// Listeners sharing the port (SO_REUSEPORT): each has its own accept
+/// queue, capped by net.core.somaxconn (4096 here), which one queue's worth
+/// of connections opened at once overflows. A dropped SYN is sent again
+/// only after a second, which would be charged to the client.
+const LISTENERS: usize = 4;
+
 async fn serve(delay: Duration) -> std::io::Result<()> {
+    let first = listener(0)?;
+    let port = first.local_addr()?.port();
+    let mut listeners = vec![first];
+    for _ in 1..LISTENERS {
+        listeners.push(listener(port)?);
+    }
+    println!("{port}");
+    let mut tasks = Vec::new();
+    for listener in listeners {
+        tasks.push(tokio::spawn(accept(listener, delay)));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+fn listener(port: u16) -> std::io::Result<TcpListener> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.set_reuseaddr(true)?;
-    socket.bind("127.0.0.1:0".parse().expect("an address"))?;
-    let listener: TcpListener = socket.listen(8192)?;
-    println!("{}", listener.local_addr()?.port());
+    socket.set_reuseport(true)?;
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
+    socket.listen(8192)
+}
+
+async fn accept(listener: TcpListener, delay: Duration) {
     loop {
         // Out of descriptors or a reset before accept: the next one may do.
         let Ok((stream, _)) = listener.accept().await else {
