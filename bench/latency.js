@@ -33,6 +33,11 @@ function listEnv (name, fallback) {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : fallback
 }
 
+/** Shell that raises the descriptor limit to `n`, or to the hard limit if lower. */
+function raiseNofile (n) {
+  return `{ ulimit -n ${n} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; }`
+}
+
 const ROOT = path.resolve(__dirname, '..')
 const RUST_SERVER = path.join(ROOT, 'target', 'release', 'examples', 'delay_server')
 
@@ -50,7 +55,7 @@ function serverCommand (delay) {
 function startServer (delay) {
   return new Promise((resolve, reject) => {
     const [bin, args] = serverCommand(delay)
-    const child = spawn('sh', ['-c', `ulimit -n ${Number(process.env.LAT_NOFILE || 20000)} && exec "$0" "$@"`, bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn('sh', ['-c', `${raiseNofile(Number(process.env.LAT_NOFILE || 20000))} && exec "$0" "$@"`, bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
     child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim()) }))
     child.once('exit', (code) => reject(new Error(`the delay server exited with ${code}`)))
   })
@@ -60,7 +65,7 @@ function runClient (name, env, server) {
   return new Promise((resolve) => {
     const script = name === 'raw' ? path.join(__dirname, 'latency-raw.js') : path.join(__dirname, 'clients', `${name}.js`)
     const nofile = Number(process.env.LAT_NOFILE || 20000)
-    const cmd = `ulimit -n ${nofile} && exec "${process.execPath}" "${script}"`
+    const cmd = `${raiseNofile(nofile)} && exec "${process.execPath}" "${script}"`
     const server0 = cpuSecondsOf([server.child.pid])
     const child = spawn('sh', ['-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
