@@ -56,8 +56,9 @@ mod gnu {
             if super::user_tuned(|name| std::env::var_os(name).is_some()) {
                 return;
             }
-            // SAFETY: mallopt only changes glibc's thresholds; it may be
-            // called from any thread at any time.
+            // SAFETY: mallopt only changes glibc's thresholds, under the
+            // main arena's lock; malloc is initialized long before (the
+            // process has been allocating), which is all glibc asks of it.
             unsafe {
                 libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
             }
