@@ -171,6 +171,7 @@ fn build_http(
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, FetchError> {
+        super::malloc::give_back_large_blocks();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.workers.max(1))
             .thread_name("fetchpool-worker")

@@ -17,6 +17,7 @@ mod lane;
 #[cfg(test)]
 mod lane_ab;
 mod limits;
+mod malloc;
 mod normal_url;
 mod platform;
 mod prefault;
@@ -43,6 +44,7 @@ pub use config::{
     DEFAULT_MIN_SPEED,
 };
 pub use error::{ErrorKind, FetchError, InvalidInput};
+pub use malloc::released;
 pub use private_net::{is_public, AddressFilter};
 pub use request::{parse_url, RawRequest};
 pub use response::{Completion, Headers, ResponseData, Timing};
