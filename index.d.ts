@@ -202,6 +202,8 @@ export interface Stats {
   done: number;
   failed: number;
   bytes: number;
+  /** Calls run as one batch: gather, the native map family, a fetch with options. */
+  batches: number;
 }
 
 export interface FetchFunction {

@@ -613,7 +613,7 @@ class Client {
   /** Counters of this client's pool. */
   stats () {
     const s = this._native.stats()
-    return { queued: s.queued, inFlight: s.inFlight, done: s.done, failed: s.failed, bytes: s.bytes }
+    return { queued: s.queued, inFlight: s.inFlight, done: s.done, failed: s.failed, bytes: s.bytes, batches: s.batches }
   }
 
   /** Cancels everything in flight and stops the pool. Further calls fail. */
