@@ -6,14 +6,38 @@ const fetchpool = require('..')
 const { Client } = fetchpool
 const { startServer, refusedPort, delay } = require('./support/server')
 
+// The pool's worker threads, as the system lists them (Linux: their names,
+// cut to 15 bytes). Elsewhere null, and the tests read `workers` alone.
+function poolThreads () {
+  if (process.platform !== 'linux') return null
+  const fs = require('node:fs')
+  const tasks = fs.readdirSync('/proc/self/task')
+  return tasks.filter((t) => {
+    try {
+      return fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'fetchpool-worke'
+    } catch {
+      return false // the thread ended while listed
+    }
+  }).length
+}
+
+/** A new Client, and how many worker threads it started. */
+function clientWithThreads (options) {
+  const before = poolThreads()
+  const client = new Client(options)
+  const after = poolThreads()
+  return { client, threads: before === null ? client.workers : after - before }
+}
+
 let server
 before(async () => { server = await startServer() })
 after(() => server.close())
 
 test('a Client has its own pool size, defaults and counters', async () => {
-  const client = new Client({ workers: 3, concurrency: 2 })
+  const { client, threads } = clientWithThreads({ workers: 3, concurrency: 2 })
   try {
     assert.equal(client.workers, 3)
+    assert.equal(threads, 3)
     server.reset()
     const results = await client.gather(Array.from({ length: 12 }, () => server.url('/slow?ms=20')))
     assert.equal(results.length, 12)
@@ -32,9 +56,11 @@ test('a Client has its own pool size, defaults and counters', async () => {
 })
 
 test('the default pool leaves one CPU to the JavaScript thread', () => {
-  const client = new Client()
+  const { client, threads } = clientWithThreads()
   try {
-    assert.equal(client.workers, Math.max(1, require('node:os').availableParallelism() - 1))
+    const expected = Math.max(1, require('node:os').availableParallelism() - 1)
+    assert.equal(client.workers, expected)
+    assert.equal(threads, expected)
   } finally {
     client.close()
   }
