@@ -59,7 +59,7 @@ test('stream pulls from the source lazily: memory stays bounded', async () => {
     consumed++
   }
   assert.equal(consumed, 2000)
-  assert.ok(maxAhead <= 64, `ran ahead of the consumer by ${maxAhead}`)
+  assert.ok(maxAhead <= 16, `ran ahead of the consumer by ${maxAhead}`)
 })
 
 test('stream takes async iterables', async () => {
