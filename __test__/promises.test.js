@@ -37,6 +37,10 @@ before(async () => {
       res.writeHead(302, { location: `/hop/${k - 1}/${tag}` })
       return res.end()
     }
+    if (path.startsWith('/status/')) {
+      res.writeHead(Number(path.slice(8)), { location: '/elsewhere' })
+      return res.end()
+    }
     if (path.startsWith('/fail/')) {
       const n = (failures.get(path) || 0) + 1
       failures.set(path, n)
@@ -188,6 +192,16 @@ describe('the idle pool', () => {
     await openConnections(own, 4, 'keep')
     await openConnections(own, 4, 'keep2')
     assert.equal(sockets.opened - opened, 4)
+  })
+})
+
+describe('Response.ok', () => {
+  test('is true for 200 to 299 only, as WHATWG defines it', async () => {
+    for (const [status, ok] of [[200, true], [204, true], [299, true], [300, false], [304, false], [404, false], [500, false]]) {
+      const res = await fetchpool.fetch(server.url(`/status/${status}`), { redirect: 'manual' })
+      assert.equal(res.status, status)
+      assert.equal(res.ok, ok, `status ${status}`)
+    }
   })
 })
 
