@@ -110,6 +110,13 @@ for (const [label, iteratee, pool] of [
   })
 }
 
+describe('a fractional limit', () => {
+  test('mapLimit(urls, 2.5, fetch) runs three at once, as async does', async () => {
+    const responses = await runNative(fetchpool, 3, () => fetchpool.mapLimit(urls('frac'), 2.5, fetchpool.fetch))
+    assert.deepEqual(await bodies(responses), expected('frac'))
+  })
+})
+
 describe("a client's fetch runs on that client's pool", () => {
   test('the default pool counts nothing of it', async () => {
     const client = clients.client()

@@ -69,6 +69,20 @@ describe('the stream window', () => {
     })
   }
 
+  test('the window is capped at 4096, however high the concurrency', async () => {
+    const t = tracker()
+    const n = 4200
+    function * source () {
+      for (let i = 0; i < n; i++) {
+        t.pull()
+        yield server.url(`/cap/${i}`)
+      }
+    }
+    await consume(t, fetchpool.stream(source(), { concurrency: 2100 }))
+    assert.equal(t.consumed, n)
+    assert.equal(t.maxAhead, 4096)
+  })
+
   test('a consumer that stops taking results stops the source', async () => {
     const t = tracker()
     function * source () {
