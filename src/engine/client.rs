@@ -38,6 +38,8 @@ pub struct Stats {
     pub done: AtomicU64,
     pub failed: AtomicU64,
     pub bytes: AtomicU64,
+    /// Calls started as a batch of their own (see [`Client::submit_part`]).
+    pub batches: AtomicU64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,6 +49,7 @@ pub struct StatsSnapshot {
     pub done: u64,
     pub failed: u64,
     pub bytes: u64,
+    pub batches: u64,
 }
 
 pub struct ClientInner {
@@ -308,7 +311,10 @@ impl Client {
             let (index, _, error) = invalid.swap_remove(0);
             return Err(Rejected { index, error });
         }
-        let batch = self.batch(batch_id, opts, sink, count);
+        // Joined `fetch` calls and `stream`'s parts do not count as a batch:
+        // the counter shows that a call crossed and ran as one.
+        let own = matches!(start, Start::Now | Start::Hold);
+        let batch = self.batch(batch_id, opts, sink, count, own);
         let stats = &self.inner.stats;
         stats.queued.fetch_add(count as u64, Ordering::Relaxed);
         for (index, url, error) in invalid {
@@ -346,11 +352,17 @@ impl Client {
         opts: Arc<CallOptions>,
         sink: Arc<dyn Sink>,
         count: usize,
+        own: bool,
     ) -> Arc<Batch> {
         let mut batches = self.inner.batches.lock().expect("batch registry");
         let batch = batches
             .entry(id)
-            .or_insert_with(|| Arc::new(Batch::new(id, opts, sink)))
+            .or_insert_with(|| {
+                if own {
+                    self.inner.stats.batches.fetch_add(1, Ordering::Relaxed);
+                }
+                Arc::new(Batch::new(id, opts, sink))
+            })
             .clone();
         batch.add_pending(count);
         batch
@@ -396,6 +408,7 @@ impl Client {
             done: s.done.load(Ordering::Relaxed),
             failed: s.failed.load(Ordering::Relaxed),
             bytes: s.bytes.load(Ordering::Relaxed),
+            batches: s.batches.load(Ordering::Relaxed),
         }
     }
 
