@@ -15,9 +15,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::runtime::{Handle, Runtime};
 
 use super::alpn::AlpnGate;
-use super::batch::{Batch, Item, Joined, Sink};
+use super::batch::{Batch, Item, Joined};
 use super::config::{CallOptions, ClientConfig, Http2Mode};
 use super::connector::TcpConnector;
+use super::deliver::{flush_deferred, worker_started, Sink};
 use super::error::{ErrorKind, FetchError};
 use super::lane::IdleStore;
 use super::limits::{HostSemaphores, RateLimits};
@@ -174,9 +175,9 @@ impl Client {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.workers.max(1))
             .thread_name("fetchpool-worker")
-            .on_thread_start(super::batch::worker_started)
-            .on_thread_park(super::batch::flush_deferred)
-            .on_thread_stop(super::batch::flush_deferred)
+            .on_thread_start(worker_started)
+            .on_thread_park(flush_deferred)
+            .on_thread_stop(flush_deferred)
             .enable_all()
             .build()
             .map_err(|e| FetchError::new(ErrorKind::Internal, e.to_string()))?;

@@ -11,7 +11,6 @@
 //! way.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,18 +25,6 @@ use super::transport::Transport;
 use super::wire::{exchange, Conn, Home, WireBody};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Runs `work` (a lane's loop), passing on held completions when they are
-/// due each time it is polled.
-pub async fn driven<F: Future>(work: F) -> F::Output {
-    let mut work = std::pin::pin!(work);
-    std::future::poll_fn(|cx| {
-        let out = work.as_mut().poll(cx);
-        super::batch::flush_if_due();
-        out
-    })
-    .await
-}
 
 /// A request that could not be answered on the lane's connection.
 pub enum SendFailure {

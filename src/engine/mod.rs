@@ -10,6 +10,7 @@ mod classify;
 mod client;
 mod config;
 mod connector;
+mod deliver;
 mod error;
 mod execute;
 mod integrity;
@@ -31,17 +32,18 @@ mod save_file;
 mod speed;
 mod tls;
 mod transport;
+mod userinfo;
 mod wire;
 #[cfg(test)]
 mod wire_oracle;
 
-pub use batch::Sink;
 pub use body::ACCEPT_ENCODING;
 pub use client::{Client, Rejected, Start, StatsSnapshot, USER_AGENT};
 pub use config::{
     default_workers, CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy,
     DEFAULT_MIN_SPEED,
 };
+pub use deliver::Sink;
 pub use error::{ErrorKind, FetchError, InvalidInput};
 pub use private_net::{is_public, AddressFilter};
 pub use request::{parse_url, RawRequest};

@@ -4,7 +4,8 @@ use http::{header, HeaderMap, Method, StatusCode, Uri};
 use url::Url;
 
 use super::error::{ErrorKind, FetchError, InvalidInput};
-use super::request::{strip_userinfo, to_uri, without_userinfo};
+use super::request::{strip_userinfo, to_uri};
+use super::userinfo::without_userinfo;
 
 pub fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)

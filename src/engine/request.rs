@@ -12,6 +12,7 @@ use super::integrity::Integrity;
 use super::limits::host_key;
 use super::normal_url::is_normal_http;
 use super::save::SaveOptions;
+use super::userinfo::without_userinfo;
 
 /// A request as it arrives, not yet checked.
 #[derive(Clone, Debug, Default)]
@@ -61,23 +62,6 @@ pub struct Request {
     pub max_body_size: Option<u64>,
     pub save_to: Option<PathBuf>,
     pub save_options: SaveOptions,
-}
-
-/// `input` without anything that may be user info (`user:pass@`), for a URL
-/// that failed to parse and is shown in a message or `err.url`. A password
-/// may hold `/` or `@` and so break the parse, so this cuts at the last `@`
-/// before any query or fragment: it may hide part of a path too, never a
-/// password. A URL that parsed is shown as its `href`, which has none.
-pub fn without_userinfo(input: &str) -> std::borrow::Cow<'_, str> {
-    let Some(start) = input.find("//").map(|i| i + 2) else {
-        return input.into();
-    };
-    let rest = &input[start..];
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) => format!("{}{}", &input[..start], &rest[at + 1..]).into(),
-        None => input.into(),
-    }
 }
 
 /// Parses an absolute http(s) URL, as WHATWG's URL parser does.
