@@ -13,12 +13,12 @@ use super::body::{
     coding_of, read_body, BodyLimits, BodyRead, BodyTarget, ResponseBody, ACCEPT_ENCODING,
 };
 use super::classify::classify;
-use super::client::ClientInner;
 use super::config::{CallOptions, RedirectMode};
 use super::connector::ConnectedAt;
 use super::error::{find_in_chain, find_io, ErrorKind, FetchError};
 use super::lane::{Lane, SendFailure};
 use super::limits::host_key;
+use super::network::Network;
 use super::proxy::Route;
 use super::redirect::{is_origin_bound, is_redirect, next_url, prune_headers, switches_to_get};
 use super::request::{parse_url, Request};
@@ -28,7 +28,7 @@ use super::save::{Received, SavePlan};
 
 /// Runs `req` to completion. Returns the outcome and the number of attempts.
 pub async fn execute(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -36,7 +36,7 @@ pub async fn execute(
 ) -> (Result<ResponseData, FetchError>, u32) {
     let total = req.timeout.or(opts.total_timeout);
     let mut attempts = 0;
-    let run = attempt_loop(client, req, opts, timing, &mut attempts, lane);
+    let run = attempt_loop(net, req, opts, timing, &mut attempts, lane);
     let result = match total {
         Some(limit) => match tokio::time::timeout(limit, run).await {
             Ok(result) => result,
@@ -49,7 +49,7 @@ pub async fn execute(
 }
 
 async fn attempt_loop(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -63,7 +63,7 @@ async fn attempt_loop(
         // Retry-After comes back beside it.
         let mut status_wait = None;
         let result = follow_redirects(
-            client,
+            net,
             req,
             opts,
             timing,
@@ -92,7 +92,7 @@ async fn attempt_loop(
 
 /// Follows the request's redirects; an error names the hop that failed.
 async fn follow_redirects(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -100,13 +100,13 @@ async fn follow_redirects(
     lane: Option<&mut Lane>,
 ) -> Result<ResponseData, FetchError> {
     let mut hop_url = None;
-    hops(client, req, opts, timing, status_wait, lane, &mut hop_url)
+    hops(net, req, opts, timing, status_wait, lane, &mut hop_url)
         .await
         .map_err(|e| e.at_url(hop_url))
 }
 
 async fn hops(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -138,21 +138,21 @@ async fn hops(
             None => (&req.uri, req.key.as_str()),
             Some((uri, key)) => (uri, key.as_str()),
         };
-        let route = client.proxies.route(uri);
+        let route = net.proxies.route(uri);
         let has_body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
         let forwarded_auth = matches!(route, Route::Forwarded { auth: Some(_) });
         // A request that adds nothing to the client's fields sends those, made
         // once per client.
         let out_headers = if headers.is_empty() && !has_body && !forwarded_auth && !left_origin {
             std::borrow::Cow::Borrowed(if opts.decompress {
-                &client.decoding_headers
+                &net.decoding_headers
             } else {
-                &client.default_headers
+                &net.default_headers
             })
         } else {
             let mut out_headers =
-                HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);
-            for (name, value) in &client.default_headers {
+                HeaderMap::with_capacity(net.default_headers.len() + headers.len() + 1);
+            for (name, value) in &net.default_headers {
                 let withheld = left_origin && is_origin_bound(name);
                 if !withheld && !headers.contains_key(name) {
                     out_headers.insert(name, value.clone());
@@ -188,18 +188,18 @@ async fn hops(
         };
 
         // Held until this hop's body is read: the host's share of requests.
-        let _host_permit = match &client.host_requests {
+        let _host_permit = match &net.host_requests {
             Some(hosts) => Some(hosts.acquire(key.to_string()).await),
             None => None,
         };
-        if client.rates.is_limited() {
-            client.rates.wait(key).await;
+        if net.rates.is_limited() {
+            net.rates.wait(key).await;
         }
 
         // Each stale connection fails once and leaves the pool, so resending
         // ends by the time the idle connections to this host are used up.
         let mut resends_left = if is_idempotent(&method) {
-            client.config.pool_max_idle_per_host + 1
+            net.max_idle_per_host + 1
         } else {
             0
         };
@@ -209,7 +209,7 @@ async fn hops(
         let https = uri.scheme_str() == Some("https");
         let mut probe = None;
         let mut speaks_h1 = true;
-        if let (Some(gate), true) = (&client.alpn, https) {
+        if let (Some(gate), true) = (&net.alpn, https) {
             match gate.enter(key).await {
                 Entry::Probe(first) => {
                     probe = Some(first);
@@ -226,7 +226,7 @@ async fn hops(
         // write then copies it out of cache (twice the CPU per MiB, and half
         // the throughput, in bench/download.js) where hyper's pieces are
         // written as they arrive.
-        let to_lanes = client.fast_h1 && route == Route::Direct;
+        let to_lanes = net.fast_h1 && route == Route::Direct;
         let fast_lane = match lane.as_deref_mut() {
             Some(lane)
                 if to_lanes
@@ -243,7 +243,7 @@ async fn hops(
             loop {
                 let sent_at = Instant::now();
                 timing.start.get_or_insert(sent_at);
-                let pending = lane.send(client, key, uri, &method, &out_headers, &body, sent_at);
+                let pending = lane.send(net, key, uri, &method, &out_headers, &body, sent_at);
                 let result = within_headers_timeout(opts, pending).await?;
                 match result {
                     Ok(response) => break (response.map(ResponseBody::Lane), sent_at),
@@ -262,7 +262,7 @@ async fn hops(
                 let sent_at = Instant::now();
                 timing.start.get_or_insert(sent_at);
                 let pending = send_probing(
-                    client.http.request(request),
+                    net.http.request(request),
                     &mut connection,
                     &mut probe,
                     to_lanes,
@@ -364,7 +364,7 @@ async fn hops(
             idle: opts.body_timeout,
             min_speed: opts.min_speed,
         };
-        let pool = client.prefault.as_ref();
+        let pool = net.prefault.as_ref();
         let lines = incoming.take_lines();
         let (read, saved) = match save.as_mut() {
             None => {

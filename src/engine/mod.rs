@@ -13,11 +13,14 @@ mod connector;
 mod deliver;
 mod error;
 mod execute;
+mod idle;
 mod integrity;
+mod joined;
 mod lane;
 #[cfg(test)]
 mod lane_ab;
 mod limits;
+mod network;
 mod normal_url;
 mod platform;
 mod prefault;
@@ -29,7 +32,9 @@ mod response;
 mod retry;
 mod save;
 mod save_file;
+mod scheduler;
 mod speed;
+mod stats;
 mod tls;
 mod transport;
 mod userinfo;
@@ -38,15 +43,18 @@ mod wire;
 mod wire_oracle;
 
 pub use body::ACCEPT_ENCODING;
-pub use client::{Client, Rejected, Start, StatsSnapshot, USER_AGENT};
+pub use client::{Client, Rejected};
 pub use config::{
     default_workers, CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy,
     DEFAULT_MIN_SPEED,
 };
 pub use deliver::Sink;
 pub use error::{ErrorKind, FetchError, InvalidInput};
+pub use network::USER_AGENT;
 pub use private_net::{is_public, AddressFilter};
 pub use request::{parse_url, RawRequest};
 pub use response::{Completion, Headers, ResponseData, Timing};
 pub use save::{SaveOptions, Saved};
+pub use scheduler::Start;
 pub use speed::MinSpeed;
+pub use stats::StatsSnapshot;
