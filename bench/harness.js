@@ -6,6 +6,7 @@
 // included), peak RSS and the event-loop delay p99 measured over the timed run
 // only. Each client lives in its own process so these numbers are its own.
 
+const fs = require('node:fs')
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks')
 
 function intEnv (name, fallback) {
@@ -29,11 +30,31 @@ function scenario () {
   }
 }
 
-/** Distinct URLs, as a crawler's would be; the server ignores the query. */
+/**
+ * Distinct URLs, as a crawler's would be; the server ignores the query.
+ * With BENCH_BASES (comma-separated origins and paths) they go to each in
+ * turn, as a crawl over many sites would.
+ */
 function makeUrls (base, count, round) {
+  const bases = process.env.BENCH_BASES ? process.env.BENCH_BASES.split(',') : [base]
   const urls = new Array(count)
-  for (let i = 0; i < count; i++) urls[i] = `${base}?r=${round}&i=${i}`
+  for (let i = 0; i < count; i++) urls[i] = `${bases[i % bases.length]}?r=${round}&i=${i}`
   return urls
+}
+
+/** Sockets this process holds open (Linux; NaN elsewhere). */
+function openSockets () {
+  try {
+    let n = 0
+    for (const fd of fs.readdirSync('/proc/self/fd')) {
+      try {
+        if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++
+      } catch { /* closed meanwhile */ }
+    }
+    return n
+  } catch {
+    return NaN
+  }
 }
 
 /**
@@ -103,7 +124,9 @@ async function runClient (name, setup) {
       // maxRSS is in KiB on Linux: the process's peak, warm-up included.
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       eldP99Ms: eld.percentile(99) / 1e6,
-      eldMaxMs: eld.max / 1e6
+      eldMaxMs: eld.max / 1e6,
+      // After the run: the connections the client keeps idle, and its own.
+      openSockets: openSockets()
     }
     process.stdout.write(JSON.stringify(line) + '\n')
   } catch (err) {

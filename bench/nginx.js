@@ -31,7 +31,10 @@ function freePort () {
   })
 }
 
-function config ({ dir, port, workers, tls }) {
+function config ({ dir, port, workers, tls, extraListen = [], keepaliveRequests = 10000000, accessLog = null }) {
+  const ssl = tls ? ' ssl' : ''
+  const extra = extraListen.map((ip) => `\n    listen ${ip}:${port}${ssl};`).join('')
+  const log = accessLog ? `log_format bench '${accessLog}';\n  access_log ${dir}/access.log bench;` : 'access_log off;'
   const user = process.getuid && process.getuid() === 0 ? 'user root;\n' : ''
   return `${user}worker_processes ${workers};
 daemon off;
@@ -42,7 +45,7 @@ events {
   multi_accept on;
 }
 http {
-  access_log off;
+  ${log}
   client_body_temp_path ${dir}/tmp-body;
   proxy_temp_path ${dir}/tmp-proxy;
   fastcgi_temp_path ${dir}/tmp-fastcgi;
@@ -53,11 +56,11 @@ http {
   tcp_nopush on;
   tcp_nodelay on;
   keepalive_timeout 300s;
-  keepalive_requests 10000000;
+  keepalive_requests ${keepaliveRequests};
   open_file_cache max=64 inactive=300s;
   etag off;
   server {
-    listen 127.0.0.1:${port} backlog=4096 reuseport${tls ? ' ssl' : ''};
+    listen 127.0.0.1:${port} backlog=4096 reuseport${ssl};${extra}
     root ${dir}/www;${tls ? `
     ssl_certificate ${tls.cert};
     ssl_certificate_key ${tls.key};
@@ -83,9 +86,11 @@ async function waitForPort (port, child, limitMs) {
 
 /**
  * Starts nginx serving `files` (name → size in bytes). Returns
- * `{ port, url(name), workerPids(), stop() }`.
+ * `{ port, url(name), workerPids(), stop() }`. `extraListen`: more addresses
+ * served on the same port; `keepaliveRequests`: requests per connection;
+ * `accessLog`: a log_format for `dir`/access.log (off by default).
  */
-async function startNginx ({ files, workers = 1, tls = null }) {
+async function startNginx ({ files, workers = 1, tls = null, ...more }) {
   const bin = findNginx()
   if (bin === null) {
     const hint = process.getuid && process.getuid() === 0
@@ -101,7 +106,7 @@ async function startNginx ({ files, workers = 1, tls = null }) {
     fs.writeFileSync(path.join(dir, 'www', name), body)
   }
   const port = await freePort()
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), config({ dir, port, workers, tls }))
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), config({ dir, port, workers, tls, ...more }))
   const test = spawnSync(bin, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' })
   if (test.status !== 0) throw new Error(`nginx rejected its config:\n${test.stderr}`)
   const child = spawn(bin, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] })

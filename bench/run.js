@@ -8,11 +8,16 @@
 //   BENCH_CLIENTS=fetchpool-gather,undici-request BENCH_ROUNDS=5 npm run bench
 //
 // Environment (defaults in brackets):
-//   BENCH_SCENARIOS     which scenarios to run [1k,64k]
+//   BENCH_SCENARIOS     which scenarios to run [1k,64k,origins]
 //   BENCH_COUNT_1K      requests in the 1k scenario [20000]
 //   BENCH_SIZE_1K       its body size in bytes [1024]
 //   BENCH_COUNT_64K     requests in the 64k scenario [5000]
 //   BENCH_SIZE_64K      its body size in bytes [65536]
+//   BENCH_COUNT_ORIGINS requests in the origins scenario (https, many
+//                       origins; see origins.js) [20000]
+//   BENCH_SIZE_ORIGINS  its body size in bytes [1024]
+//   BENCH_ORIGINS       its number of origins [500]
+//   BENCH_ORIGINS_KEEPALIVE requests nginx serves per connection there [10]
 //   BENCH_CONCURRENCY   requests in flight, and wrk's connections [64]
 //   BENCH_ROUNDS        rounds; the median is reported [3]
 //   BENCH_WARMUP        warm-up requests per client process [2000]
@@ -33,6 +38,7 @@ const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { startNginx, cpuSecondsOf } = require('./nginx')
 const { makeCerts } = require('../__test__/support/certs')
+const { runOriginsScenario, originsTable } = require('./origins')
 
 const BENCH_DIR = __dirname
 const ROOT = path.resolve(BENCH_DIR, '..')
@@ -69,7 +75,14 @@ function listEnv (name, fallback) {
 function settings () {
   const scenarios = {
     '1k': { name: '1k', count: intEnv('BENCH_COUNT_1K', 20000), size: intEnv('BENCH_SIZE_1K', 1024) },
-    '64k': { name: '64k', count: intEnv('BENCH_COUNT_64K', 5000), size: intEnv('BENCH_SIZE_64K', 65536) }
+    '64k': { name: '64k', count: intEnv('BENCH_COUNT_64K', 5000), size: intEnv('BENCH_SIZE_64K', 65536) },
+    origins: {
+      name: 'origins',
+      count: intEnv('BENCH_COUNT_ORIGINS', 20000),
+      size: intEnv('BENCH_SIZE_ORIGINS', 1024),
+      origins: intEnv('BENCH_ORIGINS', 500),
+      keepalive: intEnv('BENCH_ORIGINS_KEEPALIVE', 10)
+    }
   }
   const chosen = listEnv('BENCH_SCENARIOS', Object.keys(scenarios))
   for (const s of chosen) if (!scenarios[s]) throw new RangeError(`unknown scenario ${s}; known: ${Object.keys(scenarios)}`)
@@ -342,15 +355,16 @@ async function main () {
     for (const name of ['impit', 'wreq-js']) if (cfg.clients.includes(name)) skipped[name] = 'BENCH_TLS: its TLS does not read NODE_EXTRA_CA_CERTS'
     certs = makeCerts()
   }
+  const local = cfg.scenarios.filter((s) => s.name !== 'origins')
   const files = {}
-  for (const s of cfg.scenarios) files[`${s.name}.bin`] = s.size
+  for (const s of local) files[`${s.name}.bin`] = s.size
   const nginx = await startNginx({ files, workers: cfg.nginxWorkers, tls: certs && { cert: certs.server.cert, key: certs.server.key } })
   const info = machine()
   console.error(`bench: nginx ${info.nginx} on 127.0.0.1:${nginx.port} (worker_processes ${cfg.nginxWorkers}); ${info.nproc} cores, ${info.cpu}; Node ${info.node}`)
   const results = { concurrency: cfg.concurrency, wrkSeconds: cfg.wrkSeconds }
   const order = wanted.filter((c) => !skipped[c.name]).map((c) => c.name)
   try {
-    for (const scn of cfg.scenarios) {
+    for (const scn of local) {
       const url = nginx.url(`${scn.name}.bin`)
       const runs = {}
       for (const name of cfg.clients) runs[name] = []
@@ -383,18 +397,25 @@ async function main () {
     await nginx.stop()
     if (certs) certs.remove()
   }
+  const originsScn = cfg.scenarios.find((s) => s.name === 'origins')
+  if (originsScn) {
+    const run = (name, env, server) => runChild(path.join(BENCH_DIR, 'clients', `${name}.js`), env, server)
+    const log = (name, round, r) => console.error(`bench: origins round ${round + 1}/${cfg.rounds} ${name}: ${r.error ? `error: ${r.error.split('\n')[0]}` : `${fmt.int(r.rps)} req/s, ${r.full} full + ${r.resumed} resumed handshakes, ${fmt.f(r.cpuSeconds)} CPU s`}`)
+    results.origins = await runOriginsScenario(originsScn, cfg, order, run, log)
+  }
 
   const lines = []
   if (cfg.tls) lines.push('**https** (TLS 1.3, HTTP/1.1; the CA made for the run is trusted through NODE_EXTRA_CA_CERTS).', '')
   lines.push(`Machine: ${info.nproc} cores (${info.cpu}), ${info.memGiB.toFixed(0)} GiB; Node ${info.node}; ${info.rust}; nginx ${info.nginx} (worker_processes ${cfg.nginxWorkers}, keep-alive) on 127.0.0.1; undici ${info.undici}.`)
   lines.push(`Concurrency ${cfg.concurrency} for every client and ${cfg.concurrency} wrk connections (${cfg.wrkThreads} thread, ${cfg.wrkSeconds} s per run); ${cfg.rounds} rounds, order rotated, medians shown; ${cfg.warmup} warm-up requests per client process. CPU s is user+sys of the client process during the timed run; server CPU s is nginx's over the client's whole run, warm-up included; ELD p99 is monitorEventLoopDelay (resolution 1 ms) over the timed run, and includes the 1 ms sampling interval.`)
   lines.push('')
-  for (const scn of cfg.scenarios) {
+  for (const scn of local) {
     lines.push(table(scn, cfg.clients, results))
     lines.push('')
     const ratios = ratioTable(scn, cfg.clients, results)
     if (ratios) lines.push(ratios, '')
   }
+  if (originsScn) lines.push(originsTable(originsScn, cfg, results.origins), '')
   lines.push('### Targets')
   lines.push('')
   lines.push(targets(results, cfg))

@@ -150,4 +150,4 @@ function makeCerts () {
   }
 }
 
-module.exports = { makeCerts, requireProgram, which }
+module.exports = { makeCerts, makeLeaf, requireProgram, which }

@@ -37,7 +37,7 @@ const OWN_BUFFER_MIN: usize = 16 * 1024;
 use super::layout as at;
 pub use super::layout::ROW;
 
-pub type ChunkArgs = FnArgs<(Float64Array, Buffer, Bodies, String)>;
+pub type ChunkArgs = FnArgs<(Float64Array, ChunkData, Bodies, String)>;
 
 /// The row's `SAVED_BYTES`: the saved file's length, or a `SAVED_*` code.
 fn saved_code(saved: Option<Saved>) -> f64 {
@@ -66,7 +66,7 @@ impl ToNapiValue for Bodies {
         )?;
         for (k, body) in val.0.into_iter().enumerate() {
             // SAFETY: the same live `env`, on the JavaScript thread.
-            let buffer = unsafe { external_buffer(env, body)? };
+            let buffer = unsafe { external_buffer(env, body, drop_body)? };
             check_status!(
                 // SAFETY: `array` was made above with room for every body,
                 // and `buffer` is a value of this `env`.
@@ -78,13 +78,30 @@ impl ToNapiValue for Bodies {
     }
 }
 
+/// A chunk's copied bytes (small bodies, header text): in JavaScript, one
+/// Buffer that the chunk's responses view, whose release is counted for
+/// engine/malloc.rs like a body's.
+pub struct ChunkData(Vec<u8>);
+
+impl ToNapiValue for ChunkData {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: called by napi-rs on the JavaScript thread with the `env`
+        // of this call.
+        unsafe { external_buffer(env, Bytes::from(val.0), drop_chunk) }
+    }
+}
+
 /// A Buffer over `body`'s bytes that drops `body` when collected; a copy
 /// where the runtime refuses external memory.
 ///
 /// # Safety
 /// `env` must be the live environment of the current call, on the
 /// JavaScript thread.
-unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_value> {
+unsafe fn external_buffer(
+    env: sys::napi_env,
+    body: Bytes,
+    finalize: Finalizer,
+) -> Result<sys::napi_value> {
     let mut buffer = std::ptr::null_mut();
     let len = body.len();
     if len == 0 {
@@ -100,7 +117,7 @@ unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_v
     let owner = Box::into_raw(Box::new(body));
     // SAFETY: `data` points at `len` bytes owned by the `Bytes` in `owner`,
     // which stays alive (and its bytes unmoved: `Bytes` never moves its
-    // storage) until napi calls `drop_body` with `owner`, exactly once, when
+    // storage) until napi calls `finalize` with `owner`, exactly once, when
     // the Buffer is collected. If the call fails, napi has taken nothing and
     // `owner` is reclaimed below or leaks on the error path only.
     let status = unsafe {
@@ -108,7 +125,7 @@ unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_v
             env,
             len,
             data.cast(),
-            Some(drop_body),
+            Some(finalize),
             owner.cast(),
             &mut buffer,
         )
@@ -136,7 +153,11 @@ unsafe fn external_buffer(env: sys::napi_env, body: Bytes) -> Result<sys::napi_v
     Ok(buffer)
 }
 
-/// The finalizer of an external body Buffer.
+/// How an external Buffer's owner is let go of.
+type Finalizer = unsafe extern "C" fn(sys::napi_env, *mut std::ffi::c_void, *mut std::ffi::c_void);
+
+/// The finalizer of an external body Buffer. A large body's memory is left
+/// to malloc and engine/prefault.rs, which reuse it with its pages in.
 ///
 /// # Safety
 /// `owner` must be the pointer `external_buffer` made with `Box::into_raw`,
@@ -148,6 +169,23 @@ unsafe extern "C" fn drop_body(
 ) {
     // SAFETY: `owner` is the box made in `external_buffer`, finalized once.
     drop(unsafe { Box::from_raw(owner.cast::<Bytes>()) });
+}
+
+/// The finalizer of a chunk's Buffer: its release is counted, so that
+/// glibc gives such memory back (engine/malloc.rs).
+///
+/// # Safety
+/// As for `drop_body`.
+unsafe extern "C" fn drop_chunk(
+    _env: sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    owner: *mut std::ffi::c_void,
+) {
+    // SAFETY: `owner` is the box made in `external_buffer`, finalized once.
+    let chunk = unsafe { Box::from_raw(owner.cast::<Bytes>()) };
+    let len = chunk.len();
+    drop(chunk);
+    crate::engine::released(len);
 }
 pub type ChunkFn = ThreadsafeFunction<(), (), ChunkArgs, Status, false, true>;
 
@@ -429,7 +467,7 @@ fn into_args(chunk: Chunk) -> ChunkArgs {
     };
     FnArgs::from((
         Float64Array::new(chunk.rows),
-        Buffer::from(chunk.data),
+        ChunkData(chunk.data),
         Bodies(chunk.bodies),
         extras,
     ))

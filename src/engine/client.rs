@@ -38,6 +38,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, FetchError> {
+        super::malloc::give_back_large_blocks();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.workers.max(1))
             .thread_name("fetchpool-worker")

@@ -20,6 +20,7 @@ mod lane;
 #[cfg(test)]
 mod lane_ab;
 mod limits;
+mod malloc;
 mod network;
 mod normal_url;
 mod platform;
@@ -50,6 +51,7 @@ pub use config::{
 };
 pub use deliver::Sink;
 pub use error::{ErrorKind, FetchError, InvalidInput};
+pub use malloc::released;
 pub use network::USER_AGENT;
 pub use private_net::{is_public, AddressFilter};
 pub use request::{parse_url, RawRequest};
