@@ -4,6 +4,7 @@
 //! delivers it (deliver.rs). Joined and open calls share lanes that linger
 //! for more work (joined.rs).
 
+use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
@@ -23,7 +24,7 @@ use super::execute::execute;
 use super::joined::Joined;
 use super::lane::Lane;
 use super::network::Network;
-use super::response::Timing;
+use super::response::{ResponseData, Timing};
 
 /// When a submitted part starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -267,7 +268,7 @@ async fn run(
             None => std::future::pending().await,
         }
     };
-    let outcome = {
+    let outcome: Outcome = {
         // Pinned where it is made: the request's future is large, and
         // moving it into the wrappers below would copy all of it.
         let mut exchange = std::pin::pin!(execute(
@@ -292,22 +293,10 @@ async fn run(
             biased;
             _ = batch.cancel.cancelled() => None,
             _ = item_cancelled => Some((Err(FetchError::aborted()), 1)),
-            result = work => Some(result.unwrap_or_else(|panic| {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "panic".to_string());
-                (Err(FetchError::new(ErrorKind::Internal, format!("Internal error: {message}"))), 1)
-            })),
+            result = work => Some(result.unwrap_or_else(internal_error)),
         }
     };
-    let cut_short = match &outcome {
-        None => true,
-        Some((Err(e), _)) => matches!(e.kind(), ErrorKind::Aborted | ErrorKind::Internal),
-        Some((Ok(_), _)) => false,
-    };
-    if cut_short {
+    if cut_short(&outcome) {
         // A request cut short may leave its connection mid-exchange.
         lane.discard();
     }
@@ -328,6 +317,31 @@ async fn run(
             batch.finish(&sched.books, index, url, timing, attempts, result)
         }
         None => batch.settle_unstarted(&sched.books, 1),
+    }
+}
+
+/// What a request's run ends with: its outcome and attempts, or None when
+/// its batch was cancelled.
+type Outcome = Option<(Result<ResponseData, FetchError>, u32)>;
+
+/// A panic in a request's work, as that request's error.
+fn internal_error(panic: Box<dyn Any + Send>) -> (Result<ResponseData, FetchError>, u32) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string());
+    let error = FetchError::new(ErrorKind::Internal, format!("Internal error: {message}"));
+    (Err(error), 1)
+}
+
+/// Whether the request was cut short, which may leave its connection
+/// mid-exchange.
+fn cut_short(outcome: &Outcome) -> bool {
+    match outcome {
+        None => true,
+        Some((Err(e), _)) => matches!(e.kind(), ErrorKind::Aborted | ErrorKind::Internal),
+        Some((Ok(_), _)) => false,
     }
 }
 
