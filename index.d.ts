@@ -233,6 +233,8 @@ export interface Stats {
   bytes: number;
   /** `origin → limit` of the running calls with `concurrency: 'auto'`. */
   limits: Record<string, number>;
+  /** Calls run as one batch: gather, the native map family, a fetch with options. */
+  batches: number;
 }
 
 export interface FetchFunction {

@@ -196,10 +196,13 @@ describe('native path through require(\'..\')', { skip: skipReal }, () => {
     await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const deadPort = closed.address().port;
     await new Promise((resolve) => closed.close(resolve));
-    const [err] = await new Promise((resolve) => fetchpool.map([`${base}/ok`, `http://127.0.0.1:${deadPort}/`],
+    const dead = `http://127.0.0.1:${deadPort}/`;
+    const [err] = await new Promise((resolve) => fetchpool.map([`${base}/ok`, dead],
       fetchpool.fetch, (e, r) => resolve([e, r])));
-    assert.ok(err instanceof Error);
-    assert.strictEqual(typeof err.code, 'string');
+    assert.ok(err instanceof fetchpool.FetchError);
+    assert.strictEqual(err.code, 'ECONNREFUSED');
+    assert.strictEqual(err.index, 1);
+    assert.strictEqual(err.url, dead);
   });
 
   test('JS iteratees still take the async path', async () => {

@@ -5,15 +5,50 @@ const assert = require('node:assert/strict')
 const fetchpool = require('..')
 const { Client } = fetchpool
 const { startServer, refusedPort, delay } = require('./support/server')
+const { startGate } = require('./support/gate')
+const { waitFor } = require('./support/wait')
+
+// The threads of this process by id, with their names as the system lists
+// them (Linux only; cut to 15 bytes). Elsewhere null.
+function threads () {
+  if (process.platform !== 'linux') return null
+  const fs = require('node:fs')
+  const named = new Map()
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      named.set(tid, fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim())
+    } catch {
+      // the thread ended while listed
+    }
+  }
+  return named
+}
+
+/**
+ * A new Client, and how many worker threads it started: threads that were
+ * not there before it, named as the pool names its workers. A thread is
+ * named by itself once it runs, so the count waits until none of the new
+ * ones still has the name it inherited. Threads of clients closed earlier
+ * may end meanwhile; they are not new, so they do not count.
+ */
+async function clientWithThreads (options) {
+  const before = threads()
+  const client = new Client(options)
+  if (before === null) return { client, threads: client.workers }
+  const fresh = () => [...threads()].filter(([tid]) => !before.has(tid)).map(([, name]) => name)
+  await waitFor(() => !fresh().includes('node'), 'the new threads to take their names')
+  return { client, threads: fresh().filter((name) => name === 'fetchpool-worke').length }
+}
 
 let server
 before(async () => { server = await startServer() })
 after(() => server.close())
 
 test('a Client has its own pool size, defaults and counters', async () => {
-  const client = new Client({ workers: 3, concurrency: 2 })
+  const { client, threads } = await clientWithThreads({ workers: 3, concurrency: 2 })
   try {
     assert.equal(client.workers, 3)
+    assert.equal(threads, 3)
     server.reset()
     const results = await client.gather(Array.from({ length: 12 }, () => server.url('/slow?ms=20')))
     assert.equal(results.length, 12)
@@ -31,10 +66,12 @@ test('a Client has its own pool size, defaults and counters', async () => {
   }
 })
 
-test('the default pool leaves one CPU to the JavaScript thread', () => {
-  const client = new Client()
+test('the default pool leaves one CPU to the JavaScript thread', async () => {
+  const { client, threads } = await clientWithThreads()
   try {
-    assert.equal(client.workers, Math.max(1, require('node:os').availableParallelism() - 1))
+    const expected = Math.max(1, require('node:os').availableParallelism() - 1)
+    assert.equal(client.workers, expected)
+    assert.equal(threads, expected)
   } finally {
     client.close()
   }
@@ -42,16 +79,19 @@ test('the default pool leaves one CPU to the JavaScript thread', () => {
 
 test('stats show requests queued and in flight', async () => {
   const client = new Client({ concurrency: 2 })
+  // The gate holds the first two requests until both are in flight, and
+  // reads the stats then.
+  const gate = await startGate()
   try {
-    const pending = client.gather(Array.from({ length: 6 }, () => server.url('/slow?ms=200')))
-    await delay(80)
-    const mid = client.stats()
+    gate.arm(6, 2, () => client.stats())
+    await client.gather(Array.from({ length: 6 }, (_, i) => gate.url(`/${i}`)))
+    const mid = gate.state.probed
     assert.equal(mid.inFlight, 2)
     assert.equal(mid.queued, 4)
-    await pending
     assert.equal(client.stats().inFlight, 0)
   } finally {
     client.close()
+    await gate.close()
   }
 })
 

@@ -4,6 +4,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fetchpool = require('..')
 const { startServer, refusedPort, delay } = require('./support/server')
+const { waitFor } = require('./support/wait')
 
 let server
 before(async () => { server = await startServer() })
@@ -180,14 +181,16 @@ test('gather with a callback', async () => {
 test('an AbortSignal cancels the whole gather', async () => {
   server.reset()
   const ac = new AbortController()
-  setTimeout(() => ac.abort(new Error('enough')), 100)
-  const urls = Array.from({ length: 30 }, () => server.url('/slow?ms=3000'))
-  const err = await fetchpool.gather(urls, { concurrency: 10, signal: ac.signal }).then(() => null, (e) => e)
+  const urls = Array.from({ length: 30 }, () => server.url('/slow?ms=30000'))
+  const pending = fetchpool.gather(urls, { concurrency: 10, signal: ac.signal }).then(() => null, (e) => e)
+  // Aborted once the first ten are in flight, long before any answers.
+  await waitFor(() => server.stats.inFlight === 10, 'ten requests in flight')
+  ac.abort(new Error('enough'))
+  const err = await pending
   assert.equal(err.code, 'ABORT_ERR')
   assert.equal(err.name, 'AbortError')
   assert.equal(err.cause.message, 'enough')
-  await delay(100)
-  assert.equal(server.stats.inFlight, 0)
+  await waitFor(() => server.stats.inFlight === 0, 'the server to see every request cancelled')
   assert.equal(server.stats.requests, 10)
 })
 

@@ -14,8 +14,11 @@ after(() => server.close())
 
 const circular = {}
 circular.self = circular
-const hostile = new Proxy({}, { get () { throw new Error('trap') }, has () { throw new Error('trap') } })
-const throwingUrl = { get url () { throw new Error('getter') } }
+// What the caller's own traps and getters throw comes back as it is.
+const trap = new Error('trap')
+const getter = new Error('getter')
+const hostile = new Proxy({}, { get () { throw trap }, has () { throw trap } })
+const throwingUrl = { get url () { throw getter } }
 
 function junkRequests () {
   return [
@@ -31,6 +34,36 @@ function junkRequests () {
     hostile, throwingUrl, Object.create(null)
   ]
 }
+
+// The error each of junkRequests() fails with, in order.
+const T = 'ERR_INVALID_ARG_TYPE'
+const U = 'ERR_INVALID_URL'
+const H = 'ERR_INVALID_HTTP_TOKEN'
+const V = 'ERR_INVALID_ARG_VALUE'
+const R = 'ERR_OUT_OF_RANGE'
+const junkCodes = [
+  T, T, T, T, T, T, T, T, T, T, T, T, T,
+  U, U, U, U, U, U, U, U,
+  U, U, T, T, H,
+  T, H, T,
+  V, H,
+  H, 'ERR_INVALID_CHAR',
+  V, V, T,
+  T, R, T,
+  T, T, R,
+  trap, getter, T
+]
+
+/** Checks that `outcome` is the input error `expected` (a code, or the caller's own error). */
+function assertInput (outcome, expected, what) {
+  if (expected instanceof Error) return assert.equal(outcome, expected, what)
+  assert.ok(outcome instanceof Error, `${what}: ${outcome}`)
+  assert.equal(outcome.code, expected, `${what}: ${outcome.stack}`)
+  assert.equal(outcome.name, expected === R ? 'RangeError' : 'TypeError', what)
+}
+
+// The code each of junkOptions fails with, in order.
+const optionCodes = [T, T, T, R, T, T, T, R, R, T, V, R, R, T, T, T, T, T]
 
 const junkOptions = [
   42, 'x', true, { concurrency: -1 }, { concurrency: NaN }, { concurrency: '8' }, { timeout: NaN }, { timeout: { headers: -1 } },
@@ -51,13 +84,15 @@ async function settlesQuickly (fn) {
 
 test('fetch settles every junk request with an error, sending nothing', async () => {
   server.reset()
+  assert.equal(junkCodes.length, junkRequests().length)
   for (const [i, request] of junkRequests().entries()) {
     const outcome = await settlesQuickly(() => fetchpool.fetch(request, { timeout: 2000 }))
-    assert.ok(outcome instanceof Error, `an error for junk request #${i}`)
+    assertInput(outcome, junkCodes[i], `junk request #${i}`)
   }
-  for (const options of junkOptions) {
+  assert.equal(optionCodes.length, junkOptions.length)
+  for (const [i, options] of junkOptions.entries()) {
     const outcome = await settlesQuickly(() => fetchpool.fetch(server.url('/'), options))
-    assert.ok(outcome instanceof Error)
+    assertInput(outcome, optionCodes[i], `junk options #${i}`)
   }
   assert.equal(server.stats.requests, 0)
 })
@@ -67,15 +102,20 @@ test('gather settles a batch of junk item by item, and fails fast before sending
   const settled = await fetchpool.gather(junkRequests(), { settle: true, timeout: 2000 })
   assert.equal(settled.length, junkRequests().length)
   assert.ok(settled.every((s) => s.status === 'rejected'), 'every junk item is rejected')
-  assert.ok(settled.every((s, i) => s.reason.index === i || s.reason.index === undefined))
+  settled.forEach((s, i) => {
+    assertInput(s.reason, junkCodes[i], `junk item #${i}`)
+    if (!(junkCodes[i] instanceof Error)) assert.equal(s.reason.index, i)
+  })
   const err = await settlesQuickly(() => fetchpool.gather([server.url('/'), ...junkRequests()]))
-  assert.ok(err instanceof Error)
-  for (const options of junkOptions) {
-    assert.ok(await settlesQuickly(() => fetchpool.gather([server.url('/')], options)) instanceof Error)
+  assertInput(err, T, 'the first malformed item')
+  assert.equal(err.index, 1)
+  for (const [i, options] of junkOptions.entries()) {
+    assertInput(await settlesQuickly(() => fetchpool.gather([server.url('/')], options)), optionCodes[i], `options #${i}`)
   }
-  for (const list of [null, 42, 'abc', {}, hostile]) {
-    assert.ok(await settlesQuickly(() => fetchpool.gather(list)) instanceof Error)
+  for (const list of [null, 42, 'abc', {}]) {
+    assertInput(await settlesQuickly(() => fetchpool.gather(list)), T, `list ${String(list)}`)
   }
+  assert.equal(await settlesQuickly(() => fetchpool.gather(hostile)), trap)
   assert.equal(server.stats.requests, 0)
 })
 
@@ -85,7 +125,12 @@ test('stream and the native map settle junk too', async () => {
   for await (const item of fetchpool.stream(junkRequests(), { settle: true })) outcomes.push(item)
   assert.equal(outcomes.length, junkRequests().length)
   assert.ok(outcomes.every((o) => o.status === 'rejected'))
-  assert.ok(await settlesQuickly(() => fetchpool.map(junkRequests(), fetchpool.fetch)) instanceof Error)
-  assert.ok(await settlesQuickly(() => fetchpool.mapLimit([42], 2, fetchpool.fetch)) instanceof Error)
+  outcomes.forEach((o) => assertInput(o.reason, junkCodes[o.index], `streamed junk item #${o.index}`))
+  const mapped = await settlesQuickly(() => fetchpool.map(junkRequests(), fetchpool.fetch))
+  assertInput(mapped, T, 'map')
+  assert.equal(mapped.index, 0)
+  const limited = await settlesQuickly(() => fetchpool.mapLimit([server.url('/'), 42], 2, fetchpool.fetch))
+  assertInput(limited, T, 'mapLimit')
+  assert.equal(limited.index, 1)
   assert.equal(server.stats.requests, 0)
 })

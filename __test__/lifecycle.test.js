@@ -16,26 +16,33 @@ const fixture = (name) => path.join(__dirname, 'fixtures', name)
 function runNode (args, timeout = 20000) {
   return new Promise((resolve) => {
     execFile(process.execPath, args, { timeout }, (error, stdout, stderr) => {
-      resolve({ code: error ? error.code : 0, signal: error ? error.signal : null, stdout, stderr, exitedAt: Date.now() })
+      resolve({ code: error ? error.code : 0, signal: error ? error.signal : null, stdout, stderr })
     })
   })
 }
 
 for (const mode of ['promise', 'callback', 'gather', 'client']) {
   test(`the process exits promptly once nothing is in flight (${mode})`, async () => {
-    const { code, stdout, stderr, exitedAt } = await runNode([fixture('fetch-then-exit.js'), server.url('/slow?ms=300'), mode])
+    const { code, stdout, stderr } = await runNode([fixture('fetch-then-exit.js'), server.url('/slow?ms=300'), mode])
     assert.equal(code, 0, stderr)
-    const match = /done 200 ([\d.]+)/.exec(stdout)
-    assert.ok(match, `work in flight kept the process alive until it finished: ${stdout} ${stderr}`)
-    const linger = exitedAt - Number(match[1])
-    assert.ok(linger < 1000, `process lingered ${linger} ms after its last result`)
+    assert.match(stdout, /done 200 /, `work in flight kept the process alive until it finished: ${stdout} ${stderr}`)
+    assertExitedPromptly(stdout)
   })
+}
+
+// The fixture's unreferenced timer prints `still running` only if the event
+// loop is alive 3 s after the last result (the pool keeps idle connections
+// for 30 s). A process that lets go of the loop exits however loaded the
+// machine, before such a timer can fire: no wall clock decides this.
+function assertExitedPromptly (stdout) {
+  assert.doesNotMatch(stdout, /still running/, 'the process lingered after its last result')
 }
 
 test('a refused fetch also lets the process exit promptly', async () => {
   const { code, stdout } = await runNode([fixture('fetch-then-exit.js'), 'http://127.0.0.1:1/'])
   assert.equal(code, 0)
   assert.match(stdout, /done ECONNREFUSED/)
+  assertExitedPromptly(stdout)
 })
 
 test('the addon loads and fetches in several worker_threads at once', async () => {

@@ -117,6 +117,28 @@ describe('maximum', () => {
     assert.equal(err.url, nginx.url('web', '/loop'))
   })
 
+  test('the default maximum is exactly 20: 20 redirects are followed, the 21st is refused', async () => {
+    // /n/<k> redirects to /n/<k-1>; /n/0 answers.
+    const chain = await startHttpServer((req, res, url) => {
+      const k = Number(url.pathname.split('/')[2])
+      if (k === 0) return res.end('end')
+      res.writeHead(302, { location: `/n/${k - 1}` })
+      res.end()
+    })
+    try {
+      const res = await client.fetch(chain.url('/n/20'))
+      assert.equal(await res.text(), 'end')
+      assert.equal(chain.requests.length, 21)
+      chain.requests.length = 0
+      assert.equal(await codeOf(client.fetch(chain.url('/n/21'))), 'ERR_TOO_MANY_REDIRECTS')
+      // The first request and the 20 redirects followed; /n/0 is never asked for.
+      assert.equal(chain.requests.length, 21)
+      assert.equal(chain.requests.at(-1).url, '/n/1')
+    } finally {
+      await chain.close()
+    }
+  })
+
   test('maxRedirects: 0 refuses the first one', async () => {
     assert.equal(await codeOf(client.fetch(nginx.url('web', '/r302'), { maxRedirects: 0 })), 'ERR_TOO_MANY_REDIRECTS')
   })

@@ -228,6 +228,7 @@ class Client {
       done: s.done,
       failed: s.failed,
       bytes: s.bytes,
+      batches: s.batches,
       // origin → limit, for the running calls with concurrency: 'auto'
       limits: this._native.limits()
     }

@@ -43,6 +43,7 @@ pub struct NativeStats {
     pub done: f64,
     pub failed: f64,
     pub bytes: f64,
+    pub batches: f64,
 }
 
 #[napi]
@@ -282,6 +283,7 @@ impl NativeClient {
             done: s.done as f64,
             failed: s.failed as f64,
             bytes: s.bytes as f64,
+            batches: s.batches as f64,
         }
     }
 

@@ -247,17 +247,24 @@ pub struct Batches {
 impl Batches {
     /// Batch `id`, made if it is not running, with `count` more requests
     /// counted in (under the registry's lock; see `settle_unstarted`).
+    /// `own`: a call started as a batch of its own, counted in `stats()`.
     pub fn join(
         &self,
         id: u32,
         opts: Arc<CallOptions>,
         sink: Arc<dyn Sink>,
         count: usize,
+        own: bool,
     ) -> Arc<Batch> {
         let mut batches = self.running.lock().expect("batch registry");
         let batch = batches
             .entry(id)
-            .or_insert_with(|| Arc::new(Batch::new(id, opts, sink)))
+            .or_insert_with(|| {
+                if own {
+                    self.stats.batches.fetch_add(1, Ordering::Relaxed);
+                }
+                Arc::new(Batch::new(id, opts, sink))
+            })
             .clone();
         batch.add_pending(count);
         batch

@@ -137,8 +137,11 @@ impl Client {
             let (index, _, error) = invalid.swap_remove(0);
             return Err(Rejected { index, error });
         }
+        // Joined `fetch` calls and `stream`'s parts do not count as a batch:
+        // the counter shows that a call crossed and ran as one.
+        let own = matches!(start, Start::Now | Start::Hold);
         let books = &self.inner.books;
-        let batch = books.join(batch_id, opts, sink, count);
+        let batch = books.join(batch_id, opts, sink, count, own);
         let stats = &books.stats;
         stats.queued.fetch_add(count as u64, Ordering::Relaxed);
         for (index, url, error) in invalid {

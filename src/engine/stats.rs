@@ -9,6 +9,8 @@ pub struct Stats {
     pub done: AtomicU64,
     pub failed: AtomicU64,
     pub bytes: AtomicU64,
+    /// Calls started as a batch of their own (see `Client::submit_part`).
+    pub batches: AtomicU64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,6 +20,7 @@ pub struct StatsSnapshot {
     pub done: u64,
     pub failed: u64,
     pub bytes: u64,
+    pub batches: u64,
 }
 
 impl Stats {
@@ -28,6 +31,7 @@ impl Stats {
             done: self.done.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
         }
     }
 }
