@@ -90,7 +90,8 @@ impl Network {
             fast_h1: config.http2 != Http2Mode::PriorKnowledge
                 && config.max_connections_per_host.is_none()
                 && config.rate_limit.is_none()
-                && config.rate_limit_per_host.is_none(),
+                && config.rate_limit_per_host.is_none()
+                && !pooled_h1_forced(),
             max_idle_per_host: config.pool_max_idle_per_host,
         })
     }
@@ -102,6 +103,13 @@ impl Network {
             pool.close();
         }
     }
+}
+
+/// Whether `FETCHPOOL_H1_PATH=pooled` sends every HTTP/1.1 request through
+/// the pooled client, read as a client is made. For tests: the same suites
+/// run on both paths (see docs/testing.md).
+fn pooled_h1_forced() -> bool {
+    std::env::var_os("FETCHPOOL_H1_PATH").is_some_and(|v| v == "pooled")
 }
 
 /// The fields every request sends unless it gives its own.

@@ -1,0 +1,66 @@
+'use strict'
+
+// HTTP/1.1 has two paths: the fast path (src/engine/lane.rs, wire.rs) and
+// hyper's pooled client. FETCHPOOL_H1_PATH=pooled, read as a client is made,
+// sends plain http through the pooled client, so the same suites, with the
+// same assertions, run on both paths: here once more on the pooled one.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const net = require('node:net')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const { Client } = require('..')
+
+// The field lines of the first request a raw server sees.
+async function fieldsSent (makeClient) {
+  let seen
+  const server = net.createServer((socket) => {
+    socket.once('data', (data) => {
+      seen = data.toString('latin1').split('\r\n').slice(1).filter(Boolean)
+      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const client = makeClient()
+  try {
+    const res = await client.fetch(`http://127.0.0.1:${server.address().port}/`)
+    assert.equal(await res.text(), 'ok')
+  } finally {
+    client.close()
+    server.close()
+  }
+  return seen.map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
+}
+
+test('FETCHPOOL_H1_PATH=pooled sends plain http through the pooled client', async () => {
+  // The fast path writes Host first; hyper adds it after the given fields.
+  const fast = await fieldsSent(() => new Client())
+  assert.equal(fast[0], 'host')
+  const before = process.env.FETCHPOOL_H1_PATH
+  process.env.FETCHPOOL_H1_PATH = 'pooled'
+  try {
+    const pooled = await fieldsSent(() => new Client())
+    assert.notEqual(pooled[0], 'host')
+    assert.ok(pooled.includes('host'))
+  } finally {
+    if (before === undefined) delete process.env.FETCHPOOL_H1_PATH
+    else process.env.FETCHPOOL_H1_PATH = before
+  }
+})
+
+// Suites that hold for both paths: redirects, decompression, retries and
+// resends, limits, and errors with the timeouts.
+const suites = ['redirect', 'decompress', 'retry', 'limits', 'errors']
+
+for (const suite of suites) {
+  test(`${suite}.test.js on the pooled path`, () => {
+    const file = path.join(__dirname, `${suite}.test.js`)
+    const run = spawnSync(process.execPath, ['--test', '--test-reporter=dot', file], {
+      env: { ...process.env, FETCHPOOL_H1_PATH: 'pooled' },
+      encoding: 'utf8',
+      timeout: 300_000
+    })
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
+  })
+}
