@@ -213,11 +213,8 @@ async fn hops(
             return Err(http_status_error(parts.status, &hop.url));
         }
         let lines = incoming.take_lines();
-        let coding = if opts.decompress && hop.method != Method::HEAD {
-            coding_of(&parts.headers)
-        } else {
-            None
-        };
+        let decodes = opts.decompress && hop.method != Method::HEAD;
+        let coding = decodes.then(|| coding_of(&parts.headers)).flatten();
         let body = Incoming {
             parts: &parts,
             lines: &lines,

@@ -262,12 +262,7 @@ async fn run(
     sched.books.stats.queued.fetch_sub(1, Ordering::Relaxed);
     sched.books.stats.in_flight.fetch_add(1, Ordering::Relaxed);
     let mut timing = Timing::queued_at(queued_at);
-    let item_cancelled = async {
-        match &token {
-            Some(t) => t.cancelled().await,
-            None => std::future::pending().await,
-        }
-    };
+    let item_cancelled = cancelled(token.as_ref());
     let outcome: Outcome = {
         // Pinned where it is made: the request's future is large, and
         // moving it into the wrappers below would copy all of it.
@@ -323,6 +318,14 @@ async fn run(
 /// What a request's run ends with: its outcome and attempts, or None when
 /// its batch was cancelled.
 type Outcome = Option<(Result<ResponseData, FetchError>, u32)>;
+
+/// Resolves when `token` is cancelled; never without one.
+async fn cancelled(token: Option<&CancellationToken>) {
+    match token {
+        Some(t) => t.cancelled().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// A panic in a request's work, as that request's error.
 fn internal_error(panic: Box<dyn Any + Send>) -> (Result<ResponseData, FetchError>, u32) {
