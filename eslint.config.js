@@ -1,7 +1,21 @@
 'use strict'
 
 const js = require('@eslint/js')
+const stylistic = require('@stylistic/eslint-plugin')
 const globals = require('globals')
+
+// The JavaScript style, stated once for every file: no semicolons, single
+// quotes, two-space indents, a space before a function's parentheses, no
+// trailing commas (the style of JavaScript Standard Style).
+const style = {
+  '@stylistic/semi': ['error', 'never'],
+  '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
+  '@stylistic/indent': ['error', 2, { SwitchCase: 1, flatTernaryExpressions: true, offsetTernaryExpressions: true }],
+  '@stylistic/space-before-function-paren': ['error', 'always'],
+  '@stylistic/comma-dangle': ['error', 'never'],
+  '@stylistic/no-trailing-spaces': 'error',
+  '@stylistic/eol-last': 'error'
+}
 
 module.exports = [
   {
@@ -15,8 +29,10 @@ module.exports = [
       sourceType: 'commonjs',
       globals: { ...globals.node }
     },
+    plugins: { '@stylistic': stylistic },
     rules: {
-      'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }]
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
+      ...style
     }
   },
   {
@@ -25,6 +41,8 @@ module.exports = [
       ecmaVersion: 2023,
       sourceType: 'module',
       globals: { ...globals.node }
-    }
+    },
+    plugins: { '@stylistic': stylistic },
+    rules: style
   }
 ]

@@ -376,13 +376,13 @@ async function main () {
           const result = name === 'wrk'
             ? await runWrk(url, cfg, nginx)
             : await runChild(path.join(BENCH_DIR, 'clients', `${name}.js`), {
-              BENCH_URL: url,
-              BENCH_COUNT: String(scn.count),
-              BENCH_SIZE: String(scn.size),
-              BENCH_CONCURRENCY: String(cfg.concurrency),
-              BENCH_WARMUP: String(cfg.warmup),
-              ...(certs ? { NODE_EXTRA_CA_CERTS: certs.ca.cert } : {})
-            }, nginx)
+                BENCH_URL: url,
+                BENCH_COUNT: String(scn.count),
+                BENCH_SIZE: String(scn.size),
+                BENCH_CONCURRENCY: String(cfg.concurrency),
+                BENCH_WARMUP: String(cfg.warmup),
+                ...(certs ? { NODE_EXTRA_CA_CERTS: certs.ca.cert } : {})
+              }, nginx)
           runs[name].push(result)
           const shown = result.error ? `error: ${result.error.split('\n')[0]}` : `${fmt.int(result.rps)} req/s, ${fmt.f(result.cpuSeconds)} CPU s, ELD p99 ${fmt.f(result.eldP99Ms)} ms`
           console.error(`bench: ${scn.name} round ${round + 1}/${cfg.rounds} ${name}: ${shown}`)

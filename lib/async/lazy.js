@@ -1,4 +1,4 @@
-'use strict';
+'use strict'
 
 // The async surface that fetchpool's index and its deep paths (fetchpool/<name>)
 // share: one function per name, each module loaded on the first read of one of
@@ -6,18 +6,18 @@
 // itself when it loads; a deep path that never takes the native path (any
 // iteratee but fetchpool's fetch) loads neither the HTTP client nor the addon.
 
-const { createLoader } = require('./registry');
+const { createLoader } = require('./registry')
 
-let core = null;
+let core = null
 
 /** Called by fetchpool's index with its native core. */
-function provide(native) {
-  core = native;
+function provide (native) {
+  core = native
 }
 
-function loadCore() {
-  if (core === null) require('../../index.js');
-  return core;
+function loadCore () {
+  if (core === null) require('../../index.js')
+  return core
 }
 
 // Until the index has loaded, no fetch of fetchpool's can exist, so nothing is
@@ -26,7 +26,7 @@ function loadCore() {
 const lazyCore = {
   isNativeIteratee: (fn) => core !== null && core.isNativeIteratee(fn),
   mapNative: (items, limit, done, iteratee) => loadCore().mapNative(items, limit, done, iteratee),
-  fetch: (request, callback) => loadCore().fetch(request, callback),
-};
+  fetch: (request, callback) => loadCore().fetch(request, callback)
+}
 
-module.exports = { load: createLoader(lazyCore), provide };
+module.exports = { load: createLoader(lazyCore), provide }

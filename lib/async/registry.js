@@ -1,4 +1,4 @@
-'use strict';
+'use strict'
 
 // Where each async name comes from: the module that makes it, loaded only when
 // one of its names is first asked for. Both the whole surface (createAsync) and
@@ -46,8 +46,8 @@ const MODULES = [
   [['apply'], () => require('./utils/apply')],
   [['constant'], () => require('./utils/constant')],
   [['log', 'dir'], () => require('./utils/console')],
-  [['nextTick', 'setImmediate'], () => require('./internal/defer')],
-];
+  [['nextTick', 'setImmediate'], () => require('./internal/defer')]
+]
 
 // async's alias names, pointing at the same functions.
 const ALIASES = {
@@ -59,30 +59,30 @@ const ALIASES = {
   forEachOf: 'eachOf', forEachOfLimit: 'eachOfLimit', forEachOfSeries: 'eachOfSeries',
   inject: 'reduce', foldl: 'reduce', foldr: 'reduceRight',
   select: 'filter', selectLimit: 'filterLimit', selectSeries: 'filterSeries',
-  wrapSync: 'asyncify', during: 'whilst', doDuring: 'doWhilst',
-};
+  wrapSync: 'asyncify', during: 'whilst', doDuring: 'doWhilst'
+}
 
-const moduleOf = new Map();
-for (const entry of MODULES) for (const name of entry[0]) moduleOf.set(name, entry);
+const moduleOf = new Map()
+for (const entry of MODULES) for (const name of entry[0]) moduleOf.set(name, entry)
 
 /**
  * A loader of the surface's names over `native` (or none, for pure JS): each
  * module is made once, on the first read of one of its names.
  */
-function createLoader(native) {
-  const made = new Map();
-  return function load(name) {
-    const entry = moduleOf.get(Object.prototype.hasOwnProperty.call(ALIASES, name) ? ALIASES[name] : name);
-    if (entry === undefined) throw new Error(`async has no function named ${name}`);
-    let exported = made.get(entry);
+function createLoader (native) {
+  const made = new Map()
+  return function load (name) {
+    const entry = moduleOf.get(Object.prototype.hasOwnProperty.call(ALIASES, name) ? ALIASES[name] : name)
+    if (entry === undefined) throw new Error(`async has no function named ${name}`)
+    let exported = made.get(entry)
     if (exported === undefined) {
-      exported = entry[1](native);
-      made.set(entry, exported);
+      exported = entry[1](native)
+      made.set(entry, exported)
     }
-    return exported[moduleOf.has(name) ? name : ALIASES[name]];
-  };
+    return exported[moduleOf.has(name) ? name : ALIASES[name]]
+  }
 }
 
-const NAMES = Object.freeze([...moduleOf.keys(), ...Object.keys(ALIASES)]);
+const NAMES = Object.freeze([...moduleOf.keys(), ...Object.keys(ALIASES)])
 
-module.exports = { createLoader, ALIASES, NAMES };
+module.exports = { createLoader, ALIASES, NAMES }

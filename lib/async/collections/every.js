@@ -1,7 +1,7 @@
-'use strict';
+'use strict'
 
-const { createTester } = require('./tester');
+const { createTester } = require('./tester')
 
-const t = createTester((answer) => !answer, (found) => !found);
+const t = createTester((answer) => !answer, (found) => !found)
 
-module.exports = { every: t.plain, everyLimit: t.limit, everySeries: t.series };
+module.exports = { every: t.plain, everyLimit: t.limit, everySeries: t.series }

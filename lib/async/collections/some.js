@@ -1,7 +1,7 @@
-'use strict';
+'use strict'
 
-const { createTester } = require('./tester');
+const { createTester } = require('./tester')
 
-const t = createTester(Boolean, (found) => found);
+const t = createTester(Boolean, (found) => found)
 
-module.exports = { some: t.plain, someLimit: t.limit, someSeries: t.series };
+module.exports = { some: t.plain, someLimit: t.limit, someSeries: t.series }

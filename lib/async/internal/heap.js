@@ -1,88 +1,88 @@
-'use strict';
+'use strict'
 
 // A binary min-heap on (priority, insertion order), for priorityQueue.
-function before(a, b) {
-  return a.priority !== b.priority ? a.priority < b.priority : a.order < b.order;
+function before (a, b) {
+  return a.priority !== b.priority ? a.priority < b.priority : a.order < b.order
 }
 
 class Heap {
-  constructor() {
-    this.heap = [];
-    this.pushCount = Number.MIN_SAFE_INTEGER;
+  constructor () {
+    this.heap = []
+    this.pushCount = Number.MIN_SAFE_INTEGER
   }
 
-  get length() {
-    return this.heap.length;
+  get length () {
+    return this.heap.length
   }
 
-  push(item) {
-    item.order = ++this.pushCount;
-    this.heap.push(item);
-    this.up(this.heap.length - 1);
+  push (item) {
+    item.order = ++this.pushCount
+    this.heap.push(item)
+    this.up(this.heap.length - 1)
   }
 
-  unshift(item) {
-    this.push(item);
+  unshift (item) {
+    this.push(item)
   }
 
-  shift() {
-    const heap = this.heap;
-    if (heap.length === 0) return undefined;
-    const top = heap[0];
-    const last = heap.pop();
+  shift () {
+    const heap = this.heap
+    if (heap.length === 0) return undefined
+    const top = heap[0]
+    const last = heap.pop()
     if (heap.length > 0) {
-      heap[0] = last;
-      this.down(0);
+      heap[0] = last
+      this.down(0)
     }
-    return top;
+    return top
   }
 
-  up(index) {
-    const heap = this.heap;
+  up (index) {
+    const heap = this.heap
     while (index > 0) {
-      const parent = (index - 1) >> 1;
+      const parent = (index - 1) >> 1
       if (!before(heap[index], heap[parent])) break;
-      [heap[index], heap[parent]] = [heap[parent], heap[index]];
-      index = parent;
+      [heap[index], heap[parent]] = [heap[parent], heap[index]]
+      index = parent
     }
   }
 
-  down(index) {
-    const heap = this.heap;
+  down (index) {
+    const heap = this.heap
     for (;;) {
-      const left = 2 * index + 1;
-      const right = left + 1;
-      let best = index;
-      if (left < heap.length && before(heap[left], heap[best])) best = left;
-      if (right < heap.length && before(heap[right], heap[best])) best = right;
+      const left = 2 * index + 1
+      const right = left + 1
+      let best = index
+      if (left < heap.length && before(heap[left], heap[best])) best = left
+      if (right < heap.length && before(heap[right], heap[best])) best = right
       if (best === index) return;
-      [heap[index], heap[best]] = [heap[best], heap[index]];
-      index = best;
+      [heap[index], heap[best]] = [heap[best], heap[index]]
+      index = best
     }
   }
 
-  toArray() {
-    return this.heap.slice();
+  toArray () {
+    return this.heap.slice()
   }
 
-  remove(testFn) {
-    const kept = this.heap.filter((item) => !testFn(item));
-    this.heap = [];
+  remove (testFn) {
+    const kept = this.heap.filter((item) => !testFn(item))
+    this.heap = []
     for (const item of kept) {
-      this.heap.push(item);
-      this.up(this.heap.length - 1);
+      this.heap.push(item)
+      this.up(this.heap.length - 1)
     }
-    return this;
+    return this
   }
 
-  empty() {
-    this.heap = [];
-    return this;
+  empty () {
+    this.heap = []
+    return this
   }
 
-  *[Symbol.iterator]() {
-    for (const item of this.heap.slice()) yield item.data;
+  *[Symbol.iterator] () {
+    for (const item of this.heap.slice()) yield item.data
   }
 }
 
-module.exports = { Heap };
+module.exports = { Heap }
