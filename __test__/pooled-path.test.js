@@ -13,7 +13,7 @@ const { spawnSync } = require('node:child_process')
 const { Client } = require('..')
 
 // The field lines of the first request a raw server sees.
-async function fieldsSent (makeClient) {
+async function fieldsSent (makeClient, init) {
   let seen
   const server = net.createServer((socket) => {
     socket.once('data', (data) => {
@@ -24,28 +24,59 @@ async function fieldsSent (makeClient) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const client = makeClient()
   try {
-    const res = await client.fetch(`http://127.0.0.1:${server.address().port}/`)
+    const res = await client.fetch(`http://127.0.0.1:${server.address().port}/`, init)
     assert.equal(await res.text(), 'ok')
   } finally {
     client.close()
     server.close()
   }
-  return seen.map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
+  return seen
+}
+
+const names = (lines) => lines.map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
+
+// The values of `name` among `lines`.
+const values = (lines, name) => lines
+  .filter((line) => line.slice(0, line.indexOf(':')).toLowerCase() === name)
+  .map((line) => line.slice(line.indexOf(':') + 1).trim())
+
+async function withPooled (work) {
+  const before = process.env.FETCHPOOL_H1_PATH
+  process.env.FETCHPOOL_H1_PATH = 'pooled'
+  try {
+    return await work()
+  } finally {
+    if (before === undefined) delete process.env.FETCHPOOL_H1_PATH
+    else process.env.FETCHPOOL_H1_PATH = before
+  }
 }
 
 test('FETCHPOOL_H1_PATH=pooled sends plain http through the pooled client', async () => {
   // The fast path writes Host first; hyper adds it after the given fields.
-  const fast = await fieldsSent(() => new Client())
+  const fast = names(await fieldsSent(() => new Client()))
   assert.equal(fast[0], 'host')
-  const before = process.env.FETCHPOOL_H1_PATH
-  process.env.FETCHPOOL_H1_PATH = 'pooled'
-  try {
-    const pooled = await fieldsSent(() => new Client())
-    assert.notEqual(pooled[0], 'host')
-    assert.ok(pooled.includes('host'))
-  } finally {
-    if (before === undefined) delete process.env.FETCHPOOL_H1_PATH
-    else process.env.FETCHPOOL_H1_PATH = before
+  const pooled = names(await withPooled(() => fieldsSent(() => new Client())))
+  assert.notEqual(pooled[0], 'host')
+  assert.ok(pooled.includes('host'))
+})
+
+test('both paths send the same Host and Content-Length', async () => {
+  const cases = [
+    {},
+    { method: 'POST', body: '' },
+    { method: 'PUT', body: 'abc' },
+    { method: 'DELETE' },
+    { method: 'OPTIONS', body: 'x' },
+    { headers: { host: 'named.test' } }
+  ]
+  for (const init of cases) {
+    const fast = await fieldsSent(() => new Client(), init)
+    const pooled = await withPooled(() => fieldsSent(() => new Client(), init))
+    for (const name of ['host', 'content-length']) {
+      // Each run has its own server: its port is left out.
+      const sent = (lines) => values(lines, name).map((v) => v.replace(/:\d+$/, ':port'))
+      assert.deepEqual(sent(pooled), sent(fast), `${name} of ${JSON.stringify(init)}`)
+    }
   }
 })
 

@@ -17,6 +17,7 @@ use super::classify::classify;
 use super::config::CallOptions;
 use super::connector::ConnectedAt;
 use super::error::{find_in_chain, find_io, ErrorKind, FetchError};
+use super::head::add_implied;
 use super::lane::{Lane, SendFailure};
 use super::limits::{host_key, HostPermit};
 use super::network::Network;
@@ -417,6 +418,10 @@ async fn send_pooled(
         *request.method_mut() = out.method.clone();
         *request.uri_mut() = out.uri.clone();
         *request.headers_mut() = out.fields.clone();
+        // Plain http is HTTP/1.1 here: its head follows the fast path's rules.
+        if net.plain_h1 && out.uri.scheme_str() == Some("http") {
+            add_implied(request.headers_mut(), out.method, out.uri, out.body.len());
+        }
         let mut connection = capture_connection(&mut request);
         let sent_at = Instant::now();
         timing.start.get_or_insert(sent_at);

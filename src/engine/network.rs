@@ -52,6 +52,9 @@ pub struct Network {
     pub(crate) fast_h1: bool,
     /// `pool_max_idle_per_host`: bounds the resends after stale connections.
     pub(crate) max_idle_per_host: usize,
+    /// Whether plain `http:` is always HTTP/1.1 (no prior-knowledge HTTP/2):
+    /// then the pooled path sends the head fast path's rules too (head.rs).
+    pub(crate) plain_h1: bool,
 }
 
 impl Network {
@@ -93,6 +96,7 @@ impl Network {
                 && config.rate_limit_per_host.is_none()
                 && !pooled_h1_forced(),
             max_idle_per_host: config.pool_max_idle_per_host,
+            plain_h1: config.http2 != Http2Mode::PriorKnowledge,
         })
     }
 

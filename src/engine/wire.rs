@@ -23,6 +23,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
 use super::chunked::{Decoder, Progress};
+use super::head::{implied_host, implied_length};
 use super::platform::quickack;
 use super::prefault::Prefault;
 use super::transport::Transport;
@@ -272,20 +273,13 @@ fn encode(
         _ => out.push(b'/'),
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    if !headers.contains_key(header::HOST) {
-        if let Some(host) = uri.host() {
-            out.extend_from_slice(b"host: ");
-            out.extend_from_slice(host.as_bytes());
-            let default = if uri.scheme_str() == Some("https") {
-                443
-            } else {
-                80
-            };
-            if let Some(port) = uri.port_u16().filter(|&p| p != default) {
-                let _ = write!(out, ":{port}");
-            }
-            out.extend_from_slice(b"\r\n");
+    if let Some((host, port)) = implied_host(uri, headers) {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(host.as_bytes());
+        if let Some(port) = port {
+            let _ = write!(out, ":{port}");
         }
+        out.extend_from_slice(b"\r\n");
     }
     for (name, value) in headers {
         // The length is always the body's own: a caller's value that did not
@@ -298,11 +292,8 @@ fn encode(
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let sized = body_len > 0
-        || matches!(*method, Method::POST | Method::PUT | Method::PATCH)
-        || headers.contains_key(header::CONTENT_LENGTH);
-    if sized {
-        let _ = write!(out, "content-length: {body_len}\r\n");
+    if let Some(len) = implied_length(method, headers, body_len) {
+        let _ = write!(out, "content-length: {len}\r\n");
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
