@@ -87,11 +87,19 @@ const suites = ['redirect', 'decompress', 'retry', 'limits', 'errors']
 for (const suite of suites) {
   test(`${suite}.test.js on the pooled path`, () => {
     const file = path.join(__dirname, `${suite}.test.js`)
-    const run = spawnSync(process.execPath, ['--test', '--test-reporter=dot', file], {
-      env: { ...process.env, FETCHPOOL_H1_PATH: 'pooled' },
+    // A runner of its own: under this one's context a child would only
+    // report to it, and run nothing here.
+    const env = { ...process.env, FETCHPOOL_H1_PATH: 'pooled' }
+    delete env.NODE_TEST_CONTEXT
+    const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
+      env,
       encoding: 'utf8',
       timeout: 300_000
     })
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
+    const output = `${run.stdout}\n${run.stderr}`
+    assert.equal(run.status, 0, output)
+    const passed = Number(/^# pass (\d+)$/m.exec(run.stdout)?.[1] ?? 0)
+    assert.ok(passed > 0, output)
+    assert.match(run.stdout, /^# fail 0$/m)
   })
 }
