@@ -80,6 +80,26 @@ test('both paths send the same Host and Content-Length', async () => {
   }
 })
 
+test('a malformed chunk-size line is ERR_HTTP_PROTOCOL on both paths', async () => {
+  const server = net.createServer((socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}/`
+  try {
+    for (const make of [() => new Client(), () => withPooled(() => new Client())]) {
+      const client = await make()
+      try {
+        await assert.rejects(client.fetch(url, { retry: 0 }), { code: 'ERR_HTTP_PROTOCOL' })
+      } finally {
+        client.close()
+      }
+    }
+  } finally {
+    server.close()
+  }
+})
+
 // Suites that hold for both paths: redirects, decompression, retries and
 // resends, limits, and errors with the timeouts.
 const suites = ['redirect', 'decompress', 'retry', 'limits', 'errors']
