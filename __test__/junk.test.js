@@ -62,8 +62,9 @@ function assertInput (outcome, expected, what) {
   assert.equal(outcome.name, expected === R ? 'RangeError' : 'TypeError', what)
 }
 
-// The code each of junkOptions fails with, in order.
-const optionCodes = [T, T, T, R, T, T, T, R, R, T, V, R, R, T, T, T, T, T]
+// The code each of junkOptions fails with, in order. A string concurrency
+// other than 'auto' is of an accepted type with a value that is not.
+const optionCodes = [T, T, T, R, T, V, T, R, R, T, V, R, R, T, T, T, T, T]
 
 const junkOptions = [
   42, 'x', true, { concurrency: -1 }, { concurrency: NaN }, { concurrency: '8' }, { timeout: NaN }, { timeout: { headers: -1 } },
