@@ -364,17 +364,7 @@ impl ChunkSink {
         match c.result {
             Ok(resp) => {
                 let headers_start = chunk.data.len();
-                match &resp.headers {
-                    Headers::Lines(lines) => chunk.data.extend_from_slice(lines),
-                    Headers::Map(map) => {
-                        for (name, value) in map {
-                            chunk.data.extend_from_slice(name.as_str().as_bytes());
-                            chunk.data.extend_from_slice(b": ");
-                            chunk.data.extend_from_slice(value.as_bytes());
-                            chunk.data.push(b'\n');
-                        }
-                    }
-                }
+                write_fields(&mut chunk.data, &resp.headers);
                 let headers_end = chunk.data.len();
                 let body_end = if resp.body.len() >= OWN_BUFFER_MIN {
                     chunk.bodies.push(resp.body);
@@ -401,18 +391,7 @@ impl ChunkSink {
                     crate::engine::ErrorKind::HttpStatus(s) => *s,
                     _ => 0,
                 };
-                let extra = chunk.extra(|out| {
-                    let _ = write!(out, "[\"{}\",", err.code());
-                    json_string(out, err.message());
-                    out.push(',');
-                    json_string(out, err.url().unwrap_or(&c.url));
-                    out.push(',');
-                    match err.cause_message() {
-                        Some(m) => json_string(out, &m),
-                        None => out.push_str("null"),
-                    }
-                    out.push(']');
-                });
+                let extra = chunk.extra(|out| error_json(out, &err, &c.url));
                 let d = chunk.data.len() as f64;
                 row[at::REDIRECTED] = f64::from(status);
                 row[at::HEADERS_START] = d;
@@ -424,6 +403,35 @@ impl ChunkSink {
         };
         chunk.rows.extend_from_slice(&row);
     }
+}
+
+/// A response's field lines as the row's header span holds them.
+fn write_fields(data: &mut Vec<u8>, headers: &Headers) {
+    match headers {
+        Headers::Lines(lines) => data.extend_from_slice(lines),
+        Headers::Map(map) => {
+            for (name, value) in map {
+                data.extend_from_slice(name.as_str().as_bytes());
+                data.extend_from_slice(b": ");
+                data.extend_from_slice(value.as_bytes());
+                data.push(b'\n');
+            }
+        }
+    }
+}
+
+/// An error's extra: `[code, message, url, cause or null]`.
+fn error_json(out: &mut String, err: &crate::engine::FetchError, url: &str) {
+    let _ = write!(out, "[\"{}\",", err.code());
+    json_string(out, err.message());
+    out.push(',');
+    json_string(out, err.url().unwrap_or(url));
+    out.push(',');
+    match err.cause_message() {
+        Some(m) => json_string(out, &m),
+        None => out.push_str("null"),
+    }
+    out.push(']');
 }
 
 impl Sink for ChunkSink {

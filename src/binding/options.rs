@@ -115,21 +115,7 @@ pub fn call_options(base: &CallOptions, js: CallOptionsJs) -> Result<CallOptions
     if let Some(v) = js.max_save_size {
         opts.max_save_size = v.is_finite().then_some(v.max(0.0) as u64);
     }
-    if let Some(limit) = js.min_speed_limit {
-        let window = js.min_speed_time.and_then(millis);
-        opts.min_speed = match (limit, opts.min_speed) {
-            (l, _) if !(l.is_finite() && l > 0.0) => None,
-            (l, base) => Some(MinSpeed {
-                bytes_per_sec: l as u64,
-                window: window
-                    .or(base.map(|b| b.window))
-                    .unwrap_or(DEFAULT_MIN_SPEED.window),
-            }),
-        };
-    } else if let (Some(window), Some(base)) = (js.min_speed_time.and_then(millis), opts.min_speed)
-    {
-        opts.min_speed = Some(MinSpeed { window, ..base });
-    }
+    opts.min_speed = min_speed(opts.min_speed, js.min_speed_limit, js.min_speed_time);
     if let Some(v) = js.decompress {
         opts.decompress = v;
     }
@@ -143,6 +129,26 @@ pub fn call_options(base: &CallOptions, js: CallOptionsJs) -> Result<CallOptions
         opts.retry = retry_policy(&opts.retry, retry)?;
     }
     Ok(opts)
+}
+
+/// `minSpeedLimit` and `minSpeedTime` over the base's: a limit that is not
+/// a positive number turns the check off; a window alone keeps the limit.
+fn min_speed(base: Option<MinSpeed>, limit: Option<f64>, time: Option<f64>) -> Option<MinSpeed> {
+    let window = time.and_then(millis);
+    match (limit, base) {
+        (Some(l), _) if !(l.is_finite() && l > 0.0) => None,
+        (Some(l), base) => Some(MinSpeed {
+            bytes_per_sec: l as u64,
+            window: window
+                .or(base.map(|b| b.window))
+                .unwrap_or(DEFAULT_MIN_SPEED.window),
+        }),
+        (None, Some(base)) => Some(MinSpeed {
+            window: window.unwrap_or(base.window),
+            ..base
+        }),
+        (None, None) => None,
+    }
 }
 
 fn retry_policy(base: &RetryPolicy, js: RetryOptions) -> Result<RetryPolicy> {
@@ -219,19 +225,26 @@ pub fn client_config(js: ClientOptionsJs) -> Result<ClientConfig> {
         https: js.proxy_https,
         no_proxy: js.no_proxy,
     };
-    for pair in js.headers.unwrap_or_default() {
-        let [name, value] = <[String; 2]>::try_from(pair)
-            .map_err(|_| invalid("headers must be [name, value] pairs"))?;
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| invalid(format!("Invalid header name {name}")))?;
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| invalid(format!("Invalid header value for {name}")))?;
-        config.default_headers.push((name, value));
-    }
+    config.default_headers = default_fields(js.headers.unwrap_or_default())?;
     config.rate_limit = js.rate_limit.filter(|r| r.is_finite() && *r > 0.0);
     config.rate_limit_per_host = js.rate_limit_per_host.filter(|r| r.is_finite() && *r > 0.0);
     if let Some(defaults) = js.defaults {
         config.defaults = call_options(&config.defaults, defaults)?;
     }
     Ok(config)
+}
+
+/// The client's `headers`, as `[name, value]` pairs.
+fn default_fields(pairs: Vec<Vec<String>>) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    let mut fields = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        let [name, value] = <[String; 2]>::try_from(pair)
+            .map_err(|_| invalid("headers must be [name, value] pairs"))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| invalid(format!("Invalid header name {name}")))?;
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| invalid(format!("Invalid header value for {name}")))?;
+        fields.push((name, value));
+    }
+    Ok(fields)
 }

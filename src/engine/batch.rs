@@ -1,89 +1,23 @@
 //! A batch: requests that share a concurrency limit, a cancellation token and,
-//! in fail-fast mode, one fate. Its driver starts requests as permits free up.
+//! in fail-fast mode, one fate; and the registry of a client's running
+//! batches with the counters behind `stats()`. The scheduler (scheduler.rs)
+//! starts a batch's requests as its permits free up.
 
-use std::collections::{HashMap, VecDeque};
-use std::panic::AssertUnwindSafe;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures_util::FutureExt;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::adaptive::{AdaptiveLimits, OriginPermit, Sample};
-use super::client::ClientInner;
+use super::adaptive::{AdaptiveLimits, OriginPermit};
 use super::config::CallOptions;
-use super::error::{ErrorKind, FetchError};
-use super::execute::execute;
-use super::lane::{driven, Lane};
+use super::deliver::{flush_later, Sink};
+use super::error::FetchError;
 use super::request::Checked;
-use super::response::{Completion, Timing};
-
-/// Receives each finished request. Called on a worker thread.
-pub trait Sink: Send + Sync + 'static {
-    /// Takes one completion. Returns true when the sink holds it back to pass
-    /// on together with others: then `flush` is called once the worker that
-    /// delivered it runs out of work.
-    fn deliver(&self, completion: Completion) -> bool;
-
-    /// Passes on what `deliver` held back.
-    fn flush(&self) {}
-}
-
-thread_local! {
-    /// Sinks holding completions back, flushed when this worker parks.
-    static TO_FLUSH: std::cell::RefCell<Vec<Arc<dyn Sink>>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Set on the client's worker threads, which flush when they park.
-    static FLUSHES_ON_PARK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// When the oldest held completion must go even if the worker stays busy.
-    static FLUSH_BY: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
-}
-
-/// Longest a worker that never runs out of work holds completions back.
-const MAX_HOLD: std::time::Duration = std::time::Duration::from_millis(2);
-
-/// Marks the current thread as one of the client's workers (`on_thread_start`).
-pub fn worker_started() {
-    FLUSHES_ON_PARK.with(|f| f.set(true));
-}
-
-/// Flushes the sinks that held completions back on this worker
-/// (`on_thread_park`, and when a worker stops).
-pub fn flush_deferred() {
-    FLUSH_BY.with(|by| by.set(None));
-    let sinks = TO_FLUSH.with(|list| std::mem::take(&mut *list.borrow_mut()));
-    for sink in sinks {
-        sink.flush();
-    }
-}
-
-fn flush_later(sink: &Arc<dyn Sink>) {
-    if !FLUSHES_ON_PARK.with(|f| f.get()) {
-        sink.flush();
-        return;
-    }
-    TO_FLUSH.with(|list| {
-        let mut list = list.borrow_mut();
-        if list.is_empty() {
-            FLUSH_BY.with(|by| by.set(Some(Instant::now() + MAX_HOLD)));
-        }
-        if !list.iter().any(|s| Arc::ptr_eq(s, sink)) {
-            list.push(sink.clone());
-        }
-    });
-}
-
-/// Flushes held completions whose time is up; called as the driver loops
-/// are polled, for a worker that stays busy and so never parks.
-pub fn flush_if_due() {
-    if FLUSH_BY
-        .with(|by| by.get())
-        .is_some_and(|by| Instant::now() >= by)
-    {
-        flush_deferred();
-    }
-}
+use super::response::{Completion, ResponseData, Timing};
+use super::stats::Stats;
 
 /// A validated request waiting for a lane.
 pub struct Item {
@@ -99,205 +33,12 @@ pub struct Item {
     pub queued_at: Instant,
 }
 
-/// How long a lane of joined calls waits for more work before it ends.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// A queue of requests that arrive a few at a time, with lanes that wait
-/// `LINGER` for more when they run out before they end, so that work which
-/// trickles in keeps its lanes rather than starting new ones:
-/// - the client's joined `fetch` calls (see lib/join.js), whatever
-///   batch each belongs to, as in a loop that starts the next call as one
-///   finishes;
-/// - an open call's parts (`stream`), as its consumer makes room.
-pub struct Joined {
-    state: Mutex<JoinedState>,
-    more: Notify,
-    /// Most lanes at once: the call's concurrency, or unlimited.
-    cap: usize,
-}
-
-impl Default for Joined {
-    fn default() -> Self {
-        Joined::new(usize::MAX)
-    }
-}
-
-#[derive(Default)]
-struct JoinedState {
-    items: VecDeque<(Arc<Batch>, Item)>,
-    /// Lanes that will take queued items without a new lane being started:
-    /// started and not yet running, or waiting for work (woken by `push`).
-    idle: usize,
-    /// Lanes alive, idle or running a request.
-    lanes: usize,
-}
-
-impl Joined {
-    pub fn new(cap: usize) -> Self {
-        Joined {
-            state: Mutex::default(),
-            more: Notify::new(),
-            cap: cap.max(1),
-        }
-    }
-
-    /// Queues `items` of `batch` and wakes as many waiting lanes. Returns how
-    /// many new lanes to start: one for each item no idle lane will take,
-    /// within the cap (the others wait for a running lane to finish).
-    pub fn push(&self, batch: &Arc<Batch>, items: Vec<Item>) -> usize {
-        let added = items.len();
-        let (wake, new) = {
-            let mut state = self.state.lock().expect("joined calls");
-            state
-                .items
-                .extend(items.into_iter().map(|item| (batch.clone(), item)));
-            let wake = added.min(state.idle);
-            let new = state
-                .items
-                .len()
-                .saturating_sub(state.idle)
-                .min(self.cap.saturating_sub(state.lanes));
-            state.idle += new;
-            state.lanes += new;
-            (wake, new)
-        };
-        for _ in 0..wake {
-            self.more.notify_one();
-        }
-        new
-    }
-
-    /// Gives up every queued item, counted as ended unstarted (the client is
-    /// closing: its lanes are gone).
-    pub fn clear(&self, client: &ClientInner) {
-        let left = std::mem::take(&mut self.state.lock().expect("joined calls").items);
-        client
-            .stats
-            .queued
-            .fetch_sub(left.len() as u64, Ordering::Relaxed);
-        for (batch, _) in left {
-            batch.settle_unstarted(client, 1);
-        }
-    }
-
-    /// The next item, waiting up to `LINGER` for one; None ends the lane.
-    /// `idle`: the lane is already counted as idle (it was just started).
-    /// `before_waiting` runs when there is nothing to take yet.
-    async fn next(
-        &self,
-        mut idle: bool,
-        mut before_waiting: impl FnMut(),
-    ) -> Option<(Arc<Batch>, Item)> {
-        loop {
-            let more = self.more.notified();
-            tokio::pin!(more);
-            // Registered before the queue is looked at, so a push after the
-            // look still wakes this lane.
-            more.as_mut().enable();
-            {
-                let mut state = self.state.lock().expect("joined calls");
-                if !idle {
-                    state.idle += 1;
-                    idle = true;
-                }
-                if let Some(next) = state.items.pop_front() {
-                    state.idle -= 1;
-                    return Some(next);
-                }
-            }
-            before_waiting();
-            let woken = tokio::time::timeout(LINGER, more).await.is_ok();
-            let mut state = self.state.lock().expect("joined calls");
-            if let Some(next) = state.items.pop_front() {
-                state.idle -= 1;
-                return Some(next);
-            }
-            if !woken {
-                state.idle -= 1;
-                state.lanes -= 1;
-                return None;
-            }
-        }
-    }
-}
-
-/// Where a lane takes its next request from.
-enum Source {
-    /// One call's queue: the lane ends when it is empty or the call is
-    /// cancelled.
-    Call {
-        batch: Arc<Batch>,
-        queue: Arc<Mutex<VecDeque<Item>>>,
-    },
-    /// Joined calls, or an open call's parts. `fresh` until the lane first
-    /// looks; `ended` once `Joined::next` has let the lane go.
-    Joined {
-        joined: Arc<Joined>,
-        fresh: bool,
-        ended: bool,
-    },
-}
-
-impl Drop for Source {
-    /// A lane of a [`Joined`] queue that ends other than through its `next`
-    /// (a panic outside the request, or the runtime shutting down) still
-    /// leaves the count, so that later pushes start lanes in its place.
-    fn drop(&mut self) {
-        if let Source::Joined {
-            joined,
-            ended: false,
-            ..
-        } = self
-        {
-            if let Ok(mut state) = joined.state.lock() {
-                state.lanes = state.lanes.saturating_sub(1);
-            }
-        }
-    }
-}
-
-impl Source {
-    /// The next request to run, with its batch and a permit of the batch.
-    /// A lane of joined calls that has to wait for one first hands its
-    /// connection back to the client's idle pool, where a lane woken for
-    /// another origin, or another call, can take it.
-    async fn next(
-        &mut self,
-        client: &ClientInner,
-        lane: &mut Lane,
-    ) -> Option<(Arc<Batch>, Item, OwnedSemaphorePermit)> {
-        match self {
-            Source::Call { batch, queue } => {
-                let drain = || queue.lock().expect("batch queue").drain(..).count();
-                let permit = batch.permit(client, drain).await?;
-                let item = queue.lock().expect("batch queue").pop_front()?;
-                Some((batch.clone(), item, permit))
-            }
-            Source::Joined {
-                joined,
-                fresh,
-                ended,
-            } => loop {
-                let release = || lane.release(client);
-                let Some((batch, item)) = joined.next(std::mem::take(fresh), release).await else {
-                    *ended = true;
-                    return None;
-                };
-                // A cancelled batch's item ends here, unstarted.
-                if let Some(permit) = batch.permit(client, || 1).await {
-                    return Some((batch, item, permit));
-                }
-            },
-        }
-    }
-}
-
 pub struct Batch {
     id: u32,
-    opts: Arc<CallOptions>,
+    pub(super) opts: Arc<CallOptions>,
     sink: Arc<dyn Sink>,
     permits: Arc<Semaphore>,
-    cancel: CancellationToken,
+    pub(super) cancel: CancellationToken,
     /// Requests submitted and not yet finished.
     pending: AtomicUsize,
     /// Fail-fast mode: the batch's one error was delivered.
@@ -334,7 +75,7 @@ impl Batch {
     }
 
     /// A place under the origin's adaptive limit, if the call has them.
-    async fn origin_place(&self, key: &str) -> Option<OriginPermit> {
+    pub async fn origin_place(&self, key: &str) -> Option<OriginPermit> {
         match &self.adaptive {
             Some(limits) => Some(limits.acquire(key).await),
             None => None,
@@ -382,7 +123,7 @@ impl Batch {
         token.cancel();
     }
 
-    fn item_token(&self, index: u32) -> CancellationToken {
+    pub fn item_token(&self, index: u32) -> CancellationToken {
         self.items
             .lock()
             .expect("item tokens")
@@ -394,9 +135,9 @@ impl Batch {
     /// A permit to start one request, waiting for one if need be. When the
     /// batch is cancelled, `drain` gives up what is queued for it, which is
     /// counted as ended, and there is no permit.
-    async fn permit(
+    pub async fn permit(
         &self,
-        client: &ClientInner,
+        books: &Batches,
         drain: impl FnOnce() -> usize,
     ) -> Option<OwnedSemaphorePermit> {
         match self.permits.clone().try_acquire_owned() {
@@ -405,8 +146,8 @@ impl Batch {
                 biased;
                 _ = self.cancel.cancelled() => {
                     let left = drain();
-                    client.stats.queued.fetch_sub(left as u64, Ordering::Relaxed);
-                    self.settle_unstarted(client, left);
+                    books.stats.queued.fetch_sub(left as u64, Ordering::Relaxed);
+                    self.settle_unstarted(books, left);
                     None
                 }
                 permit = self.permits.clone().acquire_owned() => permit.ok(),
@@ -414,167 +155,25 @@ impl Batch {
         }
     }
 
-    /// Starts items on the lanes of `queue` (see [`Joined`]).
-    pub fn drive_joined(
-        runtime: &tokio::runtime::Handle,
-        client: &Arc<ClientInner>,
-        batch: &Arc<Batch>,
-        queue: &Arc<Joined>,
-        valid: Vec<Item>,
-    ) {
-        let new = queue.push(batch, valid);
-        for _ in 0..new {
-            let source = Source::Joined {
-                joined: queue.clone(),
-                fresh: true,
-                ended: false,
-            };
-            runtime.spawn(Batch::lane(client.clone(), source));
-        }
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     pub fn concurrency(&self) -> usize {
         self.opts.concurrency
     }
 
-    /// Starts validated items in order as permits allow.
-    pub async fn drive(client: Arc<ClientInner>, batch: Arc<Batch>, valid: Vec<Item>) {
-        // Driver loops ("lanes"), as many as may run at once: each takes the
-        // next request, runs it inline and keeps its connection for the next.
-        let lanes = batch.opts.concurrency.max(1).min(valid.len());
-        let queue: Arc<Mutex<VecDeque<Item>>> = Arc::new(Mutex::new(valid.into()));
-        for _ in 1..lanes {
-            let source = Source::Call {
-                batch: batch.clone(),
-                queue: queue.clone(),
-            };
-            tokio::spawn(Batch::lane(client.clone(), source));
-        }
-        if lanes > 0 {
-            Batch::lane(client, Source::Call { batch, queue }).await;
-        }
-    }
-
-    /// A batch of one, already validated.
-    pub async fn drive_one(client: Arc<ClientInner>, batch: Arc<Batch>, item: Item) {
-        let queue = Arc::new(Mutex::new(VecDeque::from([item])));
-        Batch::lane(client, Source::Call { batch, queue }).await;
-    }
-
-    /// One driver loop: runs requests from `source` one after another, on
-    /// one connection where they go to the same origin.
-    async fn lane(client: Arc<ClientInner>, mut source: Source) {
-        let mut lane = Lane::default();
-        driven(async {
-            while let Some((batch, item, permit)) = source.next(&client, &mut lane).await {
-                let token = item.abortable.then(|| batch.item_token(item.index));
-                Batch::run(client.clone(), batch, item, permit, token, &mut lane).await;
-            }
-        })
-        .await;
-        lane.release(&client);
-    }
-
-    async fn run(
-        client: Arc<ClientInner>,
-        batch: Arc<Batch>,
-        item: Item,
-        permit: OwnedSemaphorePermit,
-        token: Option<CancellationToken>,
-        lane: &mut Lane,
-    ) {
-        let Item {
-            index,
-            url,
-            req,
-            queued_at,
-            ..
-        } = item;
-        let req = req.into_request();
-        client.stats.queued.fetch_sub(1, Ordering::Relaxed);
-        client.stats.in_flight.fetch_add(1, Ordering::Relaxed);
-        let mut timing = Timing::queued_at(queued_at);
-        let item_cancelled = async {
-            match &token {
-                Some(t) => t.cancelled().await,
-                None => std::future::pending().await,
-            }
-        };
-        let outcome = {
-            // Pinned where it is made: the request's future is large, and
-            // moving it into the wrappers below would copy all of it.
-            let mut exchange = std::pin::pin!(execute(
-                &client,
-                &req,
-                &batch.opts,
-                &mut timing,
-                Some(&mut *lane),
-            ));
-            let limited = std::pin::pin!(async {
-                // Waiting for the origin's place is still waiting in line.
-                let place = batch.origin_place(&req.key).await;
-                let began = Instant::now();
-                let outcome = exchange.as_mut().await;
-                if let Some(place) = place {
-                    place.finish(Sample::of(&outcome.0, began.elapsed()));
-                }
-                outcome
-            });
-            let work = AssertUnwindSafe(limited).catch_unwind();
-            tokio::select! {
-                biased;
-                _ = batch.cancel.cancelled() => None,
-                _ = item_cancelled => Some((Err(FetchError::aborted()), 1)),
-                result = work => Some(result.unwrap_or_else(|panic| {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "panic".to_string());
-                    (Err(FetchError::new(ErrorKind::Internal, format!("Internal error: {message}"))), 1)
-                })),
-            }
-        };
-        let cut_short = match &outcome {
-            None => true,
-            Some((Err(e), _)) => matches!(e.kind(), ErrorKind::Aborted | ErrorKind::Internal),
-            Some((Ok(_), _)) => false,
-        };
-        if cut_short {
-            // A request cut short may leave its connection mid-exchange.
-            lane.discard();
-        }
-        drop(permit);
-        client.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
-        if token.is_some() {
-            batch.items.lock().expect("item tokens").remove(&index);
-        }
-        match outcome {
-            Some((result, attempts)) => {
-                timing.end.get_or_insert_with(Instant::now);
-                // Only an error names the URL as given.
-                let url = if url.is_empty() && result.is_err() {
-                    req.href.clone()
-                } else {
-                    url
-                };
-                batch.finish(&client, index, url, timing, attempts, result)
-            }
-            None => batch.settle_unstarted(&client, 1),
-        }
-    }
-
     /// Delivers one outcome, unless the batch already ended.
-    pub(crate) fn finish(
+    pub fn finish(
         &self,
-        client: &ClientInner,
+        books: &Batches,
         index: u32,
         url: String,
         timing: Timing,
         attempts: u32,
-        result: Result<super::response::ResponseData, FetchError>,
+        result: Result<ResponseData, FetchError>,
     ) {
-        let stats = &client.stats;
+        let stats = &books.stats;
         stats.done.fetch_add(1, Ordering::Relaxed);
         match &result {
             Ok(resp) => {
@@ -611,15 +210,15 @@ impl Batch {
         }
         if failed_fast {
             self.cancel.cancel();
-            self.remove_from(client);
+            books.remove_this(self);
         }
-        self.settle_unstarted(client, 1);
+        self.settle_unstarted(books, 1);
     }
 
     /// Counts `n` requests as ended; the last one unregisters the batch.
-    fn settle_unstarted(&self, client: &ClientInner, n: usize) {
+    pub fn settle_unstarted(&self, books: &Batches, n: usize) {
         if n > 0 && self.pending.fetch_sub(n, Ordering::AcqRel) == n {
-            let mut batches = client.batches.lock().expect("batch registry");
+            let mut batches = books.running.lock().expect("batch registry");
             // A part submitted meanwhile found this batch and counted itself
             // in (under the same lock): the batch goes on.
             if self.pending.load(Ordering::Acquire) == 0
@@ -632,72 +231,79 @@ impl Batch {
         }
     }
 
-    fn remove_from(&self, client: &ClientInner) {
-        let mut batches = client.batches.lock().expect("batch registry");
-        if batches
-            .get(&self.id)
-            .is_some_and(|b| std::ptr::eq(b.as_ref(), self))
-        {
-            batches.remove(&self.id);
-        }
+    /// Forgets the token of request `index`, which has ended.
+    pub fn forget_item(&self, index: u32) {
+        self.items.lock().expect("item tokens").remove(&index);
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::request::RawRequest;
+/// A client's running batches, by id, and the counters behind `stats()`.
+#[derive(Default)]
+pub struct Batches {
+    pub stats: Stats,
+    running: Mutex<HashMap<u32, Arc<Batch>>>,
+}
 
-    struct Nowhere;
-
-    impl Sink for Nowhere {
-        fn deliver(&self, _: Completion) -> bool {
-            false
-        }
+impl Batches {
+    /// Batch `id`, made if it is not running, with `count` more requests
+    /// counted in (under the registry's lock; see `settle_unstarted`).
+    /// `own`: a call started as a batch of its own, counted in `stats()`.
+    pub fn join(
+        &self,
+        id: u32,
+        opts: Arc<CallOptions>,
+        sink: Arc<dyn Sink>,
+        count: usize,
+        own: bool,
+    ) -> Arc<Batch> {
+        let mut batches = self.running.lock().expect("batch registry");
+        let batch = batches
+            .entry(id)
+            .or_insert_with(|| {
+                if own {
+                    self.stats.batches.fetch_add(1, Ordering::Relaxed);
+                }
+                Arc::new(Batch::new(id, opts, sink))
+            })
+            .clone();
+        batch.add_pending(count);
+        batch
     }
 
-    fn item(index: u32) -> Item {
-        let (url, req) = RawRequest::get("http://a.test/x").check();
-        Item {
-            index,
-            url,
-            req: req.expect("a valid request"),
-            abortable: false,
-            queued_at: Instant::now(),
-        }
+    pub fn get(&self, id: u32) -> Option<Arc<Batch>> {
+        self.running
+            .lock()
+            .expect("batch registry")
+            .get(&id)
+            .cloned()
     }
 
-    #[test]
-    fn a_lane_that_dies_running_a_request_leaves_the_count() {
-        let joined = Arc::new(Joined::new(1));
-        let batch = Arc::new(Batch::new(
-            1,
-            Arc::new(CallOptions::default()),
-            Arc::new(Nowhere),
-        ));
-        assert_eq!(joined.push(&batch, vec![item(0)]), 1, "one lane to start");
-        let lane = Source::Joined {
-            joined: joined.clone(),
-            fresh: false,
-            ended: false,
-        };
-        let (_, taken) = joined
-            .next(true, || {})
-            .now_or_never()
-            .flatten()
-            .expect("the queued item, at once");
-        assert_eq!(taken.index, 0);
-        // The lane's task ends while it runs the request (a panic outside
-        // the exchange, say): the next item gets a lane in its place.
-        drop(lane);
-        assert_eq!(joined.push(&batch, vec![item(1)]), 1);
-        // A lane that ends through `next` is not taken out twice.
-        let ended = Source::Joined {
-            joined: joined.clone(),
-            fresh: false,
-            ended: true,
-        };
-        drop(ended);
-        assert_eq!(joined.state.lock().unwrap().lanes, 1);
+    pub fn remove(&self, id: u32) -> Option<Arc<Batch>> {
+        self.running.lock().expect("batch registry").remove(&id)
+    }
+
+    /// The running batches; with `take`, the registry is emptied.
+    pub fn all(&self, take: bool) -> Vec<Arc<Batch>> {
+        self.running
+            .lock()
+            .map(|mut b| {
+                if take {
+                    b.drain().map(|(_, v)| v).collect()
+                } else {
+                    b.values().cloned().collect()
+                }
+            })
+            .unwrap_or_default()
+    }
+
+    /// Unregisters `batch`, unless another of its id has taken its place.
+    fn remove_this(&self, batch: &Batch) {
+        let mut batches = self.running.lock().expect("batch registry");
+        if batches
+            .get(&batch.id)
+            .is_some_and(|b| std::ptr::eq(b.as_ref(), batch))
+        {
+            batches.remove(&batch.id);
+        }
     }
 }

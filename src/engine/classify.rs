@@ -49,6 +49,15 @@ fn kind_of(err: &(dyn StdError + 'static)) -> ErrorKind {
         if found.is_parse() || found.is_parse_status() || found.is_incomplete_message() {
             return ErrorKind::Protocol;
         }
+        // hyper's HTTP/1.1 body decoder reports malformed chunked framing
+        // as an I/O error of its own (InvalidInput, no OS error), as the
+        // fast path's wire.rs reports it as a parse error.
+        let malformed = find_io(err).is_some_and(|io| {
+            io.raw_os_error().is_none() && io.kind() == std::io::ErrorKind::InvalidInput
+        });
+        if malformed {
+            return ErrorKind::Protocol;
+        }
     }
     if let Some(io) = find_io(err) {
         if io.raw_os_error().is_some()

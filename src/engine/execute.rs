@@ -1,34 +1,36 @@
 //! One request from start to finish: retries around redirects around a single
 //! exchange, under the call's timeouts.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 
 use super::alpn::{Entry, Probe};
 use super::body::{
-    coding_of, read_body, BodyLimits, BodyRead, BodyTarget, ResponseBody, ACCEPT_ENCODING,
+    coding_of, read_body, BodyLimits, BodyRead, BodyTarget, Coding, ResponseBody, ACCEPT_ENCODING,
 };
 use super::classify::classify;
-use super::client::ClientInner;
-use super::config::{CallOptions, RedirectMode};
+use super::config::CallOptions;
 use super::connector::ConnectedAt;
 use super::error::{find_in_chain, find_io, ErrorKind, FetchError};
+use super::head::add_implied;
 use super::lane::{Lane, SendFailure};
-use super::limits::host_key;
+use super::limits::{host_key, HostPermit};
+use super::network::Network;
 use super::proxy::Route;
-use super::redirect::{is_origin_bound, is_redirect, next_url, prune_headers, switches_to_get};
+use super::redirect::{is_origin_bound, next_url, prune_headers, switches_to_get, RedirectPolicy};
 use super::request::{parse_url, Request};
 use super::response::{Headers, ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
-use super::save::{Received, SavePlan};
+use super::save::{Received, SavePlan, Saved};
 
 /// Runs `req` to completion. Returns the outcome and the number of attempts.
 pub async fn execute(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -36,7 +38,7 @@ pub async fn execute(
 ) -> (Result<ResponseData, FetchError>, u32) {
     let total = req.timeout.or(opts.total_timeout);
     let mut attempts = 0;
-    let run = attempt_loop(client, req, opts, timing, &mut attempts, lane);
+    let run = attempt_loop(net, req, opts, timing, &mut attempts, lane);
     let result = match total {
         Some(limit) => match tokio::time::timeout(limit, run).await {
             Ok(result) => result,
@@ -49,7 +51,7 @@ pub async fn execute(
 }
 
 async fn attempt_loop(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -63,7 +65,7 @@ async fn attempt_loop(
         // Retry-After comes back beside it.
         let mut status_wait = None;
         let result = follow_redirects(
-            client,
+            net,
             req,
             opts,
             timing,
@@ -92,7 +94,7 @@ async fn attempt_loop(
 
 /// Follows the request's redirects; an error names the hop that failed.
 async fn follow_redirects(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -100,13 +102,75 @@ async fn follow_redirects(
     lane: Option<&mut Lane>,
 ) -> Result<ResponseData, FetchError> {
     let mut hop_url = None;
-    hops(client, req, opts, timing, status_wait, lane, &mut hop_url)
+    hops(net, req, opts, timing, status_wait, lane, &mut hop_url)
         .await
         .map_err(|e| e.at_url(hop_url))
 }
 
+/// What the next hop of a request sends, changed by each redirect.
+struct Hop<'r> {
+    /// The current URL, serialized. A `Url` is made of it only to follow a
+    /// redirect; the next hop's target and key are worked out then.
+    url: Cow<'r, str>,
+    /// The target and key after a redirect; the first hop's were worked out
+    /// when the request was checked.
+    next: Option<(Uri, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+    /// Set once a redirect leaves the first origin: from then on the
+    /// client's credentials and Host are withheld too, as the request's own
+    /// are.
+    left_origin: bool,
+}
+
+impl<'r> Hop<'r> {
+    fn first(req: &'r Request) -> Self {
+        Hop {
+            url: Cow::Borrowed(req.href.as_str()),
+            next: None,
+            method: req.method.clone(),
+            headers: req.headers.clone(),
+            body: req.body.clone(),
+            left_origin: false,
+        }
+    }
+
+    fn target<'a>(&'a self, req: &'a Request) -> (&'a Uri, &'a str) {
+        match &self.next {
+            None => (&req.uri, req.key.as_str()),
+            Some((uri, key)) => (uri, key.as_str()),
+        }
+    }
+
+    /// Moves to `location`, the redirect a response of `status` gave.
+    fn redirect(&mut self, status: StatusCode, location: &str) -> Result<(), FetchError> {
+        let current = parse_url(&self.url)?;
+        let (next, next_uri) = next_url(&current, location)?;
+        let drop_body = switches_to_get(status, &self.method);
+        if drop_body {
+            self.method = Method::GET;
+            self.body = Bytes::new();
+        }
+        self.left_origin |= prune_headers(&mut self.headers, &current, &next, drop_body);
+        let key = host_key(next.scheme(), next.host_str().unwrap_or(""), next.port());
+        self.next = Some((next_uri, key));
+        self.url = Cow::Owned(next.into());
+        Ok(())
+    }
+}
+
+/// One hop's request as it goes out.
+struct Outgoing<'a> {
+    uri: &'a Uri,
+    key: &'a str,
+    method: &'a Method,
+    fields: &'a HeaderMap,
+    body: &'a Bytes,
+}
+
 async fn hops(
-    client: &ClientInner,
+    net: &Network,
     req: &Request,
     opts: &CallOptions,
     timing: &mut Timing,
@@ -114,306 +178,59 @@ async fn hops(
     mut lane: Option<&mut Lane>,
     hop_url: &mut Option<String>,
 ) -> Result<ResponseData, FetchError> {
-    // The current URL, serialized. A `Url` is made of it only to follow a
-    // redirect; the next hop's target and key are worked out then.
-    let mut url = std::borrow::Cow::Borrowed(req.href.as_str());
-    let mut next_hop: Option<(Uri, String)> = None;
-    let mut method = req.method.clone();
-    let mut headers = req.headers.clone();
-    let mut body = req.body.clone();
-    let mut redirects = 0u32;
-    // Set once a redirect leaves the first origin: from then on the client's
-    // credentials and Host are withheld too, as the request's own are.
-    let mut left_origin = false;
-    let mut save = match &req.save_to {
-        Some(path) => Some(SavePlan::prepare(path, &req.save_options, &req.href).await),
-        None => None,
-    };
-    if let Some(plan) = &save {
-        plan.add_headers(&mut headers);
-    }
+    let mut hop = Hop::first(req);
+    let mut redirects = RedirectPolicy::new(opts.redirect, opts.max_redirects);
+    let mut save = save_plan(req, &mut hop).await;
     loop {
-        // The first hop's target was worked out when the request was checked.
-        let (uri, key) = match &next_hop {
-            None => (&req.uri, req.key.as_str()),
-            Some((uri, key)) => (uri, key.as_str()),
+        let (uri, key) = hop.target(req);
+        let route = net.proxies.route(uri);
+        let fields = outgoing_fields(net, opts, &route, &hop);
+        let out = Outgoing {
+            uri,
+            key,
+            method: &hop.method,
+            fields: &fields,
+            body: &hop.body,
         };
-        let route = client.proxies.route(uri);
-        let has_body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
-        let forwarded_auth = matches!(route, Route::Forwarded { auth: Some(_) });
-        // A request that adds nothing to the client's fields sends those, made
-        // once per client.
-        let out_headers = if headers.is_empty() && !has_body && !forwarded_auth && !left_origin {
-            std::borrow::Cow::Borrowed(if opts.decompress {
-                &client.decoding_headers
-            } else {
-                &client.default_headers
-            })
-        } else {
-            let mut out_headers =
-                HeaderMap::with_capacity(client.default_headers.len() + headers.len() + 1);
-            for (name, value) in &client.default_headers {
-                let withheld = left_origin && is_origin_bound(name);
-                if !withheld && !headers.contains_key(name) {
-                    out_headers.insert(name, value.clone());
-                }
-            }
-            if opts.decompress && !headers.contains_key(header::ACCEPT_ENCODING) {
-                out_headers.insert(
-                    header::ACCEPT_ENCODING,
-                    HeaderValue::from_static(ACCEPT_ENCODING),
-                );
-            }
-            if let Route::Forwarded { auth: Some(auth) } = &route {
-                if !headers.contains_key(header::PROXY_AUTHORIZATION) {
-                    out_headers.insert(header::PROXY_AUTHORIZATION, auth.clone());
-                }
-            }
-            for (name, value) in &headers {
-                out_headers.append(name, value.clone());
-            }
-            // An empty body of a method that has one is still announced, as
-            // browsers and undici do (hyper alone would send no length).
-            if body.is_empty() && has_body {
-                out_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-            }
-            std::borrow::Cow::Owned(out_headers)
-        };
-        let make_request = || {
-            let mut request = http::Request::new(Full::new(body.clone()));
-            *request.method_mut() = method.clone();
-            *request.uri_mut() = uri.clone();
-            *request.headers_mut() = out_headers.as_ref().clone();
-            request
-        };
-
         // Held until this hop's body is read: the host's share of requests.
-        let _host_permit = match &client.host_requests {
-            Some(hosts) => Some(hosts.acquire(key.to_string()).await),
-            None => None,
-        };
-        if client.rates.is_limited() {
-            client.rates.wait(key).await;
-        }
-
-        // Each stale connection fails once and leaves the pool, so resending
-        // ends by the time the idle connections to this host are used up.
-        let mut resends_left = if is_idempotent(&method) {
-            client.config.pool_max_idle_per_host + 1
-        } else {
-            0
-        };
-        // The first request to an https origin goes alone (see alpn.rs); the
-        // protocol it finds tells the others where to go. Without HTTP/2 in
-        // Auto mode, every origin speaks HTTP/1.1.
-        let https = uri.scheme_str() == Some("https");
-        let mut probe = None;
-        let mut speaks_h1 = true;
-        if let (Some(gate), true) = (&client.alpn, https) {
-            match gate.enter(key).await {
-                Entry::Probe(first) => {
-                    probe = Some(first);
-                    speaks_h1 = false;
-                }
-                Entry::Known { h2 } => speaks_h1 = !h2,
-            }
-        }
-        // Direct HTTP/1.1 exchanges go on the lane's own connection. A
-        // request body of its own framing (`Transfer-Encoding`) goes through
-        // hyper, which encodes it. So does a body saved to a file: a lane
-        // reads a body of known length whole before handing any of it on,
-        // so a break would leave nothing on disk to resume from, and the
-        // write then copies it out of cache (twice the CPU per MiB, and half
-        // the throughput, in bench/download.js) where hyper's pieces are
-        // written as they arrive.
-        let to_lanes = client.fast_h1 && route == Route::Direct;
-        let fast_lane = match lane.as_deref_mut() {
-            Some(lane)
-                if to_lanes
-                    && req.save_to.is_none()
-                    && speaks_h1
-                    && method != Method::CONNECT
-                    && !out_headers.contains_key(header::TRANSFER_ENCODING) =>
-            {
-                Some(lane)
-            }
-            _ => None,
-        };
-        let (response, sent_at) = if let Some(lane) = fast_lane {
-            loop {
-                let sent_at = Instant::now();
-                timing.start.get_or_insert(sent_at);
-                let pending = lane.send(client, key, uri, &method, &out_headers, &body, sent_at);
-                let result = within_headers_timeout(opts, pending).await?;
-                match result {
-                    Ok(response) => break (response.map(ResponseBody::Lane), sent_at),
-                    Err(SendFailure::Stale(_)) if resends_left > 0 => {
-                        resends_left -= 1;
-                    }
-                    Err(SendFailure::Stale(err) | SendFailure::Fatal(err)) => {
-                        return Err(classify(err))
-                    }
-                }
-            }
-        } else {
-            loop {
-                let mut request = make_request();
-                let mut connection = capture_connection(&mut request);
-                let sent_at = Instant::now();
-                timing.start.get_or_insert(sent_at);
-                let pending = send_probing(
-                    client.http.request(request),
-                    &mut connection,
-                    &mut probe,
-                    to_lanes,
-                );
-                let result = within_headers_timeout(opts, pending).await?;
-                match result {
-                    Ok(response) => {
-                        if let Some(probe) = probe.take() {
-                            probe.succeeded(response.version() == http::Version::HTTP_2);
-                        }
-                        break (response.map(ResponseBody::Pooled), sent_at);
-                    }
-                    // A kept-alive connection the server had already closed: the
-                    // request never reached anyone who answers, so an idempotent
-                    // one goes again at once on another connection, as browsers
-                    // and Go's transport do. It is not a retry of `retry`.
-                    Err(err) if resends_left > 0 && is_stale(&err, &connection, sent_at) => {
-                        resends_left -= 1;
-                    }
-                    Err(err) => return Err(classify(Box::new(err))),
-                }
-            }
-        };
-        timing.first_byte = Some(Instant::now());
-        if let Some(ConnectedAt(at)) = response.extensions().get::<ConnectedAt>() {
-            if *at >= sent_at {
-                timing.connected = Some(*at);
-            }
-        }
-
+        let _host_permit = host_permit(net, key).await;
+        let response = send(net, req, opts, timing, lane.as_deref_mut(), &route, &out).await?;
         let status = response.status();
-        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
-            && matches!(route, Route::Forwarded { .. })
-        {
+        if let Some(refused) = proxy_auth_refused(status, &route, &hop.url) {
             response.into_body().discard();
-            return Err(FetchError::new(
-                ErrorKind::Proxy,
-                format!("The proxy for {url} requires authentication (407)"),
-            ));
+            return Err(refused);
         }
-        if is_redirect(status) && opts.redirect != RedirectMode::Manual {
-            if let Some(location) = response.headers().get(header::LOCATION) {
-                if opts.redirect == RedirectMode::Error {
-                    return Err(FetchError::new(
-                        ErrorKind::TooManyRedirects,
-                        format!("Redirect from {url} refused (redirect: 'error')"),
-                    ));
-                }
-                redirects += 1;
-                if redirects > opts.max_redirects {
-                    return Err(FetchError::new(
-                        ErrorKind::TooManyRedirects,
-                        format!("More than {} redirects", opts.max_redirects),
-                    ));
-                }
-                let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
-                let current = parse_url(&url)?;
-                let (next, next_uri) = next_url(&current, &location)?;
-                response.into_body().discard();
-                let drop_body = switches_to_get(status, &method);
-                if drop_body {
-                    method = Method::GET;
-                    body = Bytes::new();
-                }
-                left_origin |= prune_headers(&mut headers, &current, &next, drop_body);
-                let key = host_key(next.scheme(), next.host_str().unwrap_or(""), next.port());
-                next_hop = Some((next_uri, key));
-                url = std::borrow::Cow::Owned(next.into());
-                *hop_url = Some(url.to_string());
-                continue;
-            }
+        if let Some(location) = redirects.location(status, response.headers(), &hop.url)? {
+            response.into_body().discard();
+            hop.redirect(status, &location)?;
+            *hop_url = Some(hop.url.to_string());
+            continue;
         }
-
         let (parts, mut incoming) = response.into_parts();
         let answers_plan = save.as_ref().is_some_and(|p| p.answered_by(parts.status));
         if opts.error_on_status && !parts.status.is_success() && !answers_plan {
             *status_wait = retry_after(&parts.headers);
             incoming.discard();
-            return Err(http_status_error(parts.status, &url));
+            return Err(http_status_error(parts.status, &hop.url));
         }
-        let coding = if opts.decompress && method != Method::HEAD {
-            coding_of(&parts.headers)
-        } else {
-            None
-        };
-        let size_hint = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        // A body in memory and one on disk have separate defaults; a
-        // request's own limit applies to either.
-        let default_max = match req.save_to {
-            Some(_) => opts.max_save_size,
-            None => opts.max_body_size,
-        };
-        let limits = BodyLimits {
-            max_size: req.max_body_size.or(default_max),
-            idle: opts.body_timeout,
-            min_speed: opts.min_speed,
-        };
-        let pool = client.prefault.as_ref();
         let lines = incoming.take_lines();
-        let (read, saved) = match save.as_mut() {
-            None => {
-                let target = BodyTarget::Memory;
-                let read = read_body(incoming, coding, size_hint, &limits, target, pool).await?;
-                (read, None)
-            }
-            Some(plan) => match plan
-                .receive(
-                    parts.status,
-                    &all_fields(&parts.headers, &lines),
-                    incoming,
-                    coding,
-                    &limits,
-                )
-                .await?
-            {
-                Received::Done(saved, bytes) => (BodyRead::saved(bytes), Some(saved)),
-                Received::Restart => {
-                    plan.restart(&mut headers).await;
-                    continue;
-                }
-            },
+        let decodes = opts.decompress && hop.method != Method::HEAD;
+        let coding = decodes.then(|| coding_of(&parts.headers)).flatten();
+        let body = Incoming {
+            parts: &parts,
+            lines: &lines,
+            body: incoming,
+            coding,
         };
-        let headers = match (lines, coding.is_some()) {
-            (Some(lines), false) => Headers::Lines(lines),
-            (Some(lines), true) => Headers::Lines(without_length_and_coding(&lines)),
-            (None, decoded) => {
-                let mut map = parts.headers;
-                if decoded {
-                    // The body is decoded: its old length and coding no longer describe it.
-                    map.remove(header::CONTENT_ENCODING);
-                    map.remove(header::CONTENT_LENGTH);
-                }
-                Headers::Map(map)
-            }
-        };
-        // The final URL goes back only where it is not the URL as given.
-        let url = match url {
-            std::borrow::Cow::Borrowed(_) if !req.rewritten => None,
-            std::borrow::Cow::Owned(url) if !req.rewritten && url == req.href => None,
-            url => Some(url.into_owned()),
+        let Some((read, saved)) = receive(net, req, opts, &mut save, &mut hop, body).await? else {
+            continue;
         };
         return Ok(ResponseData {
             status: parts.status,
             version: parts.version,
-            url,
-            redirected: redirects > 0,
-            headers,
+            url: final_url(req, hop.url),
+            redirected: redirects.followed() > 0,
+            headers: response_fields(parts.headers, lines, coding.is_some()),
             body: read.bytes,
             saved_bytes: read.saved,
             saved,
@@ -421,13 +238,304 @@ async fn hops(
     }
 }
 
+/// A download's plan, whose validators and range the request sends.
+async fn save_plan<'r>(req: &'r Request, hop: &mut Hop<'_>) -> Option<SavePlan<'r>> {
+    let plan = SavePlan::prepare(req.save_to.as_ref()?, &req.save_options, &req.href).await;
+    plan.add_headers(&mut hop.headers);
+    Some(plan)
+}
+
+/// A forwarding proxy's 407: the proxy's refusal, not the origin's answer.
+fn proxy_auth_refused(status: StatusCode, route: &Route, url: &str) -> Option<FetchError> {
+    (status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+        && matches!(route, Route::Forwarded { .. }))
+    .then(|| {
+        FetchError::new(
+            ErrorKind::Proxy,
+            format!("The proxy for {url} requires authentication (407)"),
+        )
+    })
+}
+
+/// The fields a hop sends: the client's, the call's `Accept-Encoding`, a
+/// forwarding proxy's credentials and the request's own. A request that adds
+/// nothing to the client's fields sends those, made once per client.
+fn outgoing_fields<'n>(
+    net: &'n Network,
+    opts: &CallOptions,
+    route: &Route,
+    hop: &Hop,
+) -> Cow<'n, HeaderMap> {
+    let has_body = matches!(hop.method, Method::POST | Method::PUT | Method::PATCH);
+    let forwarded_auth = matches!(route, Route::Forwarded { auth: Some(_) });
+    let headers = &hop.headers;
+    if headers.is_empty() && !has_body && !forwarded_auth && !hop.left_origin {
+        return Cow::Borrowed(if opts.decompress {
+            &net.decoding_headers
+        } else {
+            &net.default_headers
+        });
+    }
+    let mut out = HeaderMap::with_capacity(net.default_headers.len() + headers.len() + 1);
+    for (name, value) in &net.default_headers {
+        let withheld = hop.left_origin && is_origin_bound(name);
+        if !withheld && !headers.contains_key(name) {
+            out.insert(name, value.clone());
+        }
+    }
+    if opts.decompress && !headers.contains_key(header::ACCEPT_ENCODING) {
+        out.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static(ACCEPT_ENCODING),
+        );
+    }
+    if let Route::Forwarded { auth: Some(auth) } = route {
+        if !headers.contains_key(header::PROXY_AUTHORIZATION) {
+            out.insert(header::PROXY_AUTHORIZATION, auth.clone());
+        }
+    }
+    for (name, value) in headers {
+        out.append(name, value.clone());
+    }
+    // An empty body of a method that has one is still announced, as
+    // browsers and undici do (hyper alone would send no length).
+    if hop.body.is_empty() && has_body {
+        out.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    Cow::Owned(out)
+}
+
+/// The host's share of requests, when capped, and the rate limits' wait.
+async fn host_permit(net: &Network, key: &str) -> Option<HostPermit> {
+    let permit = match &net.host_requests {
+        Some(hosts) => Some(hosts.acquire(key.to_string()).await),
+        None => None,
+    };
+    if net.rates.is_limited() {
+        net.rates.wait(key).await;
+    }
+    permit
+}
+
+/// Sends one hop on the lane's connection or through the pool, and stamps
+/// its timing.
+async fn send(
+    net: &Network,
+    req: &Request,
+    opts: &CallOptions,
+    timing: &mut Timing,
+    lane: Option<&mut Lane>,
+    route: &Route,
+    out: &Outgoing<'_>,
+) -> Result<Response<ResponseBody>, FetchError> {
+    // Each stale connection fails once and leaves the pool, so resending
+    // ends by the time the idle connections to this host are used up.
+    let resends = if is_idempotent(out.method) {
+        net.max_idle_per_host + 1
+    } else {
+        0
+    };
+    // The first request to an https origin goes alone (see alpn.rs); the
+    // protocol it finds tells the others where to go. Without HTTP/2 in
+    // Auto mode, every origin speaks HTTP/1.1.
+    let mut probe = None;
+    let mut speaks_h1 = true;
+    if let (Some(gate), Some("https")) = (&net.alpn, out.uri.scheme_str()) {
+        match gate.enter(out.key).await {
+            Entry::Probe(first) => {
+                probe = Some(first);
+                speaks_h1 = false;
+            }
+            Entry::Known { h2 } => speaks_h1 = !h2,
+        }
+    }
+    // Direct HTTP/1.1 exchanges go on the lane's own connection. A
+    // request body of its own framing (`Transfer-Encoding`) goes through
+    // hyper, which encodes it. So does a body saved to a file: a lane
+    // reads a body of known length whole before handing any of it on,
+    // so a break would leave nothing on disk to resume from, and the
+    // write then copies it out of cache (twice the CPU per MiB, and half
+    // the throughput, in bench/download.js) where hyper's pieces are
+    // written as they arrive.
+    let to_lanes = net.fast_h1 && *route == Route::Direct;
+    let fast = to_lanes
+        && req.save_to.is_none()
+        && speaks_h1
+        && *out.method != Method::CONNECT
+        && !out.fields.contains_key(header::TRANSFER_ENCODING);
+    let (response, sent_at) = match lane {
+        Some(lane) if fast => send_on_lane(net, opts, timing, lane, out, resends).await?,
+        _ => send_pooled(net, opts, timing, out, (probe, to_lanes), resends).await?,
+    };
+    timing.first_byte = Some(Instant::now());
+    if let Some(ConnectedAt(at)) = response.extensions().get::<ConnectedAt>() {
+        if *at >= sent_at {
+            timing.connected = Some(*at);
+        }
+    }
+    Ok(response)
+}
+
+/// A response and when its request was sent.
+type Sent = (Response<ResponseBody>, Instant);
+
+/// Sends on the lane's own connection; a kept-alive one found closed is
+/// resent at once, `resends` times at most.
+async fn send_on_lane(
+    net: &Network,
+    opts: &CallOptions,
+    timing: &mut Timing,
+    lane: &mut Lane,
+    out: &Outgoing<'_>,
+    mut resends: usize,
+) -> Result<Sent, FetchError> {
+    loop {
+        let sent_at = Instant::now();
+        timing.start.get_or_insert(sent_at);
+        let (uri, method) = (out.uri, out.method);
+        let pending = lane.send(net, out.key, uri, method, out.fields, out.body, sent_at);
+        match within_headers_timeout(opts, pending).await? {
+            Ok(response) => return Ok((response.map(ResponseBody::Lane), sent_at)),
+            Err(SendFailure::Stale(_)) if resends > 0 => resends -= 1,
+            Err(SendFailure::Stale(err) | SendFailure::Fatal(err)) => return Err(classify(err)),
+        }
+    }
+}
+
+/// Sends through hyper's pool. `probing`: the ALPN probe this request is,
+/// if any, and whether the origin's HTTP/1.1 requests go on lanes.
+async fn send_pooled(
+    net: &Network,
+    opts: &CallOptions,
+    timing: &mut Timing,
+    out: &Outgoing<'_>,
+    probing: (Option<Probe<'_>>, bool),
+    mut resends: usize,
+) -> Result<Sent, FetchError> {
+    let (mut probe, to_lanes) = probing;
+    loop {
+        let mut request = http::Request::new(Full::new(out.body.clone()));
+        *request.method_mut() = out.method.clone();
+        *request.uri_mut() = out.uri.clone();
+        *request.headers_mut() = out.fields.clone();
+        // Plain http is HTTP/1.1 here: its head follows the fast path's rules.
+        if net.plain_h1 && out.uri.scheme_str() == Some("http") {
+            add_implied(request.headers_mut(), out.method, out.uri, out.body.len());
+        }
+        let mut connection = capture_connection(&mut request);
+        let sent_at = Instant::now();
+        timing.start.get_or_insert(sent_at);
+        let sending = net.http.request(request);
+        let pending = send_probing(sending, &mut connection, &mut probe, to_lanes);
+        match within_headers_timeout(opts, pending).await? {
+            Ok(response) => {
+                if let Some(probe) = probe.take() {
+                    probe.succeeded(response.version() == http::Version::HTTP_2);
+                }
+                return Ok((response.map(ResponseBody::Pooled), sent_at));
+            }
+            // A kept-alive connection the server had already closed: the
+            // request never reached anyone who answers, so an idempotent
+            // one goes again at once on another connection, as browsers
+            // and Go's transport do. It is not a retry of `retry`.
+            Err(err) if resends > 0 && is_stale(&err, &connection, sent_at) => resends -= 1,
+            Err(err) => return Err(classify(Box::new(err))),
+        }
+    }
+}
+
+/// A response's head and its body, not yet read.
+struct Incoming<'a> {
+    parts: &'a http::response::Parts,
+    lines: &'a Option<Bytes>,
+    body: ResponseBody,
+    coding: Option<Coding>,
+}
+
+/// Reads the body into memory or to the request's file. None: the file's
+/// download starts over (the server ignored the range asked for).
+async fn receive(
+    net: &Network,
+    req: &Request,
+    opts: &CallOptions,
+    save: &mut Option<SavePlan<'_>>,
+    hop: &mut Hop<'_>,
+    incoming: Incoming<'_>,
+) -> Result<Option<(BodyRead, Option<Saved>)>, FetchError> {
+    let Incoming {
+        parts,
+        lines,
+        body,
+        coding,
+    } = incoming;
+    // A body in memory and one on disk have separate defaults; a
+    // request's own limit applies to either.
+    let default_max = match req.save_to {
+        Some(_) => opts.max_save_size,
+        None => opts.max_body_size,
+    };
+    let limits = BodyLimits {
+        max_size: req.max_body_size.or(default_max),
+        idle: opts.body_timeout,
+        min_speed: opts.min_speed,
+    };
+    let Some(plan) = save.as_mut() else {
+        let size_hint = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let pool = net.prefault.as_ref();
+        let target = BodyTarget::Memory;
+        let read = read_body(body, coding, size_hint, &limits, target, pool).await?;
+        return Ok(Some((read, None)));
+    };
+    let fields = all_fields(&parts.headers, lines);
+    match plan
+        .receive(parts.status, &fields, body, coding, &limits)
+        .await?
+    {
+        Received::Done(saved, bytes) => Ok(Some((BodyRead::saved(bytes), Some(saved)))),
+        Received::Restart => {
+            plan.restart(&mut hop.headers).await;
+            Ok(None)
+        }
+    }
+}
+
+/// The response's fields as delivered: a decoded body's old length and
+/// coding no longer describe it.
+fn response_fields(map: HeaderMap, lines: Option<Bytes>, decoded: bool) -> Headers {
+    match (lines, decoded) {
+        (Some(lines), false) => Headers::Lines(lines),
+        (Some(lines), true) => Headers::Lines(without_length_and_coding(&lines)),
+        (None, decoded) => {
+            let mut map = map;
+            if decoded {
+                map.remove(header::CONTENT_ENCODING);
+                map.remove(header::CONTENT_LENGTH);
+            }
+            Headers::Map(map)
+        }
+    }
+}
+
+/// The final URL goes back only where it is not the URL as given.
+fn final_url(req: &Request, url: Cow<'_, str>) -> Option<String> {
+    match url {
+        Cow::Borrowed(_) if !req.rewritten => None,
+        Cow::Owned(url) if !req.rewritten && url == req.href => None,
+        url => Some(url.into_owned()),
+    }
+}
+
 /// Every field of a response head: a lane's head (see `Headers::Lines`)
 /// parses only those the engine reads, and a saved body needs more
 /// (validators, Content-Range).
-fn all_fields<'h>(parsed: &'h HeaderMap, lines: &Option<Bytes>) -> std::borrow::Cow<'h, HeaderMap> {
+fn all_fields<'h>(parsed: &'h HeaderMap, lines: &Option<Bytes>) -> Cow<'h, HeaderMap> {
     match lines {
-        Some(lines) => std::borrow::Cow::Owned(Headers::Lines(lines.clone()).to_map()),
-        None => std::borrow::Cow::Borrowed(parsed),
+        Some(lines) => Cow::Owned(Headers::Lines(lines.clone()).to_map()),
+        None => Cow::Borrowed(parsed),
     }
 }
 

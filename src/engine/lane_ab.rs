@@ -37,6 +37,7 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 /// A CA and a localhost certificate it signed, made with openssl.
+#[allow(clippy::too_many_lines)] // a test fixture: one openssl script
 fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let run = |args: &[&str]| {
         let status = std::process::Command::new("openssl")

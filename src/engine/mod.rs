@@ -10,14 +10,19 @@ mod classify;
 mod client;
 mod config;
 mod connector;
+mod deliver;
 mod error;
 mod execute;
+mod head;
+mod idle;
 mod integrity;
+mod joined;
 mod lane;
 #[cfg(test)]
 mod lane_ab;
 mod limits;
 mod malloc;
+mod network;
 mod normal_url;
 mod platform;
 mod prefault;
@@ -29,24 +34,30 @@ mod response;
 mod retry;
 mod save;
 mod save_file;
+mod scheduler;
 mod speed;
+mod stats;
 mod tls;
 mod transport;
+mod userinfo;
 mod wire;
 #[cfg(test)]
 mod wire_oracle;
 
-pub use batch::Sink;
 pub use body::ACCEPT_ENCODING;
-pub use client::{Client, Rejected, Start, StatsSnapshot, USER_AGENT};
+pub use client::{Client, Rejected};
 pub use config::{
     default_workers, CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy,
     DEFAULT_MIN_SPEED,
 };
+pub use deliver::Sink;
 pub use error::{ErrorKind, FetchError, InvalidInput};
 pub use malloc::released;
+pub use network::USER_AGENT;
 pub use private_net::{is_public, AddressFilter};
 pub use request::{parse_url, RawRequest};
 pub use response::{Completion, Headers, ResponseData, Timing};
 pub use save::{SaveOptions, Saved};
+pub use scheduler::Start;
 pub use speed::MinSpeed;
+pub use stats::StatsSnapshot;

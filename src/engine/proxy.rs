@@ -19,7 +19,7 @@ use super::config::ProxyConfig;
 use super::connector::{TcpConnector, TimedStream};
 use super::error::{FetchError, InvalidInput};
 use super::limits::{host_key, HostSemaphores};
-use super::request::without_userinfo;
+use super::userinfo::without_userinfo;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

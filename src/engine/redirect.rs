@@ -3,11 +3,69 @@
 use http::{header, HeaderMap, Method, StatusCode, Uri};
 use url::Url;
 
+use super::config::RedirectMode;
 use super::error::{ErrorKind, FetchError, InvalidInput};
-use super::request::{strip_userinfo, to_uri, without_userinfo};
+use super::request::{strip_userinfo, to_uri};
+use super::userinfo::without_userinfo;
 
 pub fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// What a call does with a redirect: follows it, up to `max` in all;
+/// refuses it (`redirect: 'error'`); or hands it back as the response
+/// (`redirect: 'manual'`).
+pub struct RedirectPolicy {
+    mode: RedirectMode,
+    max: u32,
+    followed: u32,
+}
+
+impl RedirectPolicy {
+    pub fn new(mode: RedirectMode, max: u32) -> Self {
+        RedirectPolicy {
+            mode,
+            max,
+            followed: 0,
+        }
+    }
+
+    /// The `Location` to follow from a response of `status` to `from`, or
+    /// None when the response is the answer. Counts it as followed.
+    pub fn location(
+        &mut self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        from: &str,
+    ) -> Result<Option<String>, FetchError> {
+        if !is_redirect(status) || self.mode == RedirectMode::Manual {
+            return Ok(None);
+        }
+        let Some(location) = headers.get(header::LOCATION) else {
+            return Ok(None);
+        };
+        if self.mode == RedirectMode::Error {
+            return Err(FetchError::new(
+                ErrorKind::TooManyRedirects,
+                format!("Redirect from {from} refused (redirect: 'error')"),
+            ));
+        }
+        self.followed += 1;
+        if self.followed > self.max {
+            return Err(FetchError::new(
+                ErrorKind::TooManyRedirects,
+                format!("More than {} redirects", self.max),
+            ));
+        }
+        Ok(Some(
+            String::from_utf8_lossy(location.as_bytes()).into_owned(),
+        ))
+    }
+
+    /// Redirects followed so far.
+    pub fn followed(&self) -> u32 {
+        self.followed
+    }
 }
 
 /// Longest part of a server's `Location` that a message quotes.

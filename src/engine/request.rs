@@ -12,6 +12,7 @@ use super::integrity::Integrity;
 use super::limits::host_key;
 use super::normal_url::is_normal_http;
 use super::save::SaveOptions;
+use super::userinfo::without_userinfo;
 
 /// A request as it arrives, not yet checked.
 #[derive(Clone, Debug, Default)]
@@ -61,23 +62,6 @@ pub struct Request {
     pub max_body_size: Option<u64>,
     pub save_to: Option<PathBuf>,
     pub save_options: SaveOptions,
-}
-
-/// `input` without anything that may be user info (`user:pass@`), for a URL
-/// that failed to parse and is shown in a message or `err.url`. A password
-/// may hold `/` or `@` and so break the parse, so this cuts at the last `@`
-/// before any query or fragment: it may hide part of a path too, never a
-/// password. A URL that parsed is shown as its `href`, which has none.
-pub fn without_userinfo(input: &str) -> std::borrow::Cow<'_, str> {
-    let Some(start) = input.find("//").map(|i| i + 2) else {
-        return input.into();
-    };
-    let rest = &input[start..];
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) => format!("{}{}", &input[..start], &rest[at + 1..]).into(),
-        None => input.into(),
-    }
 }
 
 /// Parses an absolute http(s) URL, as WHATWG's URL parser does.
@@ -229,71 +213,9 @@ impl RawRequest {
     }
 
     fn checked(self, input: &mut String) -> Result<Request, FetchError> {
-        // Most URLs are already in normal form: they need no parse into a
-        // `Url` (see normal_url.rs).
-        let (href, rewritten, uri, key) = if is_normal_http(input) {
-            let uri: Uri = input.parse().map_err(|e| {
-                FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}"))
-                    .with_cause(e)
-            })?;
-            let key = key_of(&uri);
-            (None, false, uri, key)
-        } else {
-            let url = parse_url(input)?;
-            let uri = to_uri(&url)?;
-            let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
-            let href = String::from(url);
-            let rewritten = href != *input;
-            (Some(href), rewritten, uri, key)
-        };
-        let method = match self.method.as_deref() {
-            None => Method::GET,
-            Some(m) => {
-                let upper = m.to_ascii_uppercase();
-                // Well-known methods are normalised to upper case as fetch does;
-                // extension methods keep their case.
-                let name = match upper.as_str() {
-                    "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH" => &upper,
-                    _ => m,
-                };
-                if name.is_empty() || !name.bytes().all(is_token_byte) {
-                    return Err(FetchError::invalid(
-                        InvalidInput::HttpToken,
-                        format!("Method must be a valid HTTP token [\"{m}\"]"),
-                    ));
-                }
-                Method::from_bytes(name.as_bytes()).map_err(|_| {
-                    FetchError::invalid(
-                        InvalidInput::HttpToken,
-                        format!("Method must be a valid HTTP token [\"{m}\"]"),
-                    )
-                })?
-            }
-        };
-        let mut headers = HeaderMap::with_capacity(self.headers.len());
-        for (name, value) in &self.headers {
-            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                FetchError::invalid(
-                    InvalidInput::HttpToken,
-                    format!("Header name must be a valid HTTP token [\"{name}\"]"),
-                )
-            })?;
-            let header_value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
-                .ok()
-                .filter(|_| !value.contains(['\r', '\n', '\0']))
-                .ok_or_else(|| {
-                    FetchError::invalid(
-                        InvalidInput::HeaderChar,
-                        format!("Invalid character in header content [\"{name}\"]"),
-                    )
-                })?;
-            // The body's length is fetchpool's to write, as fetch's is.
-            if header_name == http::header::CONTENT_LENGTH {
-                continue;
-            }
-            check_framing(&headers, &header_name, &header_value)?;
-            headers.append(header_name, header_value);
-        }
+        let (href, rewritten, uri, key) = target_of(input)?;
+        let method = method_of(self.method.as_deref())?;
+        let headers = fields_of(&self.headers)?;
         if matches!(method, Method::GET | Method::HEAD)
             && self.body.as_ref().is_some_and(|b| !b.is_empty())
         {
@@ -321,6 +243,78 @@ impl RawRequest {
             save_options,
         })
     }
+}
+
+/// The request's target: its `href` where parsing rewrote the URL given,
+/// whether it did, its `Uri` and its origin's key. Most URLs are already in
+/// normal form and need no parse into a `Url` (see normal_url.rs).
+fn target_of(input: &str) -> Result<(Option<String>, bool, Uri, String), FetchError> {
+    if is_normal_http(input) {
+        let uri: Uri = input.parse().map_err(|e| {
+            FetchError::invalid(InvalidInput::Url, format!("Invalid URL: {input}")).with_cause(e)
+        })?;
+        let key = key_of(&uri);
+        return Ok((None, false, uri, key));
+    }
+    let url = parse_url(input)?;
+    let uri = to_uri(&url)?;
+    let key = host_key(url.scheme(), url.host_str().unwrap_or(""), url.port());
+    let href = String::from(url);
+    let rewritten = href != input;
+    Ok((Some(href), rewritten, uri, key))
+}
+
+/// The request's method: well-known ones in upper case, as fetch does.
+fn method_of(method: Option<&str>) -> Result<Method, FetchError> {
+    let Some(m) = method else {
+        return Ok(Method::GET);
+    };
+    let upper = m.to_ascii_uppercase();
+    // Extension methods keep their case.
+    let name = match upper.as_str() {
+        "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH" => &upper,
+        _ => m,
+    };
+    let invalid = || {
+        FetchError::invalid(
+            InvalidInput::HttpToken,
+            format!("Method must be a valid HTTP token [\"{m}\"]"),
+        )
+    };
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return Err(invalid());
+    }
+    Method::from_bytes(name.as_bytes()).map_err(|_| invalid())
+}
+
+/// The request's fields, checked: names are tokens, values hold no line
+/// breaks, and the framing is fetchpool's (see `check_framing`).
+fn fields_of(given: &[(String, String)]) -> Result<HeaderMap, FetchError> {
+    let mut headers = HeaderMap::with_capacity(given.len());
+    for (name, value) in given {
+        let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            FetchError::invalid(
+                InvalidInput::HttpToken,
+                format!("Header name must be a valid HTTP token [\"{name}\"]"),
+            )
+        })?;
+        let header_value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
+            .ok()
+            .filter(|_| !value.contains(['\r', '\n', '\0']))
+            .ok_or_else(|| {
+                FetchError::invalid(
+                    InvalidInput::HeaderChar,
+                    format!("Invalid character in header content [\"{name}\"]"),
+                )
+            })?;
+        // The body's length is fetchpool's to write, as fetch's is.
+        if header_name == http::header::CONTENT_LENGTH {
+            continue;
+        }
+        check_framing(&headers, &header_name, &header_value)?;
+        headers.append(header_name, header_value);
+    }
+    Ok(headers)
 }
 
 /// One `Host` at most, and of `Transfer-Encoding` only a lone `chunked`:

@@ -23,6 +23,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
 use super::chunked::{Decoder, Progress};
+use super::head::{implied_host, implied_length};
 use super::platform::quickack;
 use super::prefault::Prefault;
 use super::transport::Transport;
@@ -272,20 +273,13 @@ fn encode(
         _ => out.push(b'/'),
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    if !headers.contains_key(header::HOST) {
-        if let Some(host) = uri.host() {
-            out.extend_from_slice(b"host: ");
-            out.extend_from_slice(host.as_bytes());
-            let default = if uri.scheme_str() == Some("https") {
-                443
-            } else {
-                80
-            };
-            if let Some(port) = uri.port_u16().filter(|&p| p != default) {
-                let _ = write!(out, ":{port}");
-            }
-            out.extend_from_slice(b"\r\n");
+    if let Some((host, port)) = implied_host(uri, headers) {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(host.as_bytes());
+        if let Some(port) = port {
+            let _ = write!(out, ":{port}");
         }
+        out.extend_from_slice(b"\r\n");
     }
     for (name, value) in headers {
         // The length is always the body's own: a caller's value that did not
@@ -298,11 +292,8 @@ fn encode(
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let sized = body_len > 0
-        || matches!(*method, Method::POST | Method::PUT | Method::PATCH)
-        || headers.contains_key(header::CONTENT_LENGTH);
-    if sized {
-        let _ = write!(out, "content-length: {body_len}\r\n");
+    if let Some(len) = implied_length(method, headers, body_len) {
+        let _ = write!(out, "content-length: {len}\r\n");
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
@@ -646,90 +637,122 @@ impl WireBody {
         Poll::Ready(Some(Err(Box::new(err))))
     }
 
+    /// The next frame: each state's step (below) reads what it needs,
+    /// as hyper's decoders are written; a body that ends sends its
+    /// connection home.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, WireError>>> {
-        type Out = Poll<Option<Result<Frame<Bytes>, WireError>>>;
-        fn data(bytes: Bytes) -> Out {
-            Poll::Ready(Some(Ok(Frame::data(bytes))))
-        }
-        fn error(err: WireError) -> Out {
-            Poll::Ready(Some(Err(err)))
-        }
         loop {
             let Some(conn) = self.conn.as_mut() else {
                 return Poll::Ready(None);
             };
-            // Each arm either loops for more, or gives what to return and
-            // whether the body has ended with it.
-            let (out, ended) = match &mut self.state {
+            let step = match &mut self.state {
                 State::Done => return Poll::Ready(None),
-                State::Length { left } => {
-                    if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {
-                        return error(WireError::Incomplete);
-                    }
-                    let n = (*left).min(conn.buf.len() as u64) as usize;
-                    *left -= n as u64;
-                    (data(take(&mut conn.buf, n)), *left == 0)
-                }
-                State::Own { body, len, pool } => {
-                    if body.is_empty() && !conn.buf.is_empty() {
-                        let n = (*len).min(conn.buf.len());
-                        body.extend_from_slice(&conn.buf[..n]);
-                        conn.buf.advance(n);
-                    }
-                    if body.len() < *len {
-                        // Straight into the body's own allocation.
-                        let want = *len - body.len();
-                        let mut read = ReadBuf::uninit(&mut body.spare_capacity_mut()[..want]);
-                        let polled = conn.io().poll_read(cx, &mut read);
-                        ready!(conn.waiting(polled))?;
-                        let n = read.filled().len();
-                        if n == 0 {
-                            return error(WireError::Incomplete);
-                        }
-                        // SAFETY: `read` initialised the next `n` bytes of spare capacity.
-                        unsafe { body.set_len(body.len() + n) };
-                        if body.len() < *len {
-                            // Progress without a frame: an empty one, so the
-                            // caller's idle timeout starts again.
-                            return data(Bytes::new());
-                        }
-                    }
-                    let mut full = std::mem::take(body);
-                    let bytes = match pool.as_ref().and_then(Weak::upgrade) {
-                        Some(pool) => pool.freeze(full),
-                        None => {
-                            full.shrink_to_fit();
-                            Bytes::from(full)
-                        }
-                    };
-                    (data(bytes), true)
-                }
-                State::Eof => {
-                    if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {
-                        (Poll::Ready(None), true)
-                    } else {
-                        let n = conn.buf.len();
-                        (data(take(&mut conn.buf, n)), false)
-                    }
-                }
-                State::Chunked(decoder) => match decoder.decode(&mut conn.buf) {
-                    Ok(Progress::Data(n)) => (data(take(&mut conn.buf, n)), false),
-                    Ok(Progress::End) => (Poll::Ready(None), true),
-                    Ok(Progress::More) => {
-                        if ready!(conn.poll_more(cx))? == 0 {
-                            return error(WireError::Incomplete);
-                        }
-                        continue;
-                    }
-                    Err(what) => return error(WireError::Parse(what)),
-                },
+                State::Length { left } => ready!(step_length(conn, left, cx)),
+                State::Own { body, len, pool } => ready!(step_own(conn, body, *len, pool, cx)),
+                State::Eof => ready!(step_eof(conn, cx)),
+                State::Chunked(decoder) => ready!(step_chunked(conn, decoder, cx)),
+            };
+            let (out, ended) = match step {
+                Err(err) => return Poll::Ready(Some(Err(err))),
+                Ok(Step::Again) => continue,
+                Ok(Step::Data(bytes, ended)) => (Some(Ok(Frame::data(bytes))), ended),
+                Ok(Step::End) => (None, true),
             };
             if ended {
                 self.finish();
             }
-            return out;
+            return Poll::Ready(out);
         }
     }
+}
+
+/// What one step of a body's state gives.
+enum Step {
+    /// A piece of the body, and whether it is the last.
+    Data(Bytes, bool),
+    /// The body ended with nothing more.
+    End,
+    /// More arrived: step again.
+    Again,
+}
+
+type Stepped = Poll<Result<Step, WireError>>;
+
+/// A body of `left` more bytes, handed on as they arrive.
+fn step_length(conn: &mut Conn, left: &mut u64, cx: &mut Context<'_>) -> Stepped {
+    if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {
+        return Poll::Ready(Err(WireError::Incomplete));
+    }
+    let n = (*left).min(conn.buf.len() as u64) as usize;
+    *left -= n as u64;
+    Poll::Ready(Ok(Step::Data(take(&mut conn.buf, n), *left == 0)))
+}
+
+/// A body of `len` bytes read whole into its own buffer, handed on once.
+fn step_own(
+    conn: &mut Conn,
+    body: &mut Vec<u8>,
+    len: usize,
+    pool: &Option<Weak<Prefault>>,
+    cx: &mut Context<'_>,
+) -> Stepped {
+    if body.is_empty() && !conn.buf.is_empty() {
+        let n = len.min(conn.buf.len());
+        body.extend_from_slice(&conn.buf[..n]);
+        conn.buf.advance(n);
+    }
+    if body.len() < len {
+        // Straight into the body's own allocation.
+        let want = len - body.len();
+        let mut read = ReadBuf::uninit(&mut body.spare_capacity_mut()[..want]);
+        let polled = conn.io().poll_read(cx, &mut read);
+        ready!(conn.waiting(polled))?;
+        let n = read.filled().len();
+        if n == 0 {
+            return Poll::Ready(Err(WireError::Incomplete));
+        }
+        // SAFETY: `read` initialised the next `n` bytes of spare capacity.
+        unsafe { body.set_len(body.len() + n) };
+        if body.len() < len {
+            // Progress without a frame: an empty one, so the caller's idle
+            // timeout starts again.
+            return Poll::Ready(Ok(Step::Data(Bytes::new(), false)));
+        }
+    }
+    let mut full = std::mem::take(body);
+    let bytes = match pool.as_ref().and_then(Weak::upgrade) {
+        Some(pool) => pool.freeze(full),
+        None => {
+            full.shrink_to_fit();
+            Bytes::from(full)
+        }
+    };
+    Poll::Ready(Ok(Step::Data(bytes, true)))
+}
+
+/// A body that ends when the connection closes.
+fn step_eof(conn: &mut Conn, cx: &mut Context<'_>) -> Stepped {
+    if conn.buf.is_empty() && ready!(conn.poll_more(cx))? == 0 {
+        return Poll::Ready(Ok(Step::End));
+    }
+    let n = conn.buf.len();
+    Poll::Ready(Ok(Step::Data(take(&mut conn.buf, n), false)))
+}
+
+/// A chunked body, decoded by chunked.rs.
+fn step_chunked(conn: &mut Conn, decoder: &mut Decoder, cx: &mut Context<'_>) -> Stepped {
+    let step = match decoder.decode(&mut conn.buf) {
+        Ok(Progress::Data(n)) => Step::Data(take(&mut conn.buf, n), false),
+        Ok(Progress::End) => Step::End,
+        Ok(Progress::More) => {
+            if ready!(conn.poll_more(cx))? == 0 {
+                return Poll::Ready(Err(WireError::Incomplete));
+            }
+            Step::Again
+        }
+        Err(what) => return Poll::Ready(Err(WireError::Parse(what))),
+    };
+    Poll::Ready(Ok(step))
 }
 
 /// The next `n` bytes of `buf`. Small pieces are copied out, which leaves the
