@@ -7,6 +7,9 @@ const { nester } = require('../internal/nest')
 
 // auto(tasks, [concurrency], [callback]). A task is a function, or an array of
 // dependency names ending with a function that gets (results, callback).
+// A factory of closures over one run's state (each of them short); as one
+// function it reads as async's own auto does.
+// eslint-disable-next-line max-lines-per-function
 function auto (tasks, concurrency, callback) {
   if (typeof concurrency !== 'number') {
     callback = concurrency

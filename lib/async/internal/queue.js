@@ -45,6 +45,9 @@ function settleTask (item, args) {
   }
 }
 
+// The queue object async returns: its methods are closures over the one
+// queue's state, each short, so the factory holds them together.
+// eslint-disable-next-line max-lines-per-function
 function createQueue (worker, concurrency, payload, options) {
   const single = options.single === true
   if (concurrency == null) concurrency = 1
