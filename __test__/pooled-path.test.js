@@ -100,9 +100,9 @@ test('a malformed chunk-size line is ERR_HTTP_PROTOCOL on both paths', async () 
   }
 })
 
-// Suites that hold for both paths: redirects, decompression, retries and
-// resends, limits, and errors with the timeouts.
-const suites = ['redirect', 'decompress', 'retry', 'limits', 'errors']
+// Suites that hold for both paths: the wire's framing and reuse, redirects,
+// decompression, retries and resends, limits, and errors with the timeouts.
+const suites = ['wire', 'redirect', 'decompress', 'retry', 'limits', 'errors']
 
 for (const suite of suites) {
   test(`${suite}.test.js on the pooled path`, () => {

@@ -17,6 +17,11 @@ const { Client, mapLimit } = require('..')
 const { delay } = require('./support/server')
 const { makeCerts } = require('./support/certs')
 
+// pooled-path.test.js runs this file again with FETCHPOOL_H1_PATH=pooled, on
+// hyper's HTTP/1.1: the few places where hyper differs on purpose, or a test
+// counts the fast path's own connections, say so where they are.
+const POOLED = process.env.FETCHPOOL_H1_PATH === 'pooled'
+
 for (const kind of ['tcp', 'tls']) {
   describe(`over ${kind}`, () => {
     let server
@@ -200,13 +205,21 @@ for (const kind of ['tcp', 'tls']) {
       const chunked = (body) => `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`
       const rejected = {
         'empty-size': chunked('5\r\nhello\r\n\r\n\r\n'),
-        'space-after-size': chunked('5 \r\nhello\r\n0\r\n\r\n'),
+        // hyper accepts whitespace after a chunk size; the fast path does not
+        // (docs/http1-framing.md).
+        ...(POOLED ? {} : { 'space-after-size': chunked('5 \r\nhello\r\n0\r\n\r\n') }),
         'lf-in-extension': chunked('5;a\nXX\r\nhello\r\n0\r\n\r\n'),
         'bare-lf-size': chunked('5\nhello\r\n0\r\n\r\n'),
         'http10-chunked': 'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
-        // 50 fields of 8.3 KB: over the 400 KiB head limit, within the field count.
-        'head-too-large': 'HTTP/1.1 200 OK\r\n' +
-          Array.from({ length: 50 }, (_, i) => `X-F${i}: ${'v'.repeat(8300)}\r\n`).join('') + 'Content-Length: 2\r\n\r\nok'
+        // 50 fields of 8.3 KB: over the 400 KiB head limit, within the field
+        // count. hyper bounds a head by its read buffer, which a head this
+        // size still fits (docs/http1-framing.md).
+        ...(POOLED
+          ? {}
+          : {
+              'head-too-large': 'HTTP/1.1 200 OK\r\n' +
+                Array.from({ length: 50 }, (_, i) => `X-F${i}: ${'v'.repeat(8300)}\r\n`).join('') + 'Content-Length: 2\r\n\r\nok'
+            })
       }
       const ok = route('/ok-after', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
       const c = newClient()
@@ -222,12 +235,13 @@ for (const kind of ['tcp', 'tls']) {
         c.close()
       }
       // Transfer-Encoding with Content-Length: the chunks frame the body, and
-      // the connection is not reused after it.
+      // the connection is not reused after it (hyper reuses it:
+      // docs/http1-framing.md).
       const mixed = route('/mixed', (socket) =>
         socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n'))
       assert.equal(await counting(async (c) => {
         for (let i = 0; i < 3; i++) assert.equal(await (await c.fetch(mixed)).text(), 'hello')
-      }), 3)
+      }), POOLED ? 1 : 3)
     })
 
     test('after 101 Switching Protocols the connection is not reused', async () => {
@@ -384,7 +398,10 @@ for (const kind of ['tcp', 'tls']) {
     })
 
     if (kind === 'tls') {
-      test('a peer that closes without close_notify: a body to the close is whole, a short one is ERR_HTTP_PROTOCOL', async () => {
+      // hyper's TLS path treats a close without close_notify as an error of
+      // its own (docs/http1-framing.md).
+      const ownTls = { skip: POOLED && 'the fast path\'s own TLS close handling' }
+      test('a peer that closes without close_notify: a body to the close is whole, a short one is ERR_HTTP_PROTOCOL', ownTls, async () => {
         const abrupt = (text) => (socket) => socket.write(text, () => socket.destroy())
         const eof = route('/abrupt-eof', abrupt('HTTP/1.1 200 OK\r\n\r\nuntil the end'))
         const short = route('/abrupt-short', abrupt('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly this'))
@@ -397,7 +414,8 @@ for (const kind of ['tcp', 'tls']) {
         }
       })
 
-      test('with HTTP/2 in auto mode, an origin that answers in HTTP/1.1 takes a burst after its first request', async () => {
+      const ownLanes = { skip: POOLED && 'counts the fast path\'s own connections' }
+      test('with HTTP/2 in auto mode, an origin that answers in HTTP/1.1 takes a burst after its first request', ownLanes, async () => {
         const ok = route('/auto', (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
         const before = connections
         const c = new Client({ ca: certs.ca.pem })

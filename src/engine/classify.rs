@@ -50,10 +50,20 @@ fn kind_of(err: &(dyn StdError + 'static)) -> ErrorKind {
             return ErrorKind::Protocol;
         }
         // hyper's HTTP/1.1 body decoder reports malformed chunked framing
-        // as an I/O error of its own (InvalidInput, no OS error), as the
-        // fast path's wire.rs reports it as a parse error.
+        // (InvalidInput, or InvalidData for a bad chunk extension) and a
+        // body cut short by the peer's close (UnexpectedEof) as I/O errors
+        // of its own, with no OS error, where the fast path's wire.rs
+        // reports a parse error and an incomplete message: both are
+        // ERR_HTTP_PROTOCOL on either path. (A TLS failure under hyper has
+        // a rustls error in its chain, and was classified above.)
         let malformed = find_io(err).is_some_and(|io| {
-            io.raw_os_error().is_none() && io.kind() == std::io::ErrorKind::InvalidInput
+            io.raw_os_error().is_none()
+                && matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidInput
+                        | std::io::ErrorKind::InvalidData
+                        | std::io::ErrorKind::UnexpectedEof
+                )
         });
         if malformed {
             return ErrorKind::Protocol;
