@@ -71,7 +71,16 @@ function makeLeaf (dir, name, authority, names, dates) {
       '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.pem`], dir)
     return
   }
-  // Only `openssl ca` takes explicit dates on OpenSSL 3.0.
+  signWithDates(dir, name, ['-cert', `${authority}.pem`, '-keyfile', `${authority}.key`], dates)
+}
+
+/**
+ * Signs `<name>.csr` into `<name>.pem` with `<name>.ext` for the dates
+ * given: only `openssl ca` takes explicit dates on OpenSSL 3.0, so a
+ * throwaway CA database is made for it. `signer` names the signing
+ * certificate and key (or `-selfsign` and the request's own key).
+ */
+function signWithDates (dir, name, signer, dates) {
   const db = path.join(dir, `${name}.db`)
   fs.mkdirSync(db, { recursive: true })
   fs.writeFileSync(path.join(db, 'index.txt'), '')
@@ -82,7 +91,7 @@ function makeLeaf (dir, name, authority, names, dates) {
     'default_md = sha256', 'policy = any', 'unique_subject = no', 'email_in_dn = no',
     '[any]', 'commonName = supplied', ''
   ].join('\n'))
-  openssl(['ca', '-batch', '-config', `${name}.cnf`, '-cert', `${authority}.pem`, '-keyfile', `${authority}.key`,
+  openssl(['ca', '-batch', '-config', `${name}.cnf`, ...signer,
     '-in', `${name}.csr`, '-out', `${name}.pem`, '-startdate', dates[0], '-enddate', dates[1],
     '-extfile', `${name}.ext`, '-notext'], dir)
 }
@@ -101,19 +110,7 @@ function makeSelfSigned (dir, name, names, dates) {
   }
   fs.writeFileSync(path.join(dir, `${name}.ext`), ['basicConstraints=critical,CA:TRUE', `subjectAltName=${san}`, ''].join('\n'))
   openssl(['req', ...KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${names[0]}`], dir)
-  const db = path.join(dir, `${name}.db`)
-  fs.mkdirSync(db, { recursive: true })
-  fs.writeFileSync(path.join(db, 'index.txt'), '')
-  fs.writeFileSync(path.join(db, 'serial'), '2000\n')
-  fs.writeFileSync(path.join(dir, `${name}.cnf`), [
-    '[ca]', 'default_ca = test', '[test]',
-    `dir = ${db}`, 'database = $dir/index.txt', 'serial = $dir/serial', 'new_certs_dir = $dir',
-    'default_md = sha256', 'policy = any', 'unique_subject = no', 'email_in_dn = no',
-    '[any]', 'commonName = supplied', ''
-  ].join('\n'))
-  openssl(['ca', '-batch', '-selfsign', '-config', `${name}.cnf`, '-keyfile', `${name}.key`,
-    '-in', `${name}.csr`, '-out', `${name}.pem`, '-startdate', dates[0], '-enddate', dates[1],
-    '-extfile', `${name}.ext`, '-notext'], dir)
+  signWithDates(dir, name, ['-selfsign', '-keyfile', `${name}.key`], dates)
 }
 
 function makeCerts () {
