@@ -2,7 +2,8 @@
 
 // A real nginx on 127.0.0.1 serving fixed files with keep-alive, in a private
 // temporary prefix (config, pid, logs, temp paths), stopped when the bench ends.
-// With `tls` ({ cert, key } file paths) it serves https (HTTP/1.1) instead.
+// With `tls` ({ cert, key } file paths) it serves https (HTTP/1.1) instead,
+// and with `tls.http2` HTTP/2 as well, chosen by ALPN.
 
 const fs = require('node:fs')
 const net = require('node:net')
@@ -32,7 +33,7 @@ function freePort () {
 }
 
 function config ({ dir, port, workers, tls, extraListen = [], keepaliveRequests = 10000000, accessLog = null }) {
-  const ssl = tls ? ' ssl' : ''
+  const ssl = tls ? (tls.http2 ? ' ssl http2' : ' ssl') : ''
   const extra = extraListen.map((ip) => `\n    listen ${ip}:${port}${ssl};`).join('')
   const log = accessLog ? `log_format bench '${accessLog}';\n  access_log ${dir}/access.log bench;` : 'access_log off;'
   const user = process.getuid && process.getuid() === 0 ? 'user root;\n' : ''
