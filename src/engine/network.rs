@@ -95,6 +95,7 @@ impl Network {
             tcp,
             idle: Arc::new(IdleStore::new(
                 config.pool_max_idle_per_host,
+                config.pool_max_idle,
                 config.pool_idle_timeout,
             )),
             prefault: Prefault::start(),
@@ -173,7 +174,9 @@ fn build_http(
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(config.pool_idle_timeout)
-        .pool_max_idle_per_host(config.pool_max_idle_per_host)
+        // hyper-util caps its pool per host only: no more than the total
+        // either, so that a client told to keep few keeps few per host here.
+        .pool_max_idle_per_host(config.pool_max_idle_per_host.min(config.pool_max_idle))
         .http2_only(config.http2 == Http2Mode::PriorKnowledge);
     Ok(builder.build(HandoffConnector::new(https, handoff)))
 }
