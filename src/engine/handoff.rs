@@ -225,3 +225,88 @@ impl Write for PooledStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::lane_ab::{tls_configs, Tls};
+    use rustls_pki_types::ServerName;
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+    use tokio::task::JoinHandle;
+    use tokio_rustls::TlsConnector;
+
+    /// A TLS connection's client end, and a task that ends when the
+    /// client closes it.
+    async fn connection(
+        tls: &Tls,
+        listener: &TcpListener,
+    ) -> (TlsStream<TcpStream>, JoinHandle<()>) {
+        let dialled = TcpStream::connect(listener.local_addr().unwrap());
+        let (tcp, accepted) = tokio::join!(dialled, listener.accept());
+        let server = tls.server.clone();
+        let held = tokio::spawn(async move {
+            let (tcp, _) = accepted.unwrap();
+            let mut stream = tokio_rustls::TlsAcceptor::from(server)
+                .accept(tcp)
+                .await
+                .unwrap();
+            let mut buf = [0u8; 64];
+            while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+        });
+        let name = ServerName::try_from("localhost").unwrap();
+        let connector = TlsConnector::from(tls.client.clone());
+        let client = connector.connect(name, tcp.unwrap()).await.unwrap();
+        (client, held)
+    }
+
+    async fn setup() -> (tempfile::TempDir, Tls, TcpListener, Arc<Handoff>) {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = tls_configs(dir.path());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        (dir, tls, listener, Arc::new(Handoff::default()))
+    }
+
+    #[tokio::test]
+    async fn a_stream_nobody_took_is_closed_when_its_request_ends() {
+        let (_dir, tls, listener, handoff) = setup().await;
+        let (stream, held) = connection(&tls, &listener).await;
+        let uri: Uri = "https://localhost/".parse().unwrap();
+        let handed = handoff.put(&uri, stream, Instant::now());
+        drop(handed);
+        assert!(handoff.waiting.lock().unwrap().is_empty());
+        let closed = tokio::time::timeout(Duration::from_secs(10), held).await;
+        assert!(closed.is_ok(), "the server saw the connection close");
+    }
+
+    #[tokio::test]
+    async fn a_stream_is_taken_for_its_own_origin_only() {
+        let (_dir, tls, listener, handoff) = setup().await;
+        let (stream, _held) = connection(&tls, &listener).await;
+        let put: Uri = "https://localhost/a".parse().unwrap();
+        let _handed = handoff.put(&put, stream, Instant::now());
+        for other in [
+            "https://localhost:8443/",
+            "http://localhost/",
+            "https://other/",
+        ] {
+            assert!(handoff.take(&other.parse().unwrap()).is_none(), "{other}");
+        }
+        let same: Uri = "https://LOCALHOST:443/b".parse().unwrap();
+        assert!(handoff.take(&same).is_some());
+        assert!(handoff.take(&same).is_none(), "taken once");
+    }
+
+    #[tokio::test]
+    async fn an_earlier_requests_guard_leaves_a_later_stream_alone() {
+        let (_dir, tls, listener, handoff) = setup().await;
+        let uri: Uri = "https://localhost/".parse().unwrap();
+        let (first, _) = connection(&tls, &listener).await;
+        let (second, _) = connection(&tls, &listener).await;
+        let earlier = handoff.put(&uri, first, Instant::now());
+        let _later = handoff.put(&uri, second, Instant::now());
+        drop(earlier);
+        assert!(handoff.take(&uri).is_some());
+    }
+}
