@@ -94,6 +94,10 @@ impl Lane {
             Some(conn) => conn,
             None => open(net, key, uri, probe).await?,
         };
+        // A lane's connection to the origin: it speaks HTTP/1.1.
+        if let Some(first) = probe.take() {
+            first.succeeded(false);
+        }
         let connected_at = conn.connected_at;
         let reused = connected_at < sent_at;
         let pool = net.prefault.as_ref();
@@ -121,32 +125,23 @@ async fn open(
     net: &Network,
     key: &str,
     uri: &Uri,
-    probe: &mut Option<Probe<'_>>,
+    probe: &Option<Probe<'_>>,
 ) -> Result<Box<Conn>, SendFailure> {
     if let Some(conn) = net.idle.take(key) {
-        // Only an origin found to speak HTTP/1.1 has lanes' connections.
-        if let Some(first) = probe.take() {
-            first.succeeded(false);
-        }
         return Ok(conn);
     }
-    let Some(first) = probe.take() else {
+    if probe.is_none() {
         return connect(net, key, uri).await.map_err(SendFailure::Fatal);
-    };
+    }
     let (tcp, connected_at) = dial(net, uri).await.map_err(SendFailure::Fatal)?;
     let host = uri.host().unwrap_or("");
     let tls = handshake(&net.probe_tls, host, tcp)
         .await
         .map_err(|e| SendFailure::Fatal(e.into()))?;
     if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
-        *probe = Some(first);
-        return Err(SendFailure::SpeaksH2(net.handoff.put(
-            uri,
-            tls,
-            connected_at,
-        )));
+        let handed = net.handoff.put(uri, tls, connected_at);
+        return Err(SendFailure::SpeaksH2(handed));
     }
-    first.succeeded(false);
     let transport = Transport::Tls(Box::new(tls));
     Ok(Conn::new(Arc::from(key), transport, connected_at))
 }
