@@ -16,6 +16,7 @@ const { makeCerts, makeLeaf } = require('./support/certs')
 const { startNginx } = require('./support/nginx')
 const { freePorts } = require('./support/ports')
 const { clientTracker } = require('./support/clients')
+const { waitFor } = require('./support/wait')
 
 const ORIGINS = 40
 const H2_ORIGINS = 10
@@ -126,9 +127,7 @@ test('poolMaxIdle: 10 holds at most 10 idle connections after a crawl over 40 or
   assert.ok(responses.every((r) => r.status === 200))
   // The call's one lane hands its last connection back once the call has
   // answered: wait for that, not for any time.
-  for (let waited = 0; socketsTo(h1Port) > 10 && waited < 5000; waited += 10) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  await waitFor(() => socketsTo(h1Port) <= 10, 'at most 10 sockets held')
   assert.equal(socketsTo(h1Port), 10)
 })
 
