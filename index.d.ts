@@ -128,6 +128,8 @@ export interface ClientOptions extends Omit<CallOptions, 'timeout' | 'signal' | 
   userAgent?: string;
   /** Idle connections kept per host. Default 256. */
   poolMaxIdlePerHost?: number;
+  /** Idle connections kept across all hosts (HTTP/1.1; see docs/large-runs.md for HTTP/2). Default 1024. */
+  poolMaxIdle?: number;
   /** How long an idle connection is kept, ms. Default 30000. */
   poolIdleTimeout?: number;
   /** Connections per host at once. Default unlimited. */

@@ -280,6 +280,9 @@ function clientOptions (options) {
   if (options.poolMaxIdlePerHost !== undefined) {
     out.poolMaxIdlePerHost = checkInteger(options.poolMaxIdlePerHost, 'options.poolMaxIdlePerHost', 0)
   }
+  if (options.poolMaxIdle !== undefined) {
+    out.poolMaxIdle = checkInteger(options.poolMaxIdle, 'options.poolMaxIdle', 0, 0xffffffff)
+  }
   if (options.poolIdleTimeout !== undefined) {
     out.poolIdleTimeout = checkTimeout(options.poolIdleTimeout, 'options.poolIdleTimeout')
   }

@@ -317,6 +317,7 @@ pub fn native_defaults() -> serde_json::Value {
         "workers": c.workers,
         "connectTimeout": ms(c.connect_timeout),
         "poolMaxIdlePerHost": c.pool_max_idle_per_host,
+        "poolMaxIdle": c.pool_max_idle,
         "poolIdleTimeout": c.pool_idle_timeout.as_millis() as u64,
         "concurrency": d.concurrency,
         "headersTimeout": ms(d.headers_timeout),

@@ -53,6 +53,7 @@ pub struct ClientOptionsJs {
     pub workers: Option<u32>,
     pub connect_timeout: Option<f64>,
     pub pool_max_idle_per_host: Option<u32>,
+    pub pool_max_idle: Option<u32>,
     pub pool_idle_timeout: Option<f64>,
     pub max_connections_per_host: Option<u32>,
     pub http2: Option<String>,
@@ -188,6 +189,9 @@ pub fn client_config(js: ClientOptionsJs) -> Result<ClientConfig> {
     }
     if let Some(v) = js.pool_max_idle_per_host {
         config.pool_max_idle_per_host = v as usize;
+    }
+    if let Some(v) = js.pool_max_idle {
+        config.pool_max_idle = v as usize;
     }
     if let Some(v) = js.pool_idle_timeout {
         config.pool_idle_timeout = Duration::from_secs_f64(v.max(0.0) / 1000.0);

@@ -3,13 +3,15 @@
 //! origin speaks HTTP/2, and hyper's pool opens a connection per waiting
 //! request; for an HTTP/2 origin all but one are handshakes thrown away (64
 //! for a cold burst at the default concurrency). So the first request to an
-//! origin goes alone, and the others wait until hyper has given it a
-//! connection (not for its response): then the pool has an HTTP/2
-//! connection to share, or the origin speaks HTTP/1.1 and they connect in
-//! parallel as usual.
+//! origin goes alone, and the others wait until it has a connection (not
+//! for its response): then the pool has an HTTP/2 connection to share, or
+//! the origin speaks HTTP/1.1 and they connect in parallel as usual.
 //!
-//! What the probe found is kept: an origin that answered over HTTP/1.1 is
-//! sent to the fast path (lane.rs) from then on, HTTP/2 ones to hyper.
+//! The first request opens its connection on the fast path where it can
+//! (lane.rs), offering both versions, and that connection serves it either
+//! way (handoff.rs). What the probe found is kept: an origin that answered
+//! over HTTP/1.1 is sent to the fast path from then on, HTTP/2 ones to
+//! hyper.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -172,6 +172,8 @@ pub struct ClientConfig {
     pub connect_timeout: Option<Duration>,
     /// Idle connections kept per host (default 256).
     pub pool_max_idle_per_host: usize,
+    /// Idle connections kept across all hosts (default 1,024).
+    pub pool_max_idle: usize,
     /// How long an idle connection is kept (default 30 s).
     pub pool_idle_timeout: Duration,
     /// Connections per host at once (default: unlimited).
@@ -213,6 +215,7 @@ impl Default for ClientConfig {
             workers: default_workers(),
             connect_timeout: Some(Duration::from_secs(10)),
             pool_max_idle_per_host: 256,
+            pool_max_idle: 1024,
             pool_idle_timeout: Duration::from_secs(30),
             max_connections_per_host: None,
             http2: Http2Mode::Auto,

@@ -17,6 +17,7 @@ use super::classify::classify;
 use super::config::CallOptions;
 use super::connector::ConnectedAt;
 use super::error::{find_in_chain, find_io, ErrorKind, FetchError};
+use super::handoff::Handed;
 use super::head::add_implied;
 use super::lane::{Lane, SendFailure};
 use super::limits::{host_key, HostPermit};
@@ -357,14 +358,26 @@ async fn send(
     // write then copies it out of cache (twice the CPU per MiB, and half
     // the throughput, in bench/download.js) where hyper's pieces are
     // written as they arrive.
+    // A probe that can go on a lane does: the connection it opens serves
+    // this request whichever version the origin picks (handoff.rs).
     let to_lanes = net.fast_h1 && *route == Route::Direct;
     let fast = to_lanes
         && req.save_to.is_none()
-        && speaks_h1
+        && (speaks_h1 || probe.is_some())
         && *out.method != Method::CONNECT
         && !out.fields.contains_key(header::TRANSFER_ENCODING);
     let (response, sent_at) = match lane {
-        Some(lane) if fast => send_on_lane(net, opts, timing, lane, out, resends).await?,
+        Some(lane) if fast => {
+            match send_on_lane(net, opts, timing, lane, out, resends, &mut probe).await? {
+                OnLane::Sent(sent) => sent,
+                OnLane::SpeaksH2(handed, sent_at) => {
+                    let probing = (probe, to_lanes);
+                    let (response, _) = send_pooled(net, opts, timing, out, probing, 0).await?;
+                    drop(handed);
+                    (response, sent_at)
+                }
+            }
+        }
         _ => send_pooled(net, opts, timing, out, (probe, to_lanes), resends).await?,
     };
     timing.first_byte = Some(Instant::now());
@@ -379,6 +392,15 @@ async fn send(
 /// A response and when its request was sent.
 type Sent = (Response<ResponseBody>, Instant);
 
+/// What a request sent on a lane came to.
+enum OnLane {
+    Sent(Sent),
+    /// It was the origin's first, and the origin picked HTTP/2: the
+    /// connection waits for the pooled client until `Handed` goes. With
+    /// when the request was first sent.
+    SpeaksH2(Handed, Instant),
+}
+
 /// Sends on the lane's own connection; a kept-alive one found closed is
 /// resent at once, `resends` times at most.
 async fn send_on_lane(
@@ -388,14 +410,18 @@ async fn send_on_lane(
     lane: &mut Lane,
     out: &Outgoing<'_>,
     mut resends: usize,
-) -> Result<Sent, FetchError> {
+    probe: &mut Option<Probe<'_>>,
+) -> Result<OnLane, FetchError> {
     loop {
         let sent_at = Instant::now();
         timing.start.get_or_insert(sent_at);
         let (uri, method) = (out.uri, out.method);
-        let pending = lane.send(net, out.key, uri, method, out.fields, out.body, sent_at);
+        let pending = lane.send(
+            net, out.key, uri, method, out.fields, out.body, sent_at, probe,
+        );
         match within_headers_timeout(opts, pending).await? {
-            Ok(response) => return Ok((response.map(ResponseBody::Lane), sent_at)),
+            Ok(response) => return Ok(OnLane::Sent((response.map(ResponseBody::Lane), sent_at))),
+            Err(SendFailure::SpeaksH2(handed)) => return Ok(OnLane::SpeaksH2(handed, sent_at)),
             Err(SendFailure::Stale(_)) if resends > 0 => resends -= 1,
             Err(SendFailure::Stale(err) | SendFailure::Fatal(err)) => return Err(classify(err)),
         }

@@ -20,12 +20,6 @@ impl Idle {
     }
 }
 
-/// Idle fast-path connections kept across all origins. A crawl that meets
-/// a new origin with every call would otherwise keep one socket and its
-/// buffers per origin seen in the last `pool_idle_timeout`; past this many,
-/// the connection idle longest is closed to make room.
-pub const MAX_IDLE_TOTAL: usize = 1024;
-
 /// Idle connections that keep their read and write buffers; the others
 /// give them up, so that many idle origins cost little more than their
 /// sockets, while the few a busy client reuses call after call do not
@@ -33,12 +27,17 @@ pub const MAX_IDLE_TOTAL: usize = 1024;
 const KEEP_BUFFERS_UP_TO: usize = 64;
 
 /// Idle fast-path connections by origin, at most `pool_max_idle_per_host`
-/// each and `MAX_IDLE_TOTAL` in all, closed after `pool_idle_timeout`.
+/// each and `pool_max_idle` in all, closed after `pool_idle_timeout`. A
+/// crawl that meets a new origin with every call would otherwise keep one
+/// socket and its buffers per origin seen in the last `pool_idle_timeout`;
+/// past the total, the connection idle longest is closed to make room.
 pub struct IdleStore {
     conns: Mutex<Idles>,
     sweeping: AtomicBool,
     /// `pool_max_idle_per_host`.
     per_origin: usize,
+    /// `pool_max_idle`.
+    in_all: usize,
     /// `pool_idle_timeout`.
     timeout: Duration,
 }
@@ -50,12 +49,14 @@ struct Idles {
 }
 
 impl Idles {
-    fn push(&mut self, mut conn: Box<Conn>, per_origin: usize) {
+    fn push(&mut self, mut conn: Box<Conn>, per_origin: usize, in_all: usize) {
         if self.by_origin.get(&conn.key).map_or(0, Vec::len) >= per_origin {
             return;
         }
-        if self.total >= MAX_IDLE_TOTAL {
-            self.close_oldest();
+        while self.total >= in_all {
+            if !self.close_oldest() {
+                return;
+            }
         }
         if self.total >= KEEP_BUFFERS_UP_TO {
             conn.shed_buffers();
@@ -68,16 +69,15 @@ impl Idles {
         });
     }
 
-    /// Closes the connection idle longest, of any origin.
-    fn close_oldest(&mut self) {
+    /// Closes the connection idle longest, of any origin. False: there
+    /// was none.
+    fn close_oldest(&mut self) -> bool {
         let oldest = self
             .by_origin
             .iter()
             .filter_map(|(key, list)| Some((list.first()?.since, key.clone())))
             .min_by_key(|(since, _)| *since);
-        if let Some((_, key)) = oldest {
-            self.remove_at(&key, 0);
-        }
+        oldest.is_some_and(|(_, key)| self.remove_at(&key, 0).is_some())
     }
 
     fn remove_at(&mut self, key: &str, at: usize) -> Option<Idle> {
@@ -100,22 +100,23 @@ impl Idles {
 }
 
 impl IdleStore {
-    pub fn new(per_origin: usize, timeout: Duration) -> Self {
+    pub fn new(per_origin: usize, in_all: usize, timeout: Duration) -> Self {
         IdleStore {
             conns: Mutex::default(),
             sweeping: AtomicBool::new(false),
             per_origin,
+            in_all,
             timeout,
         }
     }
 
     /// Keeps `conn` for a later request to its origin, if there is room.
     pub fn put(self: &Arc<Self>, conn: Box<Conn>) {
-        if self.per_origin == 0 {
+        if self.per_origin == 0 || self.in_all == 0 {
             return;
         }
         match self.conns.lock() {
-            Ok(mut idles) => idles.push(conn, self.per_origin),
+            Ok(mut idles) => idles.push(conn, self.per_origin, self.in_all),
             Err(_) => return,
         }
         if !self.sweeping.swap(true, Ordering::AcqRel) {
@@ -182,12 +183,14 @@ mod tests {
                 held.push(socket);
             }
         });
+        const MAX_IDLE_TOTAL: usize = 100;
         let mut idles = Idles::default();
         let origins = MAX_IDLE_TOTAL + 10;
         for i in 0..origins {
             let tcp = TcpStream::connect(addr).await.unwrap();
             let key: Arc<str> = Arc::from(format!("http://origin-{i}:80"));
-            idles.push(Conn::new(key, Transport::Tcp(tcp), Instant::now()), 4);
+            let conn = Conn::new(key, Transport::Tcp(tcp), Instant::now());
+            idles.push(conn, 4, MAX_IDLE_TOTAL);
         }
         assert_eq!(idles.total, MAX_IDLE_TOTAL);
         assert_eq!(idles.by_origin.len(), MAX_IDLE_TOTAL);

@@ -114,12 +114,12 @@ fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-struct Tls {
-    client: Arc<rustls::ClientConfig>,
-    server: Arc<rustls::ServerConfig>,
+pub(super) struct Tls {
+    pub(super) client: Arc<rustls::ClientConfig>,
+    pub(super) server: Arc<rustls::ServerConfig>,
 }
 
-fn tls_configs(dir: &Path) -> Tls {
+pub(super) fn tls_configs(dir: &Path) -> Tls {
     let (ca, leaf, key) = make_certs(dir);
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(&ca).unwrap() {

@@ -13,6 +13,7 @@ mod connector;
 mod deliver;
 mod error;
 mod execute;
+mod handoff;
 mod head;
 mod idle;
 mod integrity;

@@ -17,13 +17,14 @@ use super::body::ACCEPT_ENCODING;
 use super::config::{ClientConfig, Http2Mode};
 use super::connector::TcpConnector;
 use super::error::FetchError;
+use super::handoff::{Handoff, HandoffConnector};
 use super::idle::IdleStore;
 use super::limits::{HostSemaphores, RateLimits};
 use super::prefault::Prefault;
 use super::proxy::{Proxies, ProxyConnector};
 use super::tls::client_tls_config;
 
-pub type Http = HyperClient<HttpsConnector<ProxyConnector>, Full<Bytes>>;
+pub type Http = HyperClient<HandoffConnector<HttpsConnector<ProxyConnector>>, Full<Bytes>>;
 
 pub const USER_AGENT: &str = concat!("fetchpool/", env!("CARGO_PKG_VERSION"));
 
@@ -46,6 +47,11 @@ pub struct Network {
     pub(crate) prefault: Option<Arc<Prefault>>,
     /// TLS for the fast path's `https:` connections: ALPN offers HTTP/1.1 only.
     pub(crate) lane_tls: Arc<rustls::ClientConfig>,
+    /// TLS for an https origin's first connection, which offers HTTP/2 as
+    /// well: the pooled client's ALPN list.
+    pub(crate) probe_tls: Arc<rustls::ClientConfig>,
+    /// HTTP/2 connections opened by the fast path, for the pooled client.
+    pub(crate) handoff: Arc<Handoff>,
     /// Whether HTTP/1.1 requests may take the fast path: not with
     /// prior-knowledge HTTP/2, per-host caps or rate limits, which the pooled
     /// client implements.
@@ -66,9 +72,12 @@ impl Network {
         let tls = client_tls_config(config)?;
         let mut lane_tls = tls.clone();
         lane_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let mut probe_tls = tls.clone();
+        probe_tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout)
             .filtering(config.address_filter);
-        let http = build_http(config, proxies.clone(), tls)?;
+        let handoff = Arc::new(Handoff::default());
+        let http = build_http(config, proxies.clone(), tls, handoff.clone())?;
         let default_headers = default_headers(config);
         let mut decoding_headers = default_headers.clone();
         decoding_headers.insert(
@@ -86,10 +95,13 @@ impl Network {
             tcp,
             idle: Arc::new(IdleStore::new(
                 config.pool_max_idle_per_host,
+                config.pool_max_idle,
                 config.pool_idle_timeout,
             )),
             prefault: Prefault::start(),
             lane_tls: Arc::new(lane_tls),
+            probe_tls: Arc::new(probe_tls),
+            handoff,
             fast_h1: config.http2 != Http2Mode::PriorKnowledge
                 && config.max_connections_per_host.is_none()
                 && config.rate_limit.is_none()
@@ -131,6 +143,7 @@ fn build_http(
     config: &ClientConfig,
     proxies: Arc<Proxies>,
     tls: rustls::ClientConfig,
+    handoff: Arc<Handoff>,
 ) -> Result<Http, FetchError> {
     let tcp = TcpConnector::new(config.resolve.clone(), config.connect_timeout)
         .filtering(config.address_filter);
@@ -161,7 +174,9 @@ fn build_http(
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(config.pool_idle_timeout)
-        .pool_max_idle_per_host(config.pool_max_idle_per_host)
+        // hyper-util caps its pool per host only: no more than the total
+        // either, so that a client told to keep few keeps few per host here.
+        .pool_max_idle_per_host(config.pool_max_idle_per_host.min(config.pool_max_idle))
         .http2_only(config.http2 == Http2Mode::PriorKnowledge);
-    Ok(builder.build(https))
+    Ok(builder.build(HandoffConnector::new(https, handoff)))
 }

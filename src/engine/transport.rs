@@ -24,12 +24,7 @@ impl Transport {
         host: &str,
         tcp: TcpStream,
     ) -> io::Result<Transport> {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(host.to_owned())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let stream = TlsConnector::from(config.clone())
-            .connect(name, tcp)
-            .await?;
+        let stream = handshake(config, host, tcp).await?;
         Ok(Transport::Tls(Box::new(stream)))
     }
 
@@ -88,4 +83,17 @@ impl AsyncWrite for Transport {
             Transport::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
         }
     }
+}
+
+/// Runs the TLS handshake for `host` on `tcp`, offering what `config`'s
+/// ALPN list holds.
+pub async fn handshake(
+    config: &Arc<rustls::ClientConfig>,
+    host: &str,
+    tcp: TcpStream,
+) -> io::Result<TlsStream<TcpStream>> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    TlsConnector::from(config.clone()).connect(name, tcp).await
 }
