@@ -134,7 +134,10 @@ async function main () {
             BENCH_COUNT: String(count),
             BENCH_SIZE: '16',
             BENCH_CONCURRENCY: String(c),
-            BENCH_WARMUP: process.env.LAT_WARMUP || '0'
+            BENCH_WARMUP: process.env.LAT_WARMUP || '0',
+            // The event-loop monitor's 1 ms timer would cost each client
+            // about 40 ms of CPU a second of a mostly idle run.
+            BENCH_ELD: '0'
           }, server)
           const shown = r.error ? `error: ${r.error.split('\n')[0].slice(0, 120)}` : `${Math.round(r.rps)} req/s, ${(r.rps / ideal).toFixed(3)} of ideal, ${r.cpuSeconds.toFixed(2)} CPU s`
           console.error(`latency: c=${c} delay=${delay} ms ${name}: ${shown}`)
