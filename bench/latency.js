@@ -12,7 +12,9 @@
 // it wrote responses past their due time (its own share of a round), and the
 // client's turn, from a response written to the next request read on that
 // connection (the client's share, with the kernel's). A round costs about
-// delay + late + turn.
+// delay + late + turn. The tallies cover the whole client process: with
+// LAT_WARMUP, the warm-up too, and each kept connection's pause between the
+// warm-up and the timed run counts as one long turn.
 //
 //   node bench/latency.js
 //   LAT_CONCURRENCY=1000 LAT_DELAYS=100 LAT_CLIENTS=fetchpool-gather node bench/latency.js
