@@ -126,9 +126,9 @@ export interface ClientOptions extends Omit<CallOptions, 'timeout' | 'signal' | 
   headers?: Record<string, string | number | undefined> | Iterable<[string, string]>;
   /** Default `fetchpool/<version>`. */
   userAgent?: string;
-  /** Idle connections kept per host. Default 256. */
+  /** Idle connections kept per host. Default 256, or the widest call's concurrency if higher. */
   poolMaxIdlePerHost?: number;
-  /** Idle connections kept across all hosts (HTTP/1.1; see docs/large-runs.md for HTTP/2). Default 1024. */
+  /** Idle connections kept across all hosts (HTTP/1.1; see docs/large-runs.md for HTTP/2). Default 1024, or the widest call's concurrency if higher. */
   poolMaxIdle?: number;
   /** How long an idle connection is kept, ms. Default 30000. */
   poolIdleTimeout?: number;

@@ -193,6 +193,26 @@ describe('the idle pool', () => {
     await openConnections(own, 4, 'keep2')
     assert.equal(sockets.opened - opened, 4)
   })
+
+  test('by default, a call wider than 256 keeps all its connections for the next', async () => {
+    const own = client()
+    const opened = sockets.opened
+    const closed = sockets.closed
+    await openConnections(own, 300, 'wide')
+    await openConnections(own, 300, 'wide2')
+    assert.equal(sockets.opened - opened, 300)
+    assert.equal(sockets.closed - closed, 0)
+  })
+
+  test('a poolMaxIdlePerHost given stays the cap after a wider call', async () => {
+    const own = client({ poolMaxIdlePerHost: 2 })
+    const opened = sockets.opened
+    const closed = sockets.closed
+    await openConnections(own, 5, 'given')
+    await until(() => sockets.closed - closed === 3, 'three connections closed by the client')
+    await openConnections(own, 5, 'given2')
+    assert.equal(sockets.opened - opened, 8, 'two kept, three opened again')
+  })
 })
 
 describe('Response.ok', () => {

@@ -316,8 +316,10 @@ pub fn native_defaults() -> serde_json::Value {
     serde_json::json!({
         "workers": c.workers,
         "connectTimeout": ms(c.connect_timeout),
-        "poolMaxIdlePerHost": c.pool_max_idle_per_host,
-        "poolMaxIdle": c.pool_max_idle,
+        "poolMaxIdlePerHost": c
+            .pool_max_idle_per_host
+            .unwrap_or(crate::engine::DEFAULT_IDLE_PER_HOST),
+        "poolMaxIdle": c.pool_max_idle.unwrap_or(crate::engine::DEFAULT_IDLE),
         "poolIdleTimeout": c.pool_idle_timeout.as_millis() as u64,
         "concurrency": d.concurrency,
         "headersTimeout": ms(d.headers_timeout),

@@ -188,10 +188,10 @@ pub fn client_config(js: ClientOptionsJs) -> Result<ClientConfig> {
         config.connect_timeout = millis(v);
     }
     if let Some(v) = js.pool_max_idle_per_host {
-        config.pool_max_idle_per_host = v as usize;
+        config.pool_max_idle_per_host = Some(v as usize);
     }
     if let Some(v) = js.pool_max_idle {
-        config.pool_max_idle = v as usize;
+        config.pool_max_idle = Some(v as usize);
     }
     if let Some(v) = js.pool_idle_timeout {
         config.pool_idle_timeout = Duration::from_secs_f64(v.max(0.0) / 1000.0);

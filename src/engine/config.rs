@@ -163,6 +163,14 @@ pub struct ProxyConfig {
     pub no_proxy: Option<String>,
 }
 
+/// Idle connections kept per host when `poolMaxIdlePerHost` is not given,
+/// at the least.
+pub const DEFAULT_IDLE_PER_HOST: usize = 256;
+
+/// Idle connections kept across all hosts when `poolMaxIdle` is not given,
+/// at the least.
+pub const DEFAULT_IDLE: usize = 1024;
+
 /// Settings fixed when a client is built.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -170,10 +178,13 @@ pub struct ClientConfig {
     pub workers: usize,
     /// TCP connect, DNS included (default 10 s).
     pub connect_timeout: Option<Duration>,
-    /// Idle connections kept per host (default 256).
-    pub pool_max_idle_per_host: usize,
-    /// Idle connections kept across all hosts (default 1,024).
-    pub pool_max_idle: usize,
+    /// Idle connections kept per host. Unset: [`DEFAULT_IDLE_PER_HOST`],
+    /// or as many as the client's widest call had in flight if more, so that
+    /// call after call at high concurrency to one origin re-opens nothing.
+    pub pool_max_idle_per_host: Option<usize>,
+    /// Idle connections kept across all hosts. Unset: [`DEFAULT_IDLE`], or
+    /// the widest call's concurrency if more.
+    pub pool_max_idle: Option<usize>,
     /// How long an idle connection is kept (default 30 s).
     pub pool_idle_timeout: Duration,
     /// Connections per host at once (default: unlimited).
@@ -214,8 +225,8 @@ impl Default for ClientConfig {
         ClientConfig {
             workers: default_workers(),
             connect_timeout: Some(Duration::from_secs(10)),
-            pool_max_idle_per_host: 256,
-            pool_max_idle: 1024,
+            pool_max_idle_per_host: None,
+            pool_max_idle: None,
             pool_idle_timeout: Duration::from_secs(30),
             max_connections_per_host: None,
             http2: Http2Mode::Auto,

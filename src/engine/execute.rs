@@ -332,7 +332,7 @@ async fn send(
     // Each stale connection fails once and leaves the pool, so resending
     // ends by the time the idle connections to this host are used up.
     let resends = if is_idempotent(out.method) {
-        net.max_idle_per_host + 1
+        net.idle.per_origin() + 1
     } else {
         0
     };

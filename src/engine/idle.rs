@@ -2,10 +2,11 @@
 //! origin and closed once idle for too long or when there are too many.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::config::{DEFAULT_IDLE, DEFAULT_IDLE_PER_HOST};
 use super::wire::Conn;
 
 struct Idle {
@@ -31,15 +32,44 @@ const KEEP_BUFFERS_UP_TO: usize = 64;
 /// crawl that meets a new origin with every call would otherwise keep one
 /// socket and its buffers per origin seen in the last `pool_idle_timeout`;
 /// past the total, the connection idle longest is closed to make room.
+/// Either cap, when not given, grows to the widest call's concurrency: a
+/// call at 5,000 to one origin that ends would otherwise close all but 256
+/// of its connections, which the next call opens again, in a storm of
+/// 4,744 connects.
 pub struct IdleStore {
     conns: Mutex<Idles>,
     sweeping: AtomicBool,
-    /// `pool_max_idle_per_host`.
-    per_origin: usize,
-    /// `pool_max_idle`.
-    in_all: usize,
+    /// `pool_max_idle_per_host`, or its default grown by [`Self::expect`].
+    per_origin: Cap,
+    /// `pool_max_idle`, or its default grown by [`Self::expect`].
+    in_all: Cap,
     /// `pool_idle_timeout`.
     timeout: Duration,
+}
+
+/// A cap on idle connections: the one given, or a default that grows.
+struct Cap {
+    value: AtomicUsize,
+    given: bool,
+}
+
+impl Cap {
+    fn new(given: Option<usize>, default: usize) -> Self {
+        Cap {
+            value: AtomicUsize::new(given.unwrap_or(default)),
+            given: given.is_some(),
+        }
+    }
+
+    fn get(&self) -> usize {
+        self.value.load(Ordering::Relaxed)
+    }
+
+    fn grow_to(&self, lanes: usize) {
+        if !self.given {
+            self.value.fetch_max(lanes, Ordering::Relaxed);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -100,23 +130,37 @@ impl Idles {
 }
 
 impl IdleStore {
-    pub fn new(per_origin: usize, in_all: usize, timeout: Duration) -> Self {
+    /// `pool_max_idle_per_host` and `pool_max_idle`, if given.
+    pub fn new(per_origin: Option<usize>, in_all: Option<usize>, timeout: Duration) -> Self {
         IdleStore {
             conns: Mutex::default(),
             sweeping: AtomicBool::new(false),
-            per_origin,
-            in_all,
+            per_origin: Cap::new(per_origin, DEFAULT_IDLE_PER_HOST),
+            in_all: Cap::new(in_all, DEFAULT_IDLE),
             timeout,
         }
     }
 
+    /// Idle connections kept per origin at most, now.
+    pub fn per_origin(&self) -> usize {
+        self.per_origin.get()
+    }
+
+    /// Makes room for the connections of a call running `lanes` requests at
+    /// once, in each cap that was not given.
+    pub fn expect(&self, lanes: usize) {
+        self.per_origin.grow_to(lanes);
+        self.in_all.grow_to(lanes);
+    }
+
     /// Keeps `conn` for a later request to its origin, if there is room.
     pub fn put(self: &Arc<Self>, conn: Box<Conn>) {
-        if self.per_origin == 0 || self.in_all == 0 {
+        let (per_origin, in_all) = (self.per_origin.get(), self.in_all.get());
+        if per_origin == 0 || in_all == 0 {
             return;
         }
         match self.conns.lock() {
-            Ok(mut idles) => idles.push(conn, self.per_origin, self.in_all),
+            Ok(mut idles) => idles.push(conn, per_origin, in_all),
             Err(_) => return,
         }
         if !self.sweeping.swap(true, Ordering::AcqRel) {
@@ -203,5 +247,22 @@ mod tests {
         assert!(!idles.by_origin.contains_key(last.as_str()));
         assert_eq!(idles.total, MAX_IDLE_TOTAL - 1);
         accepting.abort();
+    }
+
+    #[test]
+    fn the_caps_grow_to_the_widest_call_unless_given() {
+        let store = IdleStore::new(None, None, Duration::from_secs(30));
+        assert_eq!(store.per_origin(), DEFAULT_IDLE_PER_HOST);
+        store.expect(10);
+        assert_eq!(store.per_origin(), DEFAULT_IDLE_PER_HOST);
+        assert_eq!(store.in_all.get(), DEFAULT_IDLE);
+        store.expect(5000);
+        store.expect(300);
+        assert_eq!(store.per_origin(), 5000);
+        assert_eq!(store.in_all.get(), 5000);
+        let given = IdleStore::new(Some(10), Some(20), Duration::from_secs(30));
+        given.expect(5000);
+        assert_eq!(given.per_origin(), 10);
+        assert_eq!(given.in_all.get(), 20);
     }
 }

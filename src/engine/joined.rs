@@ -137,7 +137,7 @@ impl Joined {
         }
     }
 
-    #[cfg(test)]
+    /// Lanes alive, idle or running a request.
     pub fn lanes(&self) -> usize {
         self.state.lock().expect("joined calls").lanes
     }

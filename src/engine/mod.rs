@@ -49,7 +49,7 @@ pub use body::ACCEPT_ENCODING;
 pub use client::{Client, Rejected};
 pub use config::{
     default_workers, CallOptions, ClientConfig, Http2Mode, ProxyConfig, RedirectMode, RetryPolicy,
-    DEFAULT_MIN_SPEED,
+    DEFAULT_IDLE, DEFAULT_IDLE_PER_HOST, DEFAULT_MIN_SPEED,
 };
 pub use deliver::Sink;
 pub use error::{ErrorKind, FetchError, InvalidInput};

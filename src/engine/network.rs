@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::alpn::AlpnGate;
 use super::body::ACCEPT_ENCODING;
-use super::config::{ClientConfig, Http2Mode};
+use super::config::{ClientConfig, Http2Mode, DEFAULT_IDLE, DEFAULT_IDLE_PER_HOST};
 use super::connector::TcpConnector;
 use super::error::FetchError;
 use super::handoff::{Handoff, HandoffConnector};
@@ -56,8 +56,6 @@ pub struct Network {
     /// prior-knowledge HTTP/2, per-host caps or rate limits, which the pooled
     /// client implements.
     pub(crate) fast_h1: bool,
-    /// `pool_max_idle_per_host`: bounds the resends after stale connections.
-    pub(crate) max_idle_per_host: usize,
     /// Whether plain `http:` is always HTTP/1.1 (no prior-knowledge HTTP/2):
     /// then the pooled path sends the head fast path's rules too (head.rs).
     pub(crate) plain_h1: bool,
@@ -107,7 +105,6 @@ impl Network {
                 && config.rate_limit.is_none()
                 && config.rate_limit_per_host.is_none()
                 && !pooled_h1_forced(),
-            max_idle_per_host: config.pool_max_idle_per_host,
             plain_h1: config.http2 != Http2Mode::PriorKnowledge,
         })
     }
@@ -176,7 +173,12 @@ fn build_http(
         .pool_idle_timeout(config.pool_idle_timeout)
         // hyper-util caps its pool per host only: no more than the total
         // either, so that a client told to keep few keeps few per host here.
-        .pool_max_idle_per_host(config.pool_max_idle_per_host.min(config.pool_max_idle))
+        .pool_max_idle_per_host(
+            config
+                .pool_max_idle_per_host
+                .unwrap_or(DEFAULT_IDLE_PER_HOST)
+                .min(config.pool_max_idle.unwrap_or(DEFAULT_IDLE)),
+        )
         .http2_only(config.http2 == Http2Mode::PriorKnowledge);
     Ok(builder.build(HandoffConnector::new(https, handoff)))
 }

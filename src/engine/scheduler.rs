@@ -195,6 +195,7 @@ fn drive_joined(
     valid: Vec<Item>,
 ) {
     let new = queue.push(batch, valid);
+    sched.network.idle.expect(queue.lanes());
     for _ in 0..new {
         let source = Source::Joined {
             joined: queue.clone(),
@@ -210,6 +211,7 @@ async fn drive(sched: Arc<Scheduler>, batch: Arc<Batch>, valid: Vec<Item>) {
     // Driver loops ("lanes"), as many as may run at once: each takes the
     // next request, runs it inline and keeps its connection for the next.
     let lanes = batch.opts.concurrency.max(1).min(valid.len());
+    sched.network.idle.expect(lanes);
     let queue: Arc<Mutex<VecDeque<Item>>> = Arc::new(Mutex::new(valid.into()));
     for _ in 1..lanes {
         let source = Source::Call {
