@@ -28,6 +28,7 @@ use super::request::{parse_url, Request};
 use super::response::{Headers, ResponseData, Timing};
 use super::retry::{backoff, may_retry_method, retry_after};
 use super::save::{Received, SavePlan, Saved};
+use super::unprocessed::unprocessed;
 
 /// Runs `req` to completion. Returns the outcome and the number of attempts.
 pub async fn execute(
@@ -439,6 +440,7 @@ async fn send_pooled(
     mut resends: usize,
 ) -> Result<Sent, FetchError> {
     let (mut probe, to_lanes) = probing;
+    let mut unprocessed_resends = UNPROCESSED_RESENDS;
     loop {
         let mut request = http::Request::new(Full::new(out.body.clone()));
         *request.method_mut() = out.method.clone();
@@ -465,6 +467,13 @@ async fn send_pooled(
             // one goes again at once on another connection, as browsers
             // and Go's transport do. It is not a retry of `retry`.
             Err(err) if resends > 0 && is_stale(&err, &connection, sent_at) => resends -= 1,
+            // An HTTP/2 server that turned the request away unprocessed
+            // (RFC 9113 §8.7) is asked again, whatever the method. hyper
+            // hands out no connection that has received a GOAWAY, so a
+            // request it turned away goes on another.
+            Err(err) if unprocessed_resends > 0 && unprocessed(&err) => {
+                unprocessed_resends -= 1;
+            }
             Err(err) => return Err(classify(Box::new(err))),
         }
     }
@@ -614,6 +623,14 @@ async fn send_probing<R>(
     }
     sending.await
 }
+
+/// How many times one exchange goes again after an HTTP/2 server turned it
+/// away unprocessed. More than once: a connection that a server closes
+/// after so many requests (nginx's `keepalive_requests`) can refuse a
+/// request sent again on the next one too, when more are in flight than
+/// it serves; bounded, so that a server refusing everything fails the
+/// request.
+const UNPROCESSED_RESENDS: u32 = 10;
 
 fn is_idempotent(method: &Method) -> bool {
     matches!(

@@ -40,6 +40,7 @@ mod speed;
 mod stats;
 mod tls;
 mod transport;
+mod unprocessed;
 mod userinfo;
 mod wire;
 #[cfg(test)]
