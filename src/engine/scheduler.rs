@@ -408,4 +408,35 @@ mod tests {
         drop(ended);
         assert_eq!(joined.lanes(), 1);
     }
+
+    #[tokio::test]
+    async fn open_calls_keep_their_lanes_and_dead_entries_are_swept() {
+        let network = Network::new(&crate::engine::config::ClientConfig::default()).unwrap();
+        let sched = Scheduler::new(network);
+        let entries = || sched.open.lock().unwrap().len();
+        let held = sched.open_lanes(0, 4);
+        assert!(
+            Arc::ptr_eq(&held, &sched.open_lanes(0, 4)),
+            "its lanes' queue"
+        );
+        for id in 1..64 {
+            drop(sched.open_lanes(id, 4));
+        }
+        assert_eq!(entries(), 64, "dead entries wait for the sweep");
+        let _new = sched.open_lanes(64, 4);
+        assert_eq!(entries(), 2, "the live call and the new one");
+        assert!(Arc::ptr_eq(&held, &sched.open_lanes(0, 4)));
+    }
+
+    #[test]
+    fn a_request_is_cut_short_by_a_cancel_an_abort_or_a_panic() {
+        let err = |kind| Some((Err(FetchError::new(kind, "x")), 1));
+        assert!(cut_short(&None));
+        assert!(cut_short(&err(ErrorKind::Aborted)));
+        assert!(cut_short(&err(ErrorKind::Internal)));
+        assert!(!cut_short(&err(ErrorKind::Protocol)));
+        let (failed, attempts) = internal_error(Box::new("boom"));
+        assert_eq!(attempts, 1);
+        assert_eq!(failed.unwrap_err().code(), "ERR_FETCHPOOL_INTERNAL");
+    }
 }
