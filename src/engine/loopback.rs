@@ -45,12 +45,21 @@ pub async fn serve_once(pieces: Vec<Vec<u8>>) -> SocketAddr {
 /// The response to a GET of a server that sends `pieces`, read on the
 /// fast path; the connection goes to `home` if it is reusable.
 pub async fn fetch_on_lane(pieces: Vec<Vec<u8>>, home: &Home) -> Response<WireBody> {
+    fetch_on_lane_with(pieces, home, &HeaderMap::new()).await
+}
+
+/// [`fetch_on_lane`], with the request's `fields`.
+pub async fn fetch_on_lane_with(
+    pieces: Vec<Vec<u8>>,
+    home: &Home,
+    fields: &HeaderMap,
+) -> Response<WireBody> {
     let addr = serve_once(pieces).await;
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let conn = Conn::new(Arc::from("loopback"), Transport::Tcp(tcp), Instant::now());
     let uri: Uri = format!("http://{addr}/").parse().expect("uri");
-    let (fields, body) = (HeaderMap::new(), Bytes::new());
-    match exchange(conn, home, None, &Method::GET, &uri, &fields, &body).await {
+    let body = Bytes::new();
+    match exchange(conn, home, None, &Method::GET, &uri, fields, &body).await {
         Ok(response) => response,
         Err(failed) => panic!("exchange failed: {}", failed.error),
     }

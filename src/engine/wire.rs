@@ -1033,4 +1033,46 @@ mod tests {
         assert!(parse_head(b"HTTP/1.1 2000 OK\r\n\r\n").is_err());
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
     }
+
+    /// Whether the connection a GET answered with `response` went home
+    /// once the body was read.
+    async fn goes_home(response: &str, fields: &[(&'static str, &'static str)]) -> bool {
+        use http_body_util::BodyExt as _;
+        let home = Home::default();
+        let pieces = vec![response.as_bytes().to_vec()];
+        let fields = headers(fields);
+        let answer = crate::engine::loopback::fetch_on_lane_with(pieces, &home, &fields);
+        let body = answer.await.into_body().collect().await;
+        assert!(body.is_ok(), "{response:?}");
+        let home = home.lock().unwrap();
+        home.is_some()
+    }
+
+    #[tokio::test]
+    async fn a_connection_goes_home_only_when_both_sides_keep_it() {
+        let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi";
+        assert!(goes_home(ok, &[]).await);
+        assert!(goes_home("HTTP/1.1 204 No Content\r\n\r\n", &[]).await);
+        let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+        assert!(goes_home(chunked, &[]).await);
+        let old_kept = "HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nhi";
+        assert!(goes_home(old_kept, &[]).await);
+        for (response, why) in [
+            ("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nhi", "close"),
+            ("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nhi", "HTTP/1.0"),
+            ("HTTP/1.1 200 OK\r\n\r\nhi", "ends at close"),
+            ("HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n", "upgraded"),
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 2\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+                "mixed framing",
+            ),
+            ("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhiXX", "bytes after"),
+        ] {
+            assert!(!goes_home(response, &[]).await, "{why}");
+        }
+        assert!(
+            !goes_home(ok, &[("connection", "close")]).await,
+            "asked to close"
+        );
+    }
 }
