@@ -562,4 +562,59 @@ mod tests {
             Some("ERR_HTTP_PROTOCOL")
         ));
     }
+
+    #[tokio::test]
+    async fn deflate_is_read_with_or_without_its_zlib_wrapper() {
+        use async_compression::tokio::bufread::{DeflateEncoder, ZlibEncoder};
+        let body = text(5000);
+        let mut wrapped = Vec::new();
+        ZlibEncoder::new(&body[..])
+            .read_to_end(&mut wrapped)
+            .await
+            .unwrap();
+        let mut raw = Vec::new();
+        DeflateEncoder::new(&body[..])
+            .read_to_end(&mut raw)
+            .await
+            .unwrap();
+        for packed in [wrapped, raw] {
+            let read = read(chunked(&packed, 512), Some(Coding::Deflate), None, None).await;
+            assert_eq!(read.expect("decoded").bytes, body);
+        }
+        let empty = read(chunked(b"", 1), Some(Coding::Deflate), None, None).await;
+        assert!(matches!(
+            empty.err().map(|e| e.code()),
+            Some("ERR_DECOMPRESS")
+        ));
+    }
+
+    /// A plain body of `len` bytes in chunks of 100, saved to a file under
+    /// `max_size`: the outcome, and the file's bytes when it was kept.
+    async fn save(len: usize, max_size: u64) -> (Result<BodyRead, FetchError>, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("saved");
+        let home = Home::default();
+        let answer = fetch_on_lane(vec![chunked(&text(len), 100)], &home).await;
+        let body = ResponseBody::Lane(answer.into_body());
+        let mut file = SaveFile::temp_beside(&target, None).await.unwrap();
+        let limits = limits(Some(max_size));
+        let read = read_body(body, None, None, &limits, BodyTarget::File(&mut file), None).await;
+        if read.is_err() {
+            return (read, Vec::new());
+        }
+        file.commit(&target, None).await.unwrap();
+        (read, std::fs::read(&target).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_plain_body_saved_to_a_file_is_held_to_the_limit() {
+        let (read, saved) = save(1000, 1000).await;
+        assert_eq!(read.expect("exactly the limit").saved, Some(1000));
+        assert_eq!(saved, text(1000));
+        let (over, _) = save(1001, 1000).await;
+        assert!(matches!(
+            over.err().map(|e| e.code()),
+            Some("ERR_BODY_TOO_LARGE")
+        ));
+    }
 }
