@@ -200,6 +200,12 @@ mod tests {
         let a3 = tokio::time::timeout(Duration::from_millis(50), caps.acquire("a".into()))
             .await
             .expect("a released permit is handed on");
+        let fourth =
+            tokio::time::timeout(Duration::from_millis(50), caps.acquire("a".into())).await;
+        assert!(
+            fourth.is_err(),
+            "the host is remembered while others hold it"
+        );
         drop(b1);
         assert_eq!(caps.hosts(), 1, "host b is forgotten once idle");
         drop(a3);
@@ -266,8 +272,15 @@ mod tests {
             fast.wait(&format!("http://h{i}.test:80")).await;
         }
         assert_eq!(remembered(&fast), SWEEP_AT);
+        // One taken by a request that has yet to reserve its slot.
+        let taken = fast.hosts.lock().unwrap()["http://h0.test:80"].clone();
         fast.wait("http://last.test:80").await;
-        assert_eq!(remembered(&fast), 1, "the idle ones are forgotten");
+        assert_eq!(
+            remembered(&fast),
+            2,
+            "the idle ones nobody holds are forgotten"
+        );
+        drop(taken);
         // Slots 100 s apart: none is idle, and none is forgotten.
         let slow = RateLimits::new(None, Some(0.01));
         for i in 0..=SWEEP_AT {
