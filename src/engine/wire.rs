@@ -1075,4 +1075,43 @@ mod tests {
             "asked to close"
         );
     }
+
+    #[test]
+    fn an_io_error_on_the_wire_classifies_by_its_errno() {
+        let reset = WireError::from(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert_eq!(
+            crate::engine::classify::classify(Box::new(reset)).code(),
+            "ECONNRESET"
+        );
+        let cut = WireError::Incomplete;
+        assert_eq!(
+            crate::engine::classify::classify(Box::new(cut)).code(),
+            "ERR_HTTP_PROTOCOL"
+        );
+    }
+
+    /// How an exchange ends with a server that sends `pieces` and closes.
+    async fn closed_after(pieces: Vec<Vec<u8>>) -> ExchangeError {
+        let addr = crate::engine::loopback::serve_once(pieces).await;
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
+        let uri: Uri = format!("http://{addr}/").parse().unwrap();
+        let (home, fields, body) = (Home::default(), HeaderMap::new(), Bytes::new());
+        match exchange(conn, &home, None, &Method::GET, &uri, &fields, &body).await {
+            Ok(_) => panic!("a response from a server that closed"),
+            Err(failed) => failed,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_close_before_any_answer_is_told_from_one_midway() {
+        // On a reused connection, the first means the server had closed it:
+        // the request may go again on a new one.
+        let silent = closed_after(Vec::new()).await;
+        assert!(matches!(silent.error, WireError::Incomplete));
+        assert!(silent.unanswered);
+        let midway = closed_after(vec![b"HTTP/1.1 200 OK\r\n".to_vec()]).await;
+        assert!(matches!(midway.error, WireError::Incomplete));
+        assert!(!midway.unanswered);
+    }
 }
