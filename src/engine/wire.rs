@@ -1110,8 +1110,67 @@ mod tests {
         let silent = closed_after(Vec::new()).await;
         assert!(matches!(silent.error, WireError::Incomplete));
         assert!(silent.unanswered);
-        let midway = closed_after(vec![b"HTTP/1.1 200 OK\r\n".to_vec()]).await;
-        assert!(matches!(midway.error, WireError::Incomplete));
-        assert!(!midway.unanswered);
+        for piece in [
+            &b"HTTP/1.1 200 OK\r\n"[..],
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+        ] {
+            let midway = closed_after(vec![piece.to_vec()]).await;
+            assert!(matches!(midway.error, WireError::Incomplete));
+            assert!(!midway.unanswered, "{:?}", String::from_utf8_lossy(piece));
+        }
+    }
+
+    /// A response head of exactly `len` bytes; without its last CRLF
+    /// when not `whole`.
+    fn head_of(len: usize, whole: bool) -> Vec<u8> {
+        let mut head = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n".to_vec();
+        while head.len() + 2 < len {
+            let room = (len - 2 - head.len()).min(40_000);
+            let fill = room.saturating_sub(b"x: \r\n".len()).max(1);
+            head.extend_from_slice(b"x: ");
+            head.resize(head.len() + fill, b'a');
+            head.extend_from_slice(b"\r\n");
+        }
+        assert_eq!(head.len() + 2, len, "a head of {len} bytes");
+        if whole {
+            head.extend_from_slice(b"\r\n");
+        } else {
+            head.extend_from_slice(b"x:");
+        }
+        head
+    }
+
+    /// What `read_head` makes of `buffered`, already read, on a connection
+    /// whose peer has closed.
+    async fn read_buffered(buffered: &[u8]) -> Result<Head, ExchangeError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await;
+        drop(listener.accept().await.unwrap());
+        let mut conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp.unwrap()), Instant::now());
+        conn.buf.extend_from_slice(buffered);
+        read_head(&mut conn).await
+    }
+
+    #[tokio::test]
+    async fn a_head_of_400_kib_is_read_and_one_byte_more_refused() {
+        let limit = 400 * 1024;
+        assert!(read_buffered(&head_of(limit, true)).await.is_ok());
+        let over = read_buffered(&head_of(limit + 1, true)).await;
+        assert!(matches!(
+            over.err().map(|e| e.error),
+            Some(WireError::Parse(_))
+        ));
+        // Not yet whole: at the limit it waits for more (and finds the peer
+        // gone); past it, it stops reading.
+        let waiting = read_buffered(&head_of(limit, false)[..limit]).await;
+        assert!(matches!(
+            waiting.err().map(|e| e.error),
+            Some(WireError::Incomplete)
+        ));
+        let endless = read_buffered(&head_of(limit + 10, false)[..limit + 1]).await;
+        assert!(matches!(
+            endless.err().map(|e| e.error),
+            Some(WireError::Parse(_))
+        ));
     }
 }
