@@ -1173,4 +1173,35 @@ mod tests {
             Some(WireError::Parse(_))
         ));
     }
+
+    #[tokio::test]
+    async fn a_reset_before_any_answer_is_unanswered_too() {
+        use tokio::io::AsyncReadExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut chunk).await.unwrap();
+                request.extend_from_slice(&chunk[..n]);
+            }
+            // Closed with a reset rather than a FIN.
+            let linger = Some(std::time::Duration::ZERO);
+            socket2::SockRef::from(&socket).set_linger(linger).unwrap();
+        });
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
+        let uri: Uri = format!("http://{addr}/").parse().unwrap();
+        let (home, fields, body) = (Home::default(), HeaderMap::new(), Bytes::new());
+        let Err(failed) = exchange(conn, &home, None, &Method::GET, &uri, &fields, &body).await
+        else {
+            panic!("a response from a server that reset");
+        };
+        assert!(
+            matches!(&failed.error, WireError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset)
+        );
+        assert!(failed.unanswered);
+    }
 }
