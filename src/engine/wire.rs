@@ -1204,4 +1204,65 @@ mod tests {
         );
         assert!(failed.unanswered);
     }
+
+    #[tokio::test]
+    async fn a_body_read_into_its_own_buffer_arrives_whole() {
+        use http_body_util::BodyExt as _;
+        // From 16 KiB, a body of known length is read into an allocation
+        // of its own; sent in one piece and in several.
+        for len in [16 * 1024, 100_000] {
+            let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut response =
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {len}\r\n\r\n").into_bytes();
+            response.extend_from_slice(&body);
+            let pieces = [
+                vec![response.clone()],
+                response.chunks(7000).map(<[u8]>::to_vec).collect(),
+            ];
+            for pieces in pieces {
+                let home = Home::default();
+                let answer = crate::engine::loopback::fetch_on_lane(pieces, &home).await;
+                let read = answer.into_body().collect().await.expect("the whole body");
+                assert_eq!(read.to_bytes(), body, "{len}");
+                assert!(
+                    home.lock().unwrap().is_some(),
+                    "{len}: the connection goes home"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_discarded_small_body_frees_its_connection() {
+        let home = Home::default();
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi".to_vec();
+        let body = crate::engine::loopback::fetch_on_lane(vec![ok], &home)
+            .await
+            .into_body();
+        // The server has written all and closed: what is left is readable.
+        if let Some(conn) = body.conn.as_ref() {
+            conn.stream.tcp().readable().await.unwrap();
+        }
+        body.discard();
+        assert!(home.lock().unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_body_of_its_own_is_read_with_nothing_of_it_buffered() {
+        use http_body_util::BodyExt as _;
+        use tokio::io::AsyncWriteExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await;
+        let (mut peer, _) = listener.accept().await.unwrap();
+        let body: Vec<u8> = (0..20_000).map(|i| (i % 251) as u8).collect();
+        peer.write_all(&body).await.unwrap();
+        // The head was read before: the body starts with an empty buffer.
+        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp.unwrap()), Instant::now());
+        let home = Home::default();
+        let framing = Framing::Length(body.len() as u64);
+        let wire = WireBody::new(conn, framing, true, home.clone(), None, Bytes::new());
+        let read = wire.collect().await.expect("the whole body");
+        assert_eq!(read.to_bytes(), body);
+        assert!(home.lock().unwrap().is_some());
+    }
 }
