@@ -307,3 +307,222 @@ impl Batches {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::error::ErrorKind;
+    use crate::engine::request::RawRequest;
+    use crate::engine::response::Headers;
+    use bytes::Bytes;
+    use http::{StatusCode, Version};
+
+    /// Keeps what it is given: (index, ok).
+    #[derive(Default)]
+    struct Kept(Mutex<Vec<(u32, bool)>>);
+
+    impl Sink for Kept {
+        fn deliver(&self, done: Completion) -> bool {
+            let mut kept = self.0.lock().unwrap();
+            kept.push((done.index, done.result.is_ok()));
+            false
+        }
+    }
+
+    fn item(index: u32) -> Item {
+        let (url, req) = RawRequest::get("http://a.test/x").check();
+        Item {
+            index,
+            url,
+            req: req.expect("a valid request"),
+            abortable: false,
+            queued_at: Instant::now(),
+        }
+    }
+
+    fn ok(body: &'static str) -> Result<ResponseData, FetchError> {
+        Ok(ResponseData {
+            status: StatusCode::OK,
+            version: Version::HTTP_11,
+            url: None,
+            redirected: false,
+            headers: Headers::Lines(Bytes::new()),
+            body: Bytes::from_static(body.as_bytes()),
+            saved_bytes: Some(10),
+            saved: None,
+        })
+    }
+
+    fn failed() -> Result<ResponseData, FetchError> {
+        Err(FetchError::new(ErrorKind::Protocol, "bad"))
+    }
+
+    /// Batch 7 of `count` requests, registered in `books`.
+    fn running(books: &Batches, fail_fast: bool, count: usize) -> (Arc<Batch>, Arc<Kept>) {
+        let kept = Arc::new(Kept::default());
+        let opts = CallOptions {
+            fail_fast,
+            concurrency: 2,
+            ..CallOptions::default()
+        };
+        let batch = books.join(7, Arc::new(opts), kept.clone(), count, true);
+        (batch, kept)
+    }
+
+    fn finish(
+        books: &Batches,
+        batch: &Batch,
+        index: u32,
+        result: Result<ResponseData, FetchError>,
+    ) {
+        let timing = Timing::queued_at(Instant::now());
+        batch.finish(books, index, String::new(), timing, 1, result);
+    }
+
+    #[test]
+    fn fail_fast_delivers_the_first_error_alone_and_ends_the_batch() {
+        let books = Batches::default();
+        let (batch, kept) = running(&books, true, 4);
+        finish(&books, &batch, 0, ok("ab"));
+        finish(&books, &batch, 1, failed());
+        assert!(batch.cancel.is_cancelled());
+        assert!(books.get(7).is_none(), "unregistered at the error");
+        finish(&books, &batch, 2, failed());
+        finish(&books, &batch, 3, ok("c"));
+        assert_eq!(*kept.0.lock().unwrap(), [(0, true), (1, false)]);
+        let stats = books.stats.snapshot();
+        assert_eq!(
+            (stats.done, stats.failed, stats.bytes),
+            (4, 2, 2 + 10 + 1 + 10)
+        );
+        assert_eq!(stats.batches, 1);
+    }
+
+    #[test]
+    fn settled_delivers_everything_and_ends_with_the_last() {
+        let books = Batches::default();
+        let (batch, kept) = running(&books, false, 3);
+        finish(&books, &batch, 0, failed());
+        finish(&books, &batch, 1, ok(""));
+        assert!(!batch.cancel.is_cancelled());
+        assert!(books.get(7).is_some(), "one request to go");
+        finish(&books, &batch, 2, failed());
+        assert!(books.get(7).is_none());
+        assert_eq!(*kept.0.lock().unwrap(), [(0, false), (1, true), (2, false)]);
+        // A batch of the same id joins anew, counted once more.
+        let again = books.join(7, batch.opts.clone(), kept.clone(), 1, false);
+        assert!(!Arc::ptr_eq(&again, &batch));
+        assert_eq!(
+            books.stats.snapshot().batches,
+            1,
+            "a joined call is no batch of its own"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_batch_delivers_nothing_more() {
+        for fail_fast in [false, true] {
+            let books = Batches::default();
+            let (batch, kept) = running(&books, fail_fast, 2);
+            batch.cancel();
+            finish(&books, &batch, 0, ok("x"));
+            finish(&books, &batch, 1, failed());
+            assert!(kept.0.lock().unwrap().is_empty(), "fail_fast: {fail_fast}");
+        }
+        // A finish from a batch that another of its id replaced leaves that one.
+        let books = Batches::default();
+        let (first, _) = running(&books, true, 1);
+        books.remove(7);
+        let (second, _) = running(&books, true, 1);
+        finish(&books, &first, 0, failed());
+        assert!(Arc::ptr_eq(&books.get(7).expect("still running"), &second));
+    }
+
+    #[test]
+    fn held_parts_start_together_with_the_last() {
+        let batch = Batch::new(
+            1,
+            Arc::new(CallOptions::default()),
+            Arc::new(Kept::default()),
+        );
+        assert!(batch.queue(vec![item(0), item(1)], true).is_none());
+        assert!(batch.queue(vec![item(2)], true).is_none());
+        let all = batch.queue(vec![item(3)], false).expect("the last part");
+        let order: Vec<u32> = all.iter().map(|i| i.index).collect();
+        assert_eq!(order, [0, 1, 2, 3]);
+        let alone = batch.queue(vec![item(4)], false).expect("nothing held");
+        assert_eq!(alone.len(), 1);
+        assert!(batch.queue(vec![item(5), item(6)], true).is_none());
+        assert_eq!(batch.drop_held(), 2);
+        assert_eq!(batch.drop_held(), 0);
+    }
+
+    #[test]
+    fn one_request_is_cancelled_by_its_token() {
+        let batch = Batch::new(
+            1,
+            Arc::new(CallOptions::default()),
+            Arc::new(Kept::default()),
+        );
+        let token = batch.item_token(3);
+        assert!(!token.is_cancelled());
+        batch.cancel_item(3);
+        assert!(token.is_cancelled());
+        assert!(!batch.item_token(4).is_cancelled());
+        // Cancelled before it starts: its token is cancelled when taken.
+        batch.cancel_item(5);
+        assert!(batch.item_token(5).is_cancelled());
+        batch.forget_item(5);
+        assert!(!batch.item_token(5).is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn permits_follow_concurrency_until_the_batch_is_cancelled() {
+        let books = Batches::default();
+        let (batch, _) = running(&books, false, 5);
+        assert_eq!((batch.id(), batch.concurrency()), (7, 2));
+        let first = batch.permit(&books, || 0).await;
+        let second = batch.permit(&books, || 0).await;
+        assert!(first.is_some() && second.is_some());
+        books.stats.queued.store(3, Ordering::Relaxed);
+        batch.cancel();
+        // Cancelled: no permit, and the three queued count as ended.
+        assert!(batch.permit(&books, || 3).await.is_none());
+        assert_eq!(books.stats.queued.load(Ordering::Relaxed), 0);
+        assert!(books.get(7).is_some(), "two still running");
+        drop(first);
+        assert!(
+            batch.permit(&books, || 0).await.is_none(),
+            "even with one free"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_an_adaptive_call_has_origin_places() {
+        let plain = Batch::new(
+            1,
+            Arc::new(CallOptions::default()),
+            Arc::new(Kept::default()),
+        );
+        assert!(plain.origin_place("http://a.test:80").await.is_none());
+        assert!(plain.adaptive_limits().is_none());
+        let opts = CallOptions {
+            adaptive: true,
+            ..CallOptions::default()
+        };
+        let adaptive = Batch::new(2, Arc::new(opts), Arc::new(Kept::default()));
+        assert!(adaptive.origin_place("http://a.test:80").await.is_some());
+    }
+
+    #[test]
+    fn the_registry_lists_and_empties() {
+        let books = Batches::default();
+        let (batch, _) = running(&books, false, 1);
+        assert_eq!(books.all(false).len(), 1);
+        assert_eq!(books.all(true).len(), 1);
+        assert!(books.all(false).is_empty());
+        assert!(books.get(7).is_none());
+        assert!(books.remove(7).is_none());
+        drop(batch);
+    }
+}

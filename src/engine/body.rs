@@ -388,7 +388,9 @@ async fn read_decoded(
 
 #[cfg(test)]
 mod tests {
-    use super::is_zlib_header;
+    use super::*;
+    use crate::engine::loopback::fetch_on_lane;
+    use crate::engine::wire::Home;
 
     #[test]
     fn tells_zlib_from_raw_deflate() {
@@ -406,5 +408,213 @@ mod tests {
         for head in [[0xcb, 0x48], [0x4b, 0x4c], [0x74, 0x68]] {
             assert!(!is_zlib_header(&head), "{head:x?}");
         }
+    }
+
+    #[test]
+    fn a_zlib_header_names_deflate_a_small_window_and_a_checksum() {
+        // Method 8 with the check bits right, but a window over 32 KiB.
+        assert!(!is_zlib_header(&[0x88, 0x98]));
+        // Method 7, checksum right: not deflate.
+        assert!(!is_zlib_header(&[0x77, 0x0a]));
+        // Method 8, window fine, checksum wrong.
+        assert!(!is_zlib_header(&[0x78, 0x9d]));
+        // Too short to tell: the zlib decoder reports what is wrong.
+        assert!(is_zlib_header(&[0x4b]));
+        assert!(is_zlib_header(&[]));
+    }
+
+    #[test]
+    fn the_one_known_coding_is_named() {
+        let coded = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(http::header::CONTENT_ENCODING, value.parse().unwrap());
+            coding_of(&headers)
+        };
+        assert_eq!(coded(" GZIP "), Some(Coding::Gzip));
+        assert_eq!(coded("x-gzip"), Some(Coding::Gzip));
+        assert_eq!(coded("deflate"), Some(Coding::Deflate));
+        assert_eq!(coded("br"), Some(Coding::Brotli));
+        assert_eq!(coded("zstd"), Some(Coding::Zstd));
+        assert_eq!(coded("gzip, br"), None);
+        assert_eq!(coding_of(&HeaderMap::new()), None);
+    }
+
+    /// A response of `body` in chunks of `chunk` bytes, each chunk its own
+    /// frame.
+    fn chunked(body: &[u8], chunk: usize) -> Vec<u8> {
+        let mut out = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        for piece in body.chunks(chunk) {
+            out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            out.extend_from_slice(piece);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    }
+
+    fn limits(max_size: Option<u64>) -> BodyLimits {
+        BodyLimits {
+            max_size,
+            idle: None,
+            min_speed: None,
+        }
+    }
+
+    async fn read(
+        response: Vec<u8>,
+        coding: Option<Coding>,
+        size_hint: Option<u64>,
+        max_size: Option<u64>,
+    ) -> Result<BodyRead, FetchError> {
+        let home = Home::default();
+        let body = ResponseBody::Lane(fetch_on_lane(vec![response], &home).await.into_body());
+        let limits = limits(max_size);
+        read_body(body, coding, size_hint, &limits, BodyTarget::Memory, None).await
+    }
+
+    fn text(n: usize) -> Vec<u8> {
+        (0..n).map(|i| b'a' + (i % 26) as u8).collect()
+    }
+
+    #[tokio::test]
+    async fn a_plain_body_of_many_frames_is_whole_and_its_limit_is_inclusive() {
+        let body = text(1000);
+        let whole = read(chunked(&body, 100), None, None, Some(1000)).await;
+        assert_eq!(&whole.expect("exactly the limit").bytes[..], &body[..]);
+        let over = read(chunked(&text(1001), 100), None, None, Some(1000)).await;
+        assert!(matches!(
+            over.err().map(|e| e.code()),
+            Some("ERR_BODY_TOO_LARGE")
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_fails_before_reading() {
+        // The body the server sends fits; the length it declared does not.
+        let small = chunked(b"abc", 3);
+        let refused = read(small.clone(), None, Some(11), Some(10)).await;
+        assert!(matches!(
+            refused.err().map(|e| e.code()),
+            Some("ERR_BODY_TOO_LARGE")
+        ));
+        let at_limit = read(small, None, Some(10), Some(10)).await;
+        assert_eq!(&at_limit.expect("at the limit").bytes[..], b"abc");
+    }
+
+    async fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        async_compression::tokio::bufread::GzipEncoder::new(data)
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn the_limit_counts_decoded_bytes() {
+        let body = text(200_000);
+        let packed = gzip(&body).await;
+        assert!(packed.len() < 10_000);
+        let whole = read(
+            chunked(&packed, 4096),
+            Some(Coding::Gzip),
+            None,
+            Some(200_000),
+        )
+        .await;
+        assert_eq!(whole.expect("exactly the limit").bytes, body);
+        // The declared length is of the coded bytes, which fit.
+        let len = Some(packed.len() as u64);
+        let over = read(
+            chunked(&packed, 4096),
+            Some(Coding::Gzip),
+            len,
+            Some(199_999),
+        )
+        .await;
+        assert!(matches!(
+            over.err().map(|e| e.code()),
+            Some("ERR_BODY_TOO_LARGE")
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_coding_is_a_decompression_error() {
+        let mut packed = gzip(&text(1000)).await;
+        let middle = packed.len() / 2;
+        packed[middle] ^= 0xff;
+        packed[middle + 1] ^= 0xff;
+        let failed = read(chunked(&packed, 64), Some(Coding::Gzip), None, None).await;
+        assert!(matches!(
+            failed.err().map(|e| e.code()),
+            Some("ERR_DECOMPRESS")
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_cut_body_under_a_coding_keeps_its_own_code() {
+        let packed = gzip(&text(1000)).await;
+        let mut cut = chunked(&packed, 64);
+        cut.truncate(cut.len() - 20);
+        let failed = read(cut, Some(Coding::Gzip), None, None).await;
+        assert!(matches!(
+            failed.err().map(|e| e.code()),
+            Some("ERR_HTTP_PROTOCOL")
+        ));
+    }
+
+    #[tokio::test]
+    async fn deflate_is_read_with_or_without_its_zlib_wrapper() {
+        use async_compression::tokio::bufread::{DeflateEncoder, ZlibEncoder};
+        let body = text(5000);
+        let mut wrapped = Vec::new();
+        ZlibEncoder::new(&body[..])
+            .read_to_end(&mut wrapped)
+            .await
+            .unwrap();
+        let mut raw = Vec::new();
+        DeflateEncoder::new(&body[..])
+            .read_to_end(&mut raw)
+            .await
+            .unwrap();
+        for packed in [wrapped, raw] {
+            let read = read(chunked(&packed, 512), Some(Coding::Deflate), None, None).await;
+            assert_eq!(read.expect("decoded").bytes, body);
+        }
+        let empty = read(chunked(b"", 1), Some(Coding::Deflate), None, None).await;
+        assert!(matches!(
+            empty.err().map(|e| e.code()),
+            Some("ERR_DECOMPRESS")
+        ));
+    }
+
+    /// A plain body of `len` bytes in chunks of 100, saved to a file under
+    /// `max_size`: the outcome, and the file's bytes when it was kept.
+    async fn save(len: usize, max_size: u64) -> (Result<BodyRead, FetchError>, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("saved");
+        let home = Home::default();
+        let answer = fetch_on_lane(vec![chunked(&text(len), 100)], &home).await;
+        let body = ResponseBody::Lane(answer.into_body());
+        let mut file = SaveFile::temp_beside(&target, None).await.unwrap();
+        let limits = limits(Some(max_size));
+        let read = read_body(body, None, None, &limits, BodyTarget::File(&mut file), None).await;
+        if read.is_err() {
+            return (read, Vec::new());
+        }
+        file.commit(&target, None).await.unwrap();
+        (read, std::fs::read(&target).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_plain_body_saved_to_a_file_is_held_to_the_limit() {
+        let (read, saved) = save(1000, 1000).await;
+        assert_eq!(read.expect("exactly the limit").saved, Some(1000));
+        assert_eq!(saved, text(1000));
+        let (over, _) = save(1001, 1000).await;
+        assert!(matches!(
+            over.err().map(|e| e.code()),
+            Some("ERR_BODY_TOO_LARGE")
+        ));
     }
 }

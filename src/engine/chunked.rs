@@ -356,4 +356,40 @@ mod tests {
         }
         assert!(decode_split(&many, &[]).is_err());
     }
+
+    #[test]
+    fn up_to_16_kib_of_extension_or_trailers_and_100_fields_are_read() {
+        // Written out rather than from the constants, which a change would move.
+        let mut extension = b"1;".to_vec();
+        extension.resize(16 * 1024 - 100, b'a');
+        extension.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+        assert_eq!(decode_split(&extension, &[]), Ok((b"x".to_vec(), true, 0)));
+        // 16 KiB after the `;` exactly, and one byte more.
+        let mut at_limit = b"1;".to_vec();
+        at_limit.resize(2 + 16 * 1024, b'a');
+        let mut over = at_limit.clone();
+        over.push(b'a');
+        for (line, fits) in [(at_limit, true), (over, false)] {
+            let mut body = line;
+            body.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+            assert_eq!(decode_split(&body, &[]).is_ok(), fits, "{}", body.len());
+        }
+        let mut trailers = b"0\r\nA: ".to_vec();
+        trailers.resize(16 * 1024 - 100, b'b');
+        trailers.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(decode_split(&trailers, &[]), Ok((Vec::new(), true, 0)));
+        // A trailer section of 16 KiB less one byte, and of 16 KiB.
+        for (size, fits) in [(16 * 1024 - 1, true), (16 * 1024, false)] {
+            let mut body = b"0\r\nA: ".to_vec();
+            body.resize(3 + size - 2, b'b');
+            body.extend_from_slice(b"\r\n\r\n");
+            assert_eq!(decode_split(&body, &[]).is_ok(), fits, "{size}");
+        }
+        let mut fields = b"0\r\n".to_vec();
+        for _ in 0..100 {
+            fields.extend_from_slice(b"A: b\r\n");
+        }
+        fields.extend_from_slice(b"\r\n");
+        assert_eq!(decode_split(&fields, &[]), Ok((Vec::new(), true, 0)));
+    }
 }

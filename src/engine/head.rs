@@ -83,4 +83,35 @@ mod tests {
         chunked.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
         assert_eq!(implied_length(&Method::POST, &chunked, 3), None);
     }
+
+    #[test]
+    fn a_length_the_caller_names_is_sent_even_for_an_empty_body() {
+        let mut named = HeaderMap::new();
+        named.insert(header::CONTENT_LENGTH, "9".parse().unwrap());
+        assert_eq!(implied_length(&Method::GET, &named, 0), Some(0));
+        assert_eq!(implied_length(&Method::PUT, &HeaderMap::new(), 0), Some(0));
+        assert_eq!(
+            implied_length(&Method::PATCH, &HeaderMap::new(), 0),
+            Some(0)
+        );
+        assert_eq!(implied_length(&Method::GET, &HeaderMap::new(), 1), Some(1));
+    }
+
+    #[test]
+    fn the_pooled_path_gets_the_same_fields_as_fields() {
+        let mut fields = HeaderMap::new();
+        let uri: Uri = "http://a.test:8080/x".parse().unwrap();
+        add_implied(&mut fields, &Method::POST, &uri, 5);
+        assert_eq!(fields[header::HOST], "a.test:8080");
+        assert_eq!(fields[header::CONTENT_LENGTH], "5");
+        let mut fields = HeaderMap::new();
+        add_implied(
+            &mut fields,
+            &Method::GET,
+            &"https://a.test/".parse().unwrap(),
+            0,
+        );
+        assert_eq!(fields[header::HOST], "a.test");
+        assert!(!fields.contains_key(header::CONTENT_LENGTH));
+    }
 }

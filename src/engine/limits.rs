@@ -200,6 +200,12 @@ mod tests {
         let a3 = tokio::time::timeout(Duration::from_millis(50), caps.acquire("a".into()))
             .await
             .expect("a released permit is handed on");
+        let fourth =
+            tokio::time::timeout(Duration::from_millis(50), caps.acquire("a".into())).await;
+        assert!(
+            fourth.is_err(),
+            "the host is remembered while others hold it"
+        );
         drop(b1);
         assert_eq!(caps.hosts(), 1, "host b is forgotten once idle");
         drop(a3);
@@ -218,5 +224,68 @@ mod tests {
         let elapsed = start.elapsed();
         assert!(elapsed >= Duration::from_millis(95), "{elapsed:?}");
         assert!(elapsed < Duration::from_millis(400), "{elapsed:?}");
+    }
+
+    #[test]
+    fn slots_follow_one_another_an_interval_apart() {
+        // 100 s apart: the calls below all fall inside the first interval.
+        let limiter = RateLimiter::new(0.01);
+        assert!(limiter.is_idle(Instant::now()), "nothing reserved yet");
+        let first = limiter.reserve();
+        assert!(!limiter.is_idle(Instant::now()));
+        let second = limiter.reserve();
+        let third = limiter.reserve();
+        assert_eq!(second - first, Duration::from_secs(100));
+        assert_eq!(third - second, Duration::from_secs(100));
+        assert!(limiter.is_idle(third + Duration::from_secs(100)));
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_its_slot_overall_and_per_host() {
+        let overall = RateLimits::new(Some(0.01), None);
+        let per_host = RateLimits::new(None, Some(0.01));
+        let short = Duration::from_millis(20);
+        for limits in [&overall, &per_host] {
+            assert!(limits.is_limited());
+            tokio::time::timeout(short, limits.wait("http://a.test:80"))
+                .await
+                .expect("the first slot is now");
+            let next = tokio::time::timeout(short, limits.wait("http://a.test:80")).await;
+            assert!(next.is_err(), "the second waits 100 s");
+        }
+        // Per host, another host has its own slots.
+        tokio::time::timeout(short, per_host.wait("http://b.test:80"))
+            .await
+            .expect("another host's first slot is now");
+        assert!(!RateLimits::new(None, None).is_limited());
+    }
+
+    fn remembered(limits: &RateLimits) -> usize {
+        limits.hosts.lock().unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn idle_hosts_are_swept_once_many_are_remembered() {
+        // Slots a nanosecond apart: every limiter is idle again at once.
+        let fast = RateLimits::new(None, Some(1e9));
+        for i in 0..SWEEP_AT {
+            fast.wait(&format!("http://h{i}.test:80")).await;
+        }
+        assert_eq!(remembered(&fast), SWEEP_AT);
+        // One taken by a request that has yet to reserve its slot.
+        let taken = fast.hosts.lock().unwrap()["http://h0.test:80"].clone();
+        fast.wait("http://last.test:80").await;
+        assert_eq!(
+            remembered(&fast),
+            2,
+            "the idle ones nobody holds are forgotten"
+        );
+        drop(taken);
+        // Slots 100 s apart: none is idle, and none is forgotten.
+        let slow = RateLimits::new(None, Some(0.01));
+        for i in 0..=SWEEP_AT {
+            slow.wait(&format!("http://h{i}.test:80")).await;
+        }
+        assert_eq!(remembered(&slow), SWEEP_AT + 1);
     }
 }

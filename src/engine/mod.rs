@@ -22,6 +22,8 @@ mod lane;
 #[cfg(test)]
 mod lane_ab;
 mod limits;
+#[cfg(test)]
+mod loopback;
 mod malloc;
 mod network;
 mod normal_url;

@@ -291,4 +291,91 @@ mod tests {
             assert!(Proxies::new(&config(bad, "", "")).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn a_route_is_direct_forwarded_or_tunnelled() {
+        let proxies = Proxies::new(&config(
+            "http://u:p@127.0.0.1:3128",
+            "http://127.0.0.1:3129",
+            "skip.test",
+        ))
+        .unwrap();
+        let route = |url: &str| proxies.route(&url.parse().unwrap());
+        assert_eq!(route("http://skip.test/"), Route::Direct);
+        assert_eq!(route("https://a.test/"), Route::Tunnelled);
+        let Route::Forwarded { auth: Some(auth) } = route("http://a.test/") else {
+            panic!("plain http is forwarded with the proxy's credentials");
+        };
+        assert!(auth.as_bytes().starts_with(b"Basic "));
+        let none = Proxies::new(&config("", "", "")).unwrap();
+        assert_eq!(
+            none.route(&"http://a.test/".parse().unwrap()),
+            Route::Direct
+        );
+    }
+
+    #[test]
+    fn a_proxy_error_keeps_its_cause() {
+        let err = ProxyError(Box::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        let cause = std::error::Error::source(&err).expect("a cause");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some());
+    }
+
+    /// A connector whose proxy for both schemes is a listener of the test's.
+    async fn through_listener() -> (ProxyConnector, tokio::net::TcpListener) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = format!("http://{}", listener.local_addr().unwrap());
+        let proxies = Proxies::new(&config(&proxy, &proxy, "")).unwrap();
+        let tcp = TcpConnector::new(Default::default(), None);
+        (ProxyConnector::new(tcp, Arc::new(proxies), None), listener)
+    }
+
+    #[tokio::test]
+    async fn plain_http_goes_to_the_proxy_as_it_is() {
+        use hyper_util::client::legacy::connect::Connection;
+        use tokio::io::AsyncReadExt;
+        let (mut connector, listener) = through_listener().await;
+        let call = tokio::spawn(connector.call("http://a.test/".parse().unwrap()));
+        let (mut seen, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 64];
+        tokio::select! {
+            stream = call => {
+                let stream = stream.unwrap().expect("connected to the proxy");
+                assert!(stream.connected().is_proxied(), "requests go in absolute form");
+                drop(stream);
+                assert_eq!(seen.read(&mut buf).await.unwrap(), 0, "nothing sent yet");
+            }
+            n = seen.read(&mut buf) => {
+                panic!("the connector wrote {:?}", String::from_utf8_lossy(&buf[..n.unwrap()]));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn https_goes_through_a_connect_tunnel() {
+        use tokio::io::AsyncReadExt;
+        let (mut connector, listener) = through_listener().await;
+        let call = tokio::spawn(connector.call("https://a.test/".parse().unwrap()));
+        let (mut seen, _) = listener.accept().await.unwrap();
+        let head = async {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 256];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = seen.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the connector closed");
+                request.extend_from_slice(&buf[..n]);
+            }
+            request
+        };
+        tokio::select! {
+            _ = call => panic!("connected without asking the proxy for a tunnel"),
+            request = head => assert!(
+                request.starts_with(b"CONNECT a.test:443 HTTP/1.1\r\n"),
+                "{}",
+                String::from_utf8_lossy(&request)
+            ),
+        }
+    }
 }

@@ -221,4 +221,138 @@ mod tests {
         assert_eq!(next_url(&from, "/y").unwrap().0.as_str(), "http://a.test/y");
         assert!(next_url(&from, "ftp://a.test/").is_err());
     }
+
+    fn location_to(to: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::LOCATION, to.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn only_redirect_statuses_redirect() {
+        for code in [301, 302, 303, 307, 308] {
+            assert!(is_redirect(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [200, 300, 304, 305, 306, 309] {
+            assert!(!is_redirect(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_policy_follows_up_to_its_maximum() {
+        let to = location_to("/next");
+        let mut policy = RedirectPolicy::new(RedirectMode::Follow, 2);
+        for n in 1..=2 {
+            let next = policy.location(StatusCode::FOUND, &to, "http://a.test/");
+            assert_eq!(next.unwrap().as_deref(), Some("/next"));
+            assert_eq!(policy.followed(), n);
+        }
+        let third = policy.location(StatusCode::FOUND, &to, "http://a.test/");
+        assert!(matches!(
+            third.err().map(|e| e.code()),
+            Some("ERR_TOO_MANY_REDIRECTS")
+        ));
+        // Not a redirect, or one without a Location: the response is the answer.
+        let mut policy = RedirectPolicy::new(RedirectMode::Follow, 0);
+        let ok = policy.location(StatusCode::OK, &to, "http://a.test/");
+        assert_eq!(ok.unwrap(), None);
+        let bare = policy.location(StatusCode::FOUND, &HeaderMap::new(), "http://a.test/");
+        assert_eq!(bare.unwrap(), None);
+        assert_eq!(policy.followed(), 0);
+    }
+
+    #[test]
+    fn manual_hands_the_redirect_back_and_error_refuses_it() {
+        let to = location_to("/next");
+        let mut manual = RedirectPolicy::new(RedirectMode::Manual, 5);
+        assert_eq!(
+            manual
+                .location(StatusCode::FOUND, &to, "http://a.test/")
+                .unwrap(),
+            None
+        );
+        let mut error = RedirectPolicy::new(RedirectMode::Error, 5);
+        let refused = error.location(StatusCode::FOUND, &to, "http://a.test/");
+        assert!(matches!(
+            refused.err().map(|e| e.code()),
+            Some("ERR_TOO_MANY_REDIRECTS")
+        ));
+        // Without a Location there is nothing to refuse.
+        let bare = error.location(StatusCode::FOUND, &HeaderMap::new(), "http://a.test/");
+        assert_eq!(bare.unwrap(), None);
+    }
+
+    #[test]
+    fn get_stays_get_and_303_turns_any_other_method_to_get() {
+        assert!(switches_to_get(StatusCode::SEE_OTHER, &Method::PUT));
+        assert!(switches_to_get(StatusCode::SEE_OTHER, &Method::GET));
+        for code in [301, 302] {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert!(!switches_to_get(status, &Method::PUT), "{code}");
+            assert!(!switches_to_get(status, &Method::HEAD), "{code}");
+        }
+        assert!(!switches_to_get(
+            StatusCode::PERMANENT_REDIRECT,
+            &Method::POST
+        ));
+    }
+
+    #[test]
+    fn another_host_or_port_is_another_origin() {
+        let from = Url::parse("http://a.test/x").unwrap();
+        for to in ["http://a.test:8080/y", "http://b.test/x"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::COOKIE, "c".parse().unwrap());
+            let to = Url::parse(to).unwrap();
+            assert!(prune_headers(&mut headers, &from, &to, false), "{to}");
+            assert!(headers.is_empty(), "{to}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_body_takes_its_description_along() {
+        let from = Url::parse("http://a.test/x").unwrap();
+        let mut headers = HeaderMap::new();
+        for name in [
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+            header::CONTENT_LANGUAGE,
+            header::CONTENT_LOCATION,
+            header::ACCEPT,
+        ] {
+            headers.insert(name, "v".parse().unwrap());
+        }
+        let kept = headers.clone();
+        assert!(!prune_headers(&mut headers, &from, &from, false));
+        assert_eq!(headers, kept);
+        assert!(!prune_headers(&mut headers, &from, &from, true));
+        assert_eq!(headers.keys().collect::<Vec<_>>(), [header::ACCEPT]);
+    }
+
+    #[test]
+    fn origin_bound_fields_are_credentials_and_host() {
+        for name in ORIGIN_BOUND {
+            assert!(is_origin_bound(&name), "{name}");
+        }
+        assert!(!is_origin_bound(&header::ACCEPT));
+        assert!(!is_origin_bound(&header::CONTENT_TYPE));
+    }
+
+    #[test]
+    fn a_bad_location_is_quoted_only_in_part() {
+        let from = Url::parse("http://a.test/x").unwrap();
+        let fits = format!("http://[{}", "a".repeat(SHOWN_LOCATION - 8));
+        assert_eq!(fits.len(), SHOWN_LOCATION);
+        let failed = next_url(&from, &fits).unwrap_err();
+        assert_eq!(failed.code(), "ERR_HTTP_PROTOCOL");
+        assert!(failed.message().ends_with(&fits), "{}", failed.message());
+        let long = format!("{fits}a");
+        let failed = next_url(&from, &long).unwrap_err();
+        assert!(
+            failed.message().ends_with(&format!("{fits}…")),
+            "{}",
+            failed.message()
+        );
+    }
 }

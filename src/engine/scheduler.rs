@@ -410,4 +410,77 @@ mod tests {
         drop(ended);
         assert_eq!(joined.lanes(), 1);
     }
+
+    #[tokio::test]
+    async fn open_calls_keep_their_lanes_and_dead_entries_are_swept() {
+        let network = Network::new(&crate::engine::config::ClientConfig::default()).unwrap();
+        let sched = Scheduler::new(network);
+        let entries = || sched.open.lock().unwrap().len();
+        let held = sched.open_lanes(0, 4);
+        assert!(
+            Arc::ptr_eq(&held, &sched.open_lanes(0, 4)),
+            "its lanes' queue"
+        );
+        for id in 1..64 {
+            drop(sched.open_lanes(id, 4));
+        }
+        assert_eq!(entries(), 64, "dead entries wait for the sweep");
+        let _new = sched.open_lanes(64, 4);
+        assert_eq!(entries(), 2, "the live call and the new one");
+        assert!(Arc::ptr_eq(&held, &sched.open_lanes(0, 4)));
+    }
+
+    #[test]
+    fn a_request_is_cut_short_by_a_cancel_an_abort_or_a_panic() {
+        let err = |kind| Some((Err(FetchError::new(kind, "x")), 1));
+        assert!(cut_short(&None));
+        assert!(cut_short(&err(ErrorKind::Aborted)));
+        assert!(cut_short(&err(ErrorKind::Internal)));
+        assert!(!cut_short(&err(ErrorKind::Protocol)));
+        let (failed, attempts) = internal_error(Box::new("boom"));
+        assert_eq!(attempts, 1);
+        assert_eq!(failed.unwrap_err().code(), "ERR_FETCHPOOL_INTERNAL");
+    }
+
+    #[tokio::test]
+    async fn each_start_goes_to_its_own_lanes() {
+        let network = Network::new(&crate::engine::config::ClientConfig::default()).unwrap();
+        let sched = Arc::new(Scheduler::new(network));
+        let runtime = Handle::current();
+        // A closed port: each request fails at once, without the network.
+        let refused = |index| {
+            let (url, req) = RawRequest::get("http://127.0.0.1:1/").check();
+            let req = req.expect("a valid request");
+            let queued_at = Instant::now();
+            let abortable = false;
+            Item {
+                index,
+                url,
+                req,
+                abortable,
+                queued_at,
+            }
+        };
+        let opts = Arc::new(CallOptions::default());
+        let start = |id, items: Vec<Item>, start| {
+            let count = items.len();
+            let batch = sched
+                .books
+                .join(id, opts.clone(), Arc::new(Nowhere), count, false);
+            sched.start(&runtime, batch, items, start);
+        };
+        let open_calls = || sched.open.lock().unwrap().len();
+        start(1, vec![refused(0), refused(1)], Start::Now);
+        start(2, vec![refused(0)], Start::Now);
+        assert_eq!(
+            (sched.joined.lanes(), open_calls()),
+            (0, 0),
+            "a call's own lanes"
+        );
+        start(3, vec![refused(0), refused(1)], Start::Joined);
+        assert!(sched.joined.lanes() > 0, "the joined calls' lanes");
+        assert_eq!(open_calls(), 0);
+        start(4, vec![refused(0)], Start::Open);
+        assert_eq!(open_calls(), 1, "the open call's own queue");
+    }
 }

@@ -1033,4 +1033,236 @@ mod tests {
         assert!(parse_head(b"HTTP/1.1 2000 OK\r\n\r\n").is_err());
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
     }
+
+    /// Whether the connection a GET answered with `response` went home
+    /// once the body was read.
+    async fn goes_home(response: &str, fields: &[(&'static str, &'static str)]) -> bool {
+        use http_body_util::BodyExt as _;
+        let home = Home::default();
+        let pieces = vec![response.as_bytes().to_vec()];
+        let fields = headers(fields);
+        let answer = crate::engine::loopback::fetch_on_lane_with(pieces, &home, &fields);
+        let body = answer.await.into_body().collect().await;
+        assert!(body.is_ok(), "{response:?}");
+        let home = home.lock().unwrap();
+        home.is_some()
+    }
+
+    #[tokio::test]
+    async fn a_connection_goes_home_only_when_both_sides_keep_it() {
+        let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi";
+        assert!(goes_home(ok, &[]).await);
+        assert!(goes_home("HTTP/1.1 204 No Content\r\n\r\n", &[]).await);
+        let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+        assert!(goes_home(chunked, &[]).await);
+        let old_kept = "HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nhi";
+        assert!(goes_home(old_kept, &[]).await);
+        for (response, why) in [
+            ("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nhi", "close"),
+            ("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nhi", "HTTP/1.0"),
+            ("HTTP/1.1 200 OK\r\n\r\nhi", "ends at close"),
+            ("HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n", "upgraded"),
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 2\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+                "mixed framing",
+            ),
+            ("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhiXX", "bytes after"),
+        ] {
+            assert!(!goes_home(response, &[]).await, "{why}");
+        }
+        assert!(
+            !goes_home(ok, &[("connection", "close")]).await,
+            "asked to close"
+        );
+    }
+
+    #[test]
+    fn an_io_error_on_the_wire_classifies_by_its_errno() {
+        let reset = WireError::from(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert_eq!(
+            crate::engine::classify::classify(Box::new(reset)).code(),
+            "ECONNRESET"
+        );
+        let cut = WireError::Incomplete;
+        assert_eq!(
+            crate::engine::classify::classify(Box::new(cut)).code(),
+            "ERR_HTTP_PROTOCOL"
+        );
+    }
+
+    /// How an exchange ends with a server that sends `pieces` and closes.
+    async fn closed_after(pieces: Vec<Vec<u8>>) -> ExchangeError {
+        let addr = crate::engine::loopback::serve_once(pieces).await;
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
+        let uri: Uri = format!("http://{addr}/").parse().unwrap();
+        let (home, fields, body) = (Home::default(), HeaderMap::new(), Bytes::new());
+        match exchange(conn, &home, None, &Method::GET, &uri, &fields, &body).await {
+            Ok(_) => panic!("a response from a server that closed"),
+            Err(failed) => failed,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_close_before_any_answer_is_told_from_one_midway() {
+        // On a reused connection, the first means the server had closed it:
+        // the request may go again on a new one.
+        let silent = closed_after(Vec::new()).await;
+        assert!(matches!(silent.error, WireError::Incomplete));
+        assert!(silent.unanswered);
+        for piece in [
+            &b"HTTP/1.1 200 OK\r\n"[..],
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+        ] {
+            let midway = closed_after(vec![piece.to_vec()]).await;
+            assert!(matches!(midway.error, WireError::Incomplete));
+            assert!(!midway.unanswered, "{:?}", String::from_utf8_lossy(piece));
+        }
+    }
+
+    /// A response head of exactly `len` bytes; without its last CRLF
+    /// when not `whole`.
+    fn head_of(len: usize, whole: bool) -> Vec<u8> {
+        let mut head = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n".to_vec();
+        while head.len() + 2 < len {
+            let room = (len - 2 - head.len()).min(40_000);
+            let fill = room.saturating_sub(b"x: \r\n".len()).max(1);
+            head.extend_from_slice(b"x: ");
+            head.resize(head.len() + fill, b'a');
+            head.extend_from_slice(b"\r\n");
+        }
+        assert_eq!(head.len() + 2, len, "a head of {len} bytes");
+        if whole {
+            head.extend_from_slice(b"\r\n");
+        } else {
+            head.extend_from_slice(b"x:");
+        }
+        head
+    }
+
+    /// What `read_head` makes of `buffered`, already read, on a connection
+    /// whose peer has closed.
+    async fn read_buffered(buffered: &[u8]) -> Result<Head, ExchangeError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await;
+        drop(listener.accept().await.unwrap());
+        let mut conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp.unwrap()), Instant::now());
+        conn.buf.extend_from_slice(buffered);
+        read_head(&mut conn).await
+    }
+
+    #[tokio::test]
+    async fn a_head_of_400_kib_is_read_and_one_byte_more_refused() {
+        let limit = 400 * 1024;
+        assert!(read_buffered(&head_of(limit, true)).await.is_ok());
+        let over = read_buffered(&head_of(limit + 1, true)).await;
+        assert!(matches!(
+            over.err().map(|e| e.error),
+            Some(WireError::Parse(_))
+        ));
+        // Not yet whole: at the limit it waits for more (and finds the peer
+        // gone); past it, it stops reading.
+        let waiting = read_buffered(&head_of(limit, false)[..limit]).await;
+        assert!(matches!(
+            waiting.err().map(|e| e.error),
+            Some(WireError::Incomplete)
+        ));
+        let endless = read_buffered(&head_of(limit + 10, false)[..limit + 1]).await;
+        assert!(matches!(
+            endless.err().map(|e| e.error),
+            Some(WireError::Parse(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_reset_before_any_answer_is_unanswered_too() {
+        use tokio::io::AsyncReadExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut chunk).await.unwrap();
+                request.extend_from_slice(&chunk[..n]);
+            }
+            // Closed with a reset rather than a FIN.
+            let linger = Some(std::time::Duration::ZERO);
+            socket2::SockRef::from(&socket).set_linger(linger).unwrap();
+        });
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
+        let uri: Uri = format!("http://{addr}/").parse().unwrap();
+        let (home, fields, body) = (Home::default(), HeaderMap::new(), Bytes::new());
+        let Err(failed) = exchange(conn, &home, None, &Method::GET, &uri, &fields, &body).await
+        else {
+            panic!("a response from a server that reset");
+        };
+        assert!(
+            matches!(&failed.error, WireError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset)
+        );
+        assert!(failed.unanswered);
+    }
+
+    #[tokio::test]
+    async fn a_body_read_into_its_own_buffer_arrives_whole() {
+        use http_body_util::BodyExt as _;
+        // From 16 KiB, a body of known length is read into an allocation
+        // of its own; sent in one piece and in several.
+        for len in [16 * 1024, 100_000] {
+            let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut response =
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {len}\r\n\r\n").into_bytes();
+            response.extend_from_slice(&body);
+            let pieces = [
+                vec![response.clone()],
+                response.chunks(7000).map(<[u8]>::to_vec).collect(),
+            ];
+            for pieces in pieces {
+                let home = Home::default();
+                let answer = crate::engine::loopback::fetch_on_lane(pieces, &home).await;
+                let read = answer.into_body().collect().await.expect("the whole body");
+                assert_eq!(read.to_bytes(), body, "{len}");
+                assert!(
+                    home.lock().unwrap().is_some(),
+                    "{len}: the connection goes home"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_discarded_small_body_frees_its_connection() {
+        let home = Home::default();
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi".to_vec();
+        let body = crate::engine::loopback::fetch_on_lane(vec![ok], &home)
+            .await
+            .into_body();
+        // The server has written all and closed: what is left is readable.
+        if let Some(conn) = body.conn.as_ref() {
+            conn.stream.tcp().readable().await.unwrap();
+        }
+        body.discard();
+        assert!(home.lock().unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_body_of_its_own_is_read_with_nothing_of_it_buffered() {
+        use http_body_util::BodyExt as _;
+        use tokio::io::AsyncWriteExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await;
+        let (mut peer, _) = listener.accept().await.unwrap();
+        let body: Vec<u8> = (0..20_000).map(|i| (i % 251) as u8).collect();
+        peer.write_all(&body).await.unwrap();
+        // The head was read before: the body starts with an empty buffer.
+        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp.unwrap()), Instant::now());
+        let home = Home::default();
+        let framing = Framing::Length(body.len() as u64);
+        let wire = WireBody::new(conn, framing, true, home.clone(), None, Bytes::new());
+        let read = wire.collect().await.expect("the whole body");
+        assert_eq!(read.to_bytes(), body);
+        assert!(home.lock().unwrap().is_some());
+    }
 }
