@@ -37,6 +37,7 @@ export default {
   testRunner: 'tap',
   tap: {
     testFiles,
+    nodeArgs: ['-r', '{{hookFile}}', '-r', './scripts/mutation-watchdog.js'],
     forceBail: true
   },
   coverageAnalysis: 'perTest',
