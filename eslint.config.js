@@ -19,7 +19,7 @@ const style = {
 
 module.exports = [
   {
-    ignores: ['binding.js', 'binding.d.ts', 'target/**', 'node_modules/**', 'bench/node_modules/**', 'dist/**', '**/*.d.ts', '**/*.ts']
+    ignores: ['binding.js', 'binding.d.ts', 'target/**', 'node_modules/**', 'bench/node_modules/**', 'dist/**', '.stryker-tmp*/**', 'reports/**', '**/*.d.ts', '**/*.ts']
   },
   js.configs.recommended,
   {

@@ -62,8 +62,10 @@ function answer (req, res) {
 /** A proxy that cuts the first response it relays after `limit` bytes, then relays whole. */
 async function startCutter (port, limit) {
   let cut = true
+  const sockets = new Set()
   const proxy = net.createServer((client) => {
     const upstream = net.connect(port, '127.0.0.1')
+    sockets.add(client).add(upstream)
     client.pipe(upstream)
     let relayed = 0
     const cutting = cut
@@ -80,7 +82,13 @@ async function startCutter (port, limit) {
     client.on('error', () => upstream.destroy())
   })
   await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-  return { port: proxy.address().port, close: () => proxy.close() }
+  // The relayed keep-alive connection would otherwise hold the process open
+  // until nginx drops it, a minute later.
+  const close = () => {
+    proxy.close()
+    for (const socket of sockets) socket.destroy()
+  }
+  return { port: proxy.address().port, close }
 }
 
 before(async () => {

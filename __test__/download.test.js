@@ -43,6 +43,9 @@ before(async () => {
 })
 
 after(() => {
+  // close() alone waits for any connection Node does not count as idle (one
+  // opened with no request on it yet), up to its 60 s headers timeout.
+  server.closeAllConnections()
   server.close()
   fs.rmSync(top, { recursive: true, force: true })
 })

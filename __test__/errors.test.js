@@ -152,6 +152,8 @@ for (const [what, args, code, Ctor] of badInputs) {
 
 test('a callback that is not a function is ERR_INVALID_ARG_TYPE', () => {
   assert.throws(() => fetchpool.fetch(server.url('/'), {}, 'cb'), { code: 'ERR_INVALID_ARG_TYPE' })
+  // A function in the place of options is not taken for the callback when a callback follows.
+  assert.throws(() => fetchpool.fetch(server.url('/'), () => {}, () => assert.fail('not called')), { code: 'ERR_INVALID_ARG_TYPE' })
 })
 
 test('client options are checked', () => {

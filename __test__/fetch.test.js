@@ -5,7 +5,7 @@ const assert = require('node:assert/strict')
 const http = require('node:http')
 const { performance } = require('node:perf_hooks')
 const fetchpool = require('..')
-const { startServer, delay } = require('./support/server')
+const { startServer, refusedPort, delay } = require('./support/server')
 const { freePorts } = require('./support/ports')
 const { startGate } = require('./support/gate')
 
@@ -532,6 +532,46 @@ test('a call-level signal on a URL joins, cancels only its call, and keeps its r
     await delay(30)
     assert.ok(server.stats.requests - before <= 1)
     assert.equal(client.stats().inFlight, 0)
+  } finally {
+    client.close()
+  }
+})
+
+test('a joined call with a signal that fails on the network keeps its own code', async () => {
+  const port = await refusedPort()
+  const err = await fetchpool.fetch(`http://127.0.0.1:${port}/`, { signal: new AbortController().signal }).then(() => null, (e) => e)
+  assert.equal(err.code, 'ECONNREFUSED')
+})
+
+test('calls joined with equal options: one failing fails no other', async () => {
+  const port = await refusedPort()
+  const options = { timeout: 5000 }
+  const [refused, slow] = await Promise.allSettled([
+    fetchpool.fetch(`http://127.0.0.1:${port}/`, options),
+    fetchpool.fetch(server.url('/slow?ms=100&id=kept'), options)
+  ])
+  assert.equal(refused.reason.code, 'ECONNREFUSED')
+  assert.equal(await slow.value.text(), 'slow kept')
+})
+
+test('call-level signals of later ticks on one joined batch keep their own reasons', async () => {
+  const client = new fetchpool.Client()
+  try {
+    const first = new AbortController()
+    const second = new AbortController()
+    const a = client.fetch(server.url('/slow?ms=3000&id=a'), { signal: first.signal })
+    await delay(0)
+    const c = client.fetch(server.url('/slow?ms=3000&id=c'), { signal: new AbortController().signal })
+    const b = client.fetch(server.url('/slow?ms=3000&id=b'), { signal: second.signal })
+    await delay(0)
+    const reasonA = new Error('a')
+    const reasonB = new Error('b')
+    first.abort(reasonA)
+    second.abort(reasonB)
+    await assert.rejects(a, (err) => err.code === 'ABORT_ERR' && err.cause === reasonA)
+    await assert.rejects(b, (err) => err.code === 'ABORT_ERR' && err.cause === reasonB)
+    client.close()
+    await assert.rejects(c, { code: 'ABORT_ERR' })
   } finally {
     client.close()
   }

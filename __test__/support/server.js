@@ -11,11 +11,24 @@ function delay (ms) {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+// A wait inside a handler, cut short when the response closes: a request the
+// client cancelled must not keep its timer, and with it the test process,
+// alive for the rest of a long delay.
+function hold (res, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    res.once('close', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
 async function handle (server, req, res, url) {
   const q = url.searchParams
   const path = url.pathname
   if (path === '/slow') {
-    await delay(Number(q.get('ms') || 200))
+    await hold(res, Number(q.get('ms') || 200))
     return res.end(`slow ${q.get('id') || ''}`)
   }
   if (path.startsWith('/status/')) {
@@ -53,7 +66,7 @@ async function handle (server, req, res, url) {
     return res.end()
   }
   if (path === '/headers-delay') {
-    await delay(Number(q.get('ms') || 1000))
+    await hold(res, Number(q.get('ms') || 1000))
     return res.end('late')
   }
   if (path === '/body-stall') {
@@ -68,7 +81,7 @@ async function handle (server, req, res, url) {
     const ms = Number(q.get('ms') || 50)
     res.writeHead(200, { 'content-length': n })
     for (let i = 0; i < n && !res.destroyed; i++) {
-      await delay(ms)
+      await hold(res, ms)
       res.write('x')
     }
     return res.end()
