@@ -13,13 +13,13 @@ const path = require('node:path')
 const { execFile } = require('node:child_process')
 const { promisify } = require('node:util')
 const { startHttpServer } = require('./support/http-server')
+const { cacheRuntimeDependencies } = require('./support/npm-cache')
 
 const run = promisify(execFile)
 const ROOT = path.join(__dirname, '..')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--offline', '--ignore-scripts', '--loglevel=error']
-// fetchpool's own dependencies come from npm's cache, which installing this
-// repository filled; nothing is fetched.
+// fetchpool's own dependencies come from npm's cache (support/npm-cache.js).
 const npmFlags = () => NPM_FLAGS
 
 let dir
@@ -76,6 +76,7 @@ before(async () => {
       overrides: { async: '$async' }
     })
   })
+  await cacheRuntimeDependencies()
   await run(npm, ['install', ...npmFlags()], { cwd: path.join(dir, 'project') })
   server = await startHttpServer((req, res) => res.end(`body ${req.url}`))
 })

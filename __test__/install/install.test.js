@@ -14,6 +14,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { startHttpServer } = require('../support/http-server')
+const { cacheRuntimeDependencies } = require('../support/npm-cache')
 
 const repo = path.join(__dirname, '..', '..')
 const dist = path.join(repo, 'dist')
@@ -96,8 +97,10 @@ before(async () => {
     assert.throws(() => execFileSync(tool, ['--version'], { env, stdio: 'ignore' }), `${tool} is still on PATH`)
   }
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'install-check', private: true }))
-  // --offline: everything comes from the two tarballs; the other systems'
-  // platform packages are optional and skipped.
+  // --offline: everything comes from the two tarballs and npm's cache
+  // (support/npm-cache.js); the other systems' platform packages are
+  // optional and skipped.
+  await cacheRuntimeDependencies()
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts',
     ...tarballs.map((name) => path.join(dist, name))])
   server = await startHttpServer((req, res) => res.end(`body of ${req.url}`))
