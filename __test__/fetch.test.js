@@ -13,6 +13,30 @@ let server
 before(async () => { server = await startServer() })
 after(() => server.close())
 
+test('Response headers: copies out, forEach, toJSON and the string tag', async () => {
+  const res = await fetchpool.fetch(server.url('/json'))
+  const cookies = res.headers.getSetCookie()
+  cookies.push('c=3')
+  assert.deepEqual(res.headers.getSetCookie(), ['a=1', 'b=2'], 'the caller gets a copy')
+  const seen = []
+  const self = {}
+  res.headers.forEach(function (value, name, headers) {
+    assert.equal(this, self)
+    assert.equal(headers, res.headers)
+    seen.push([name, value])
+  }, self)
+  assert.deepEqual(seen, [...res.headers.entries()])
+  assert.ok(seen.some(([name, value]) => name === 'x-multi' && value === '1, 2'))
+  assert.deepEqual(seen.filter(([name]) => name === 'set-cookie'), [['set-cookie', 'a=1'], ['set-cookie', 'b=2']])
+  assert.deepEqual([...res.headers.keys()], seen.map(([name]) => name))
+  assert.deepEqual([...res.headers.values()], seen.map(([, value]) => value))
+  const json = res.headers.toJSON()
+  assert.equal(json['x-multi'], '1, 2')
+  assert.equal(json['set-cookie'], 'a=1, b=2')
+  assert.equal(json['content-type'], 'application/json')
+  assert.equal(Object.prototype.toString.call(res.headers), '[object Headers]')
+})
+
 test('fetch resolves a Response with the WHATWG fields', async () => {
   const before = performance.now()
   const res = await fetchpool.fetch(server.url('/json'))
