@@ -51,6 +51,10 @@ before(async () => {
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': gz.length })
       return res.end(gz)
     }
+    if (url.pathname === '/empty') {
+      res.writeHead(200, { 'content-length': 0 })
+      return res.end()
+    }
     if (url.pathname === '/gzip') {
       res.writeHead(200, { 'content-encoding': 'gzip' })
       return res.end(zlib.gzipSync(BODY))
@@ -116,6 +120,15 @@ test('saveAnyStatus saves an error page', async () => {
   assert.equal(res.saved, true)
   assert.equal(res.savedBytes, 'error page 404'.length)
   assert.equal(fs.readFileSync(file, 'utf8'), 'error page 404')
+})
+
+test('an empty body replaces the file too: saved, with 0 bytes', async () => {
+  const file = oldTarget('empty')
+  const res = await fetchpool.fetch({ url: `${base}/empty`, saveTo: file })
+  assert.equal(res.status, 200)
+  assert.equal(res.saved, true)
+  assert.equal(res.savedBytes, 0)
+  assert.equal(fs.readFileSync(file, 'utf8'), '')
 })
 
 test('a whole body replaces the file, and says so', async () => {

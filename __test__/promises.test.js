@@ -238,6 +238,33 @@ describe('Response body', () => {
     assert.equal(await res.text(), 'hello /blob')
     assert.equal(res.bodyUsed, false)
   })
+
+  test('a status Node has no name for: empty statusText; no content type: empty blob type', async () => {
+    const res = await fetchpool.fetch(server.url('/status/599'))
+    assert.equal(res.status, 599)
+    assert.equal(res.statusText, '')
+    assert.equal(res.headers.get('content-type'), null)
+    const blob = await res.blob()
+    assert.equal(blob.type, '')
+    assert.equal(blob.size, 0)
+  })
+
+  test('toJSON and inspect show the response and the size of its body', async () => {
+    const url = server.url('/json-view')
+    const res = await fetchpool.fetch(url)
+    const json = res.toJSON()
+    assert.deepEqual(Object.keys(json), ['index', 'url', 'status', 'statusText', 'redirected', 'httpVersion', 'attempts', 'headers', 'size', 'timing'])
+    assert.equal(json.size, 'hello /json-view'.length)
+    assert.equal(json.url, url)
+    assert.equal(json.statusText, 'OK')
+    assert.equal(json.headers['content-type'], 'text/plain;charset=utf-8')
+    assert.deepEqual(json.timing, res.timing)
+    assert.deepEqual(JSON.parse(JSON.stringify(res)), JSON.parse(JSON.stringify(json)))
+    const shown = util.inspect(res)
+    assert.ok(shown.startsWith('Response {'), shown)
+    assert.ok(shown.includes(`size: ${'hello /json-view'.length}`), shown)
+    assert.ok(shown.includes('status: 200'), shown)
+  })
 })
 
 describe('the proxy password stays out of runtime errors', () => {
