@@ -179,6 +179,17 @@ describe('{ http, https, noProxy }', () => {
     assert.ok(viaProxy(await e.fetch(nginx.url('web', '/hello'))))
   })
 
+  test('a URL object is a proxy URL; http: false or https: false goes direct', async () => {
+    const c = client({ proxy: new URL(open.url) })
+    assert.ok(viaProxy(await c.fetch(nginx.url('web', '/hello'))))
+    const d = client({ proxy: { http: false, https: open.url }, ca: certs.ca.pem })
+    assert.equal(viaProxy(await d.fetch(nginx.url('web', '/hello'))), false)
+    const e = client({ proxy: { http: open.url, https: false }, ca: certs.ca.pem })
+    const before = open.requests().length
+    assert.equal((await e.fetch(nginx.url('tls', '/hello'))).status, 200)
+    assert.equal(open.requests().length, before)
+  })
+
   test("noProxy '*' sends everything direct", async () => {
     const c = client({ proxy: { http: open.url, noProxy: '*' } })
     assert.equal(viaProxy(await c.fetch(nginx.url('web', '/hello'))), false)
@@ -239,6 +250,16 @@ describe('the environment', () => {
 
   test('proxy: false ignores the environment', async () => {
     const c = clientWithEnv({ HTTP_PROXY: `http://127.0.0.1:${closedPort}` }, { proxy: false })
+    assert.equal((await c.fetch(nginx.url('web', '/hello'))).status, 200)
+  })
+
+  test('an empty http_proxy leaves HTTP_PROXY in force', async () => {
+    const c = clientWithEnv({ http_proxy: '', HTTP_PROXY: open.url })
+    assert.ok(viaProxy(await c.fetch(nginx.url('web', '/hello'))))
+  })
+
+  test('proxy: null ignores the environment too', async () => {
+    const c = clientWithEnv({ HTTP_PROXY: `http://127.0.0.1:${closedPort}` }, { proxy: null })
     assert.equal((await c.fetch(nginx.url('web', '/hello'))).status, 200)
   })
 
