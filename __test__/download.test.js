@@ -182,13 +182,23 @@ test('safe names: one plain segment, whatever came in', () => {
     ['com1', '_com1'],
     ['console.log', 'console.log'],
     ['x.FETCHPOOL-tmp', 'x_fetchpool-tmp'],
-    ['e\u0301', '\u00e9']
+    ['e\u0301', '\u00e9'],
+    ['a\ud800b', 'a\ufffdb'],
+    ['a\u0085b\u009f', 'ab'],
+    // Cut to 180 bytes of UTF-8, whole characters, the extension kept when
+    // it is 16 characters or fewer (the dot included).
+    ['a'.repeat(300), 'a'.repeat(180)],
+    ['\u00e9'.repeat(200), '\u00e9'.repeat(90)],
+    [`a${'\u{1f600}'.repeat(100)}`, `a${'\u{1f600}'.repeat(44)}`],
+    [`${'a'.repeat(300)}.${'b'.repeat(15)}`, `${'a'.repeat(164)}.${'b'.repeat(15)}`],
+    [`${'a'.repeat(300)}.${'b'.repeat(16)}`, `${'a'.repeat(300)}.${'b'.repeat(16)}`.slice(0, 180)]
   ]) {
     assert.equal(safeName(raw), want, JSON.stringify(raw))
   }
   assert.equal(nameFromUrl('not a url'), 'download')
   assert.equal(nameFromUrl('http://h/%E0%A4%A'), '%E0%A4%A')
   assert.equal(nameFromDisposition('inline'), null)
+  assert.equal(nameFromDisposition('attachment; filename=a.txt; FILENAME=b.txt'), 'a.txt')
   assert.equal(nameFromDisposition('attachment; filename*=UTF-8\'\'%ZZ; filename=b.txt'), 'b.txt')
   assert.equal(nameFromDisposition("attachment; filename*=iso-8859-1'en'%A3rates.txt"), '\u00a3rates.txt')
   assert.equal(nameFromDisposition('attachment; filename="a \\"q\\".txt"'), 'a _q_.txt')
