@@ -133,6 +133,18 @@ test('a name another file of the call took gets a suffix', async () => {
   assert.equal(fs.readFileSync(path.join(dir, 'same.txt'), 'utf8'), 'body of /same.txt')
 })
 
+test("a request's own file name is kept over the response's Content-Disposition", async () => {
+  const { dir } = freshDir('named')
+  const cd = encodeURIComponent('attachment; filename="server.txt"')
+  const results = await fetchpool.download([
+    { url: `${base}/given?cd=${cd}`, file: 'mine.txt' },
+    `${base}/unnamed?cd=${cd}`
+  ], dir)
+  assert.deepEqual(results.map((r) => path.basename(r.file)), ['mine.txt', 'server.txt'])
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['mine.txt', 'server.txt'])
+  assert.equal(fs.readFileSync(path.join(dir, 'mine.txt'), 'utf8'), `body of /given?cd=${cd}`)
+})
+
 test('ifChanged: a second run of the same list transfers nothing', async () => {
   const { dir } = freshDir('rerun')
   const list = [`${base}/one.bin`, `${base}/two.bin`]

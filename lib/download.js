@@ -47,9 +47,9 @@ function urlOfItem (item) {
 function planItems (items, root, own, taken) {
   return items.map((item) => {
     const url = urlOfItem(item)
-    const wanted = item !== null && typeof item === 'object' && !(item instanceof URL) && item.file !== undefined
-      ? safeName(String(item.file))
-      : nameFromUrl(url)
+    // A name the caller gave is kept whatever the response says.
+    const named = item !== null && typeof item === 'object' && !(item instanceof URL) && item.file !== undefined
+    const wanted = named ? safeName(String(item.file)) : nameFromUrl(url)
     const name = claimName(taken, wanted)
     const base = item !== null && typeof item === 'object' && !(item instanceof URL) ? { ...item } : { url: item }
     delete base.file
@@ -57,7 +57,7 @@ function planItems (items, root, own, taken) {
     for (const key of ['resume', 'ifChanged', 'saveAnyStatus']) {
       if (own[key] !== undefined && request[key] === undefined) request[key] = own[key]
     }
-    return { url, name, request }
+    return { url, name, named, request }
   })
 }
 
@@ -86,7 +86,7 @@ async function resultOf (root, plan, outcome, index, own, taken) {
   result.saved = res.saved
   result.notModified = res.notModified
   result.bytes = res.savedBytes
-  if (res.saved && own.contentDisposition !== false) {
+  if (res.saved && !plan.named && own.contentDisposition !== false) {
     try {
       result.file = path.join(root, await applyDisposition(root, plan, res, taken))
     } catch (err) {
