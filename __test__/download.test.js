@@ -216,3 +216,48 @@ test('safe names: one plain segment, whatever came in', () => {
   assert.equal(nameFromDisposition('attachment; filename="a \\"q\\".txt"'), 'a _q_.txt')
   assert.equal(nameFromDisposition(`attachment; filename="${'a'.repeat(9000)}"`), null)
 })
+
+test('Content-Disposition: same name in another case, turned off, and a rename that fails', async () => {
+  const cd = (name) => encodeURIComponent(`attachment; filename="${name}"`)
+  const { dir } = freshDir('disposition')
+  const same = await fetchpool.download([`${base}/case.txt?cd=${cd('CASE.txt')}`], dir)
+  assert.equal(path.basename(same[0].file), 'case.txt')
+  const off = await fetchpool.download([`${base}/kept.txt?cd=${cd('other.txt')}`], dir, { contentDisposition: false })
+  assert.equal(path.basename(off[0].file), 'kept.txt')
+  // The name the response gives is a directory: the file stays under the
+  // URL's name, and the result says why.
+  fs.mkdirSync(path.join(dir, 'taken'))
+  const [blocked] = await fetchpool.download([`${base}/first.txt?cd=${cd('taken')}`], dir)
+  assert.equal(blocked.saved, true)
+  // rename(2) of a file onto a directory: EISDIR.
+  assert.equal(blocked.error && blocked.error.code, 'EISDIR')
+  assert.equal(path.basename(blocked.file), 'first.txt')
+  assert.equal(fs.readFileSync(blocked.file, 'utf8'), `body of /first.txt?cd=${cd('taken')}`)
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['case.txt', 'first.txt', 'kept.txt', 'taken'])
+})
+
+test('a renamed file leaves no validators under its old name', async () => {
+  const { dir } = freshDir('validators')
+  const cd = encodeURIComponent('attachment; filename="renamed.txt"')
+  const [result] = await fetchpool.download([`${base}/plain.txt?cd=${cd}`], dir, { ifChanged: true })
+  assert.equal(path.basename(result.file), 'renamed.txt')
+  assert.deepEqual(fs.readdirSync(dir), ['renamed.txt'])
+})
+
+test("a request's own options win over download()'s", async () => {
+  const { dir } = freshDir('own-options')
+  const results = await fetchpool.download([
+    { url: `${base}/missing`, file: 'kept-out.txt', saveAnyStatus: false },
+    { url: `${base}/missing`, file: 'saved.txt' }
+  ], dir, { saveAnyStatus: true })
+  assert.deepEqual(results.map((r) => [r.status, r.saved]), [[404, false], [404, true]])
+  assert.deepEqual(fs.readdirSync(dir), ['saved.txt'])
+})
+
+test('requests as any iterable, URL objects as URLs; null is refused', async () => {
+  const { dir } = freshDir('iterable')
+  const results = await fetchpool.download(new Set([`${base}/set.txt`, new URL(`${base}/url.txt`), { url: new URL(`${base}/obj.txt`) }]), dir)
+  assert.deepEqual(results.map((r) => r.url), [`${base}/set.txt`, `${base}/url.txt`, `${base}/obj.txt`])
+  assert.deepEqual(results.map((r) => path.basename(r.file)), ['set.txt', 'url.txt', 'obj.txt'])
+  await assert.rejects(fetchpool.download(null, dir), { code: 'ERR_INVALID_ARG_TYPE' })
+})
