@@ -184,6 +184,18 @@ test('integrity: a matching digest saves, a wrong one fails with EINTEGRITY and 
   assert.ok(fs.readFileSync(file).equals(BODY))
 })
 
+test('save options set to false are off; a lower-case GET may resume', async () => {
+  const file = oldTarget('off')
+  const res = await fetchpool.fetch({ url: `${base}/404`, saveTo: file, saveAnyStatus: false })
+  assert.equal(res.status, 404)
+  assert.equal(res.saved, false)
+  assertUntouched(file)
+  const fresh = path.join(path.dirname(file), 'fresh.bin')
+  const got = await fetchpool.fetch({ url: `${base}/whole`, saveTo: fresh, method: 'get', resume: true })
+  assert.equal(got.saved, true)
+  assert.ok(fs.readFileSync(fresh).equals(BODY))
+})
+
 test('save options are checked before anything is sent', async () => {
   const file = path.join(dir, 'never')
   const bad = [
@@ -194,7 +206,9 @@ test('save options are checked before anything is sent', async () => {
     [{ integrity: sri('sha256', BODY) }, 'ERR_INVALID_ARG_VALUE'],
     [{ resume: true }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveTo: file, resume: true, method: 'POST' }, 'ERR_INVALID_ARG_VALUE'],
-    [{ saveTo: file, resume: true, headers: { range: 'bytes=0-' } }, 'ERR_INVALID_ARG_VALUE']
+    [{ saveTo: file, resume: true, headers: { range: 'bytes=0-' } }, 'ERR_INVALID_ARG_VALUE'],
+    [{ saveTo: file, resume: true, headers: { 'If-None-Match': '"x"' } }, 'ERR_INVALID_ARG_VALUE'],
+    [{ saveTo: file, ifChanged: true, method: 'POST' }, 'ERR_INVALID_ARG_VALUE']
   ]
   for (const [extra, code] of bad) {
     await assert.rejects(fetchpool.fetch({ url: `${base}/whole`, ...extra }), { code }, JSON.stringify(extra))

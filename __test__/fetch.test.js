@@ -193,6 +193,34 @@ test('a URL object and request objects with method, headers, body and json', asy
   assert.equal(viaHeaders.headers['x-h'], 'v')
 })
 
+test('request bodies of every kind send their bytes; a body makes a POST', async () => {
+  const echo = async (request) => (await fetchpool.fetch({ url: server.url('/echo'), ...request })).json()
+  const whole = new TextEncoder().encode('..view..')
+  const view = await echo({ body: whole.subarray(2, 6) })
+  assert.equal(view.method, 'POST')
+  assert.equal(view.body, 'view')
+  assert.equal((await echo({ body: new TextEncoder().encode('array buffer').buffer })).body, 'array buffer')
+  assert.equal((await echo({ body: new URLSearchParams({ a: '1', b: 'x y' }) })).body, 'a=1&b=x+y')
+  const none = await echo({ body: null, signal: null })
+  assert.equal(none.method, 'GET')
+  assert.equal(none.body, '')
+  // A content type of the caller's, in any case, is the only one sent with json.
+  const typed = await echo({ json: [1], headers: { 'Content-Type': 'application/vnd.x+json' } })
+  const types = typed.rawHeaders.filter((_, k) => k % 2 === 0 && typed.rawHeaders[k].toLowerCase() === 'content-type')
+  assert.equal(types.length, 1)
+  assert.equal(typed.headers['content-type'], 'application/vnd.x+json')
+})
+
+test('json that cannot be sent, and an empty saveTo, are refused before sending', async () => {
+  await assert.rejects(fetchpool.fetch({ url: server.url('/echo'), json: () => {} }), { code: 'ERR_INVALID_ARG_TYPE' })
+  const cyclic = {}
+  cyclic.self = cyclic
+  const err = await fetchpool.fetch({ url: server.url('/echo'), json: cyclic }).then(() => null, (e) => e)
+  assert.equal(err && err.code, 'ERR_INVALID_ARG_VALUE')
+  assert.ok(err.cause instanceof TypeError, 'the serialiser\'s own error is the cause')
+  await assert.rejects(fetchpool.fetch({ url: server.url('/echo'), saveTo: '' }), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
 test('non-2xx statuses are responses, not errors', async () => {
   const res = await fetchpool.fetch(server.url('/status/404'))
   assert.equal(res.status, 404)

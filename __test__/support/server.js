@@ -43,6 +43,7 @@ async function handle (server, req, res, url) {
       method: req.method,
       url: req.url,
       headers: req.headers,
+      rawHeaders: req.rawHeaders,
       body: Buffer.concat(chunks).toString()
     }))
   }
