@@ -463,6 +463,46 @@ const EDGES = {
     log.push(`left ${[...q]}`)
     return q.drain()
   },
+  'queue event handler replaced, not added': (lib, log) => {
+    const q = lib.queue((t, cb) => setImmediate(cb), 1)
+    q.drain(() => log.push('first drain handler'))
+    q.drain(() => log.push('second drain handler'))
+    q.push(1)
+    return undefined
+  },
+  'queue push([]) while busy does not drain': (lib, log) => {
+    const q = lib.queue((t, cb) => after(3, cb), 1)
+    q.drain(() => log.push(`drain idle=${q.idle()}`))
+    q.push(1)
+    after(1, () => { log.push(`push [] running=${q.running()}`); q.push([]) })
+    return undefined
+  },
+  'queue workersList as tasks come and go': (lib, log) => {
+    const q = lib.queue((t, cb) => {
+      log.push(`start ${t} workers ${q.workersList().map((w) => w.data)}`)
+      after(t, () => { cb(); log.push(`after ${t} workers ${q.workersList().map((w) => w.data)}`) })
+    }, 2)
+    q.push([3, 1, 2, 1])
+    return q.drain()
+  },
+  'queue unsaturated at the buffer mark': (lib, log) => {
+    const q = lib.queue((t, cb) => after(t, cb), 2)
+    q.buffer = 1
+    q.unsaturated(() => log.push(`unsaturated running=${q.running()}`))
+    q.saturated(() => log.push(`saturated running=${q.running()}`))
+    q.push([1, 2, 3])
+    return q.drain()
+  },
+  'queue falsy errors other than null': (lib, log) => {
+    const q = lib.queue((t, cb) => cb(t), 1)
+    q.error((e, t) => log.push(`error ${show(e)} ${show(t)}`))
+    q.push([false, 0, '', null, undefined], (e) => log.push(`cb ${show(e)}`))
+    return q.drain()
+  },
+  'retry stops silently on cb(false)': (lib, log, done) =>
+    lib.retry(3, (cb) => { log.push('attempt'); cb(false) }, done),
+  'retryable with an undefined callback returns a Promise': (lib) =>
+    lib.retryable((a, cb) => cb(null, a * 2))(21, undefined),
   'priorityQueue array push': (lib, log) => {
     const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
     q.push([5, 6], 2)
