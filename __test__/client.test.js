@@ -149,3 +149,31 @@ test('module-level stats come from the default client', async () => {
   await fetchpool.fetch(server.url('/count'))
   assert.equal(fetchpool.stats().done, before + 1)
 })
+
+test('batch ids wrap around before they leave the 31-bit range', async () => {
+  const c = new Client()
+  try {
+    // Each call takes the next id; the last id below 2^31 is followed by 1.
+    c._nextId = 0x7fffffff
+    const [a, b] = await Promise.all([
+      c.gather([server.url('/wrap/a')]),
+      c.gather([server.url('/wrap/b')])
+    ])
+    assert.equal(a[0].status, 200)
+    assert.equal(b[0].status, 200)
+    assert.equal(c._nextId, 2)
+  } finally {
+    c.close()
+  }
+})
+
+test('a callback-style fetch of a URL with a signal is cancelled by it', async () => {
+  const ac = new AbortController()
+  const reason = new Error('stop')
+  const err = await new Promise((resolve) => {
+    fetchpool.fetch(server.url('/slow?ms=2000'), { signal: ac.signal }, (e) => resolve(e))
+    setImmediate(() => ac.abort(reason))
+  })
+  assert.equal(err && err.code, 'ABORT_ERR')
+  assert.equal(err.cause, reason)
+})

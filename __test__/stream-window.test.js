@@ -69,6 +69,30 @@ describe('the stream window', () => {
     })
   }
 
+  for (const [label, options, concurrency] of [
+    ['concurrency 20', { concurrency: 20 }, 20],
+    ["'auto' up to maxConcurrency 20", { concurrency: 'auto', maxConcurrency: 20 }, 20]
+  ]) {
+    test(`a client's own ${label} sizes the window of its streams`, async () => {
+      const client = new fetchpool.Client(options)
+      try {
+        const t = tracker()
+        const n = 3 * windowOf(concurrency)
+        function * source () {
+          for (let i = 0; i < n; i++) {
+            t.pull()
+            yield server.url(`/cw/${i}`)
+          }
+        }
+        await consume(t, client.stream(source()))
+        assert.equal(t.consumed, n)
+        assert.equal(t.maxAhead, windowOf(concurrency))
+      } finally {
+        client.close()
+      }
+    })
+  }
+
   test('the window is capped at 4096, however high the concurrency', async () => {
     const t = tracker()
     const n = 4200
