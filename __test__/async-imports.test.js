@@ -102,6 +102,8 @@ describe('deep paths', () => {
       assert.strictEqual((await import(`fetchpool/${entry}`)).default, fetchpool, entry)
     }
     assert.strictEqual((await import('fetchpool/dist/async.mjs')).mapLimit, fetchpool.mapLimit)
+    // TypeScript's CommonJS output of `import fetchpool from 'fetchpool'` reads `.default`.
+    assert.strictEqual(fetchpool.default, fetchpool)
   })
 
   test('a path outside the names is not exported', () => {

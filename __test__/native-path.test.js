@@ -162,3 +162,19 @@ describe('queue() on the pool', () => {
     })
   }
 })
+
+describe("a client with concurrency 'auto'", () => {
+  test("async's limit is fixed for the call, not adaptive", async () => {
+    const client = clients.client({ concurrency: 'auto', maxConcurrency: 16 })
+    let limits = null
+    gate.arm(N, 3, () => {
+      limits = client.stats().limits
+      return client.stats().inFlight
+    })
+    const responses = await fetchpool.mapLimit(urls('auto'), 3, client.fetch)
+    assert.strictEqual(responses.length, N)
+    assert.strictEqual(gate.state.maxInFlight, 3)
+    // Adaptive calls list their origins' limits while they run; this one none.
+    assert.deepStrictEqual(limits, {})
+  })
+})
