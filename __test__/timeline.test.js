@@ -110,3 +110,20 @@ test('a failed request carries its timing, so timeline draws it', async () => {
   assert.equal(t.untimed, 0)
   assert.equal(t.peakInFlight, 1)
 })
+
+test('timeline throughput: nice bucket widths, every completion counted once', () => {
+  // 1,300 ms over the default 100 buckets: 13 ms rounds up to a width of
+  // 1, 2 or 5 times a power of ten, here 20 ms, and 65 buckets.
+  const spread = Array.from({ length: 14 }, (_, i) => req(0, 0, i * 100))
+  const t = timeline(spread)
+  assert.equal(t.makespan, 1300)
+  assert.equal(t.bucket, 20)
+  assert.equal(t.throughput.length, 65)
+  // The last completion, at the very end, lands in the last bucket.
+  assert.equal(t.throughput.reduce((sum, b) => sum + b.done, 0), 14)
+  assert.equal(t.throughput.at(-1).done, 1)
+  // A run with no length still has one bucket holding its completions.
+  const instant = timeline([req(5, 5, 5), req(5, 5, 5)])
+  assert.equal(instant.makespan, 0)
+  assert.deepEqual(instant.throughput.map((b) => b.done), [2])
+})
