@@ -200,6 +200,8 @@ test('safe names: one plain segment, whatever came in', () => {
     // Cut to 180 bytes of UTF-8, whole characters, the extension kept when
     // it is 16 characters or fewer (the dot included).
     ['a'.repeat(300), 'a'.repeat(180)],
+    // A cut that ends in a space loses it, as a name's own end would.
+    [`${'a'.repeat(179)} ${'b'.repeat(100)}`, 'a'.repeat(179)],
     ['\u00e9'.repeat(200), '\u00e9'.repeat(90)],
     [`a${'\u{1f600}'.repeat(100)}`, `a${'\u{1f600}'.repeat(44)}`],
     [`${'a'.repeat(300)}.${'b'.repeat(15)}`, `${'a'.repeat(164)}.${'b'.repeat(15)}`],
