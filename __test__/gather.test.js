@@ -194,6 +194,17 @@ test('an AbortSignal cancels the whole gather', async () => {
   assert.equal(server.stats.requests, 10)
 })
 
+test('a signal two calls share still cancels the one left after the other ends', async () => {
+  server.reset()
+  const ac = new AbortController()
+  const left = fetchpool.gather([held()], { signal: ac.signal }).then(() => null, (e) => e)
+  await fetchpool.gather([server.url('/a')], { signal: ac.signal })
+  await waitFor(() => server.stats.inFlight === 1, 'the held request in flight')
+  ac.abort()
+  await waitFor(() => server.stats.inFlight === 0, 'the server to see the held request cancelled')
+  assert.equal((await left).code, 'ABORT_ERR')
+})
+
 test('a request object signal cancels that request only', async () => {
   const ac = new AbortController()
   setTimeout(() => ac.abort(), 50)
