@@ -52,7 +52,7 @@ const native = {
       signal: undefined,
       onProgress: undefined
     }
-    return client._gather(items, opts, done)
+    client._gather(items, opts, done)
   },
   fetch (request, callback) {
     return getDefaultClient().fetch(request, callback)

@@ -27,7 +27,6 @@ function fakeNative () {
         }
         done(null, results)
       })
-      return () => {}
     },
     fetch
   }

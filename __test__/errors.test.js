@@ -85,6 +85,20 @@ test('an AbortSignal cancels a fetch with ABORT_ERR', async () => {
   await assert.rejects(fetchpool.fetch({ url: server.url('/slow?ms=3000'), signal: perRequest.signal }), { code: 'ABORT_ERR' })
 })
 
+test('an ABORT_ERR names the request its own signal cancelled; the call\'s names none', async () => {
+  const url = server.url('/slow?ms=30000')
+  const own = new AbortController()
+  const settled = fetchpool.gather([server.url('/a'), { url, signal: own.signal }], { settle: true })
+  own.abort()
+  const { reason } = (await settled)[1]
+  assert.deepEqual([reason.code, reason.url, reason.index, reason.attempts], ['ABORT_ERR', url, 1, 0])
+  const whole = new AbortController()
+  const failed = fetchpool.gather([url], { signal: whole.signal }).then(() => null, (e) => e)
+  whole.abort()
+  const err = await failed
+  assert.deepEqual([err.code, err.url, err.index, err.attempts], ['ABORT_ERR', undefined, undefined, 0])
+})
+
 test('malformed responses are ERR_HTTP_PROTOCOL; a reset is ECONNRESET', async (t) => {
   const raw = await startRawServer('HELLO THERE\r\n\r\n')
   t.after(() => raw.close())

@@ -194,6 +194,17 @@ test('an AbortSignal cancels the whole gather', async () => {
   assert.equal(server.stats.requests, 10)
 })
 
+test('a signal two calls share still cancels the one left after the other ends', async () => {
+  server.reset()
+  const ac = new AbortController()
+  const left = fetchpool.gather([held()], { signal: ac.signal }).then(() => null, (e) => e)
+  await fetchpool.gather([server.url('/a')], { signal: ac.signal })
+  await waitFor(() => server.stats.inFlight === 1, 'the held request in flight')
+  ac.abort()
+  await waitFor(() => server.stats.inFlight === 0, 'the server to see the held request cancelled')
+  assert.equal((await left).code, 'ABORT_ERR')
+})
+
 test('a request object signal cancels that request only', async () => {
   const ac = new AbortController()
   setTimeout(() => ac.abort(), 50)
@@ -229,4 +240,150 @@ test('the native map leaves partial results as async does: up to the last finish
   assert.equal(results[1].status, 200)
   assert.ok(2 in results)
   assert.equal(results[2], undefined)
+})
+
+// A request the server holds until it is cancelled.
+const held = () => server.url('/slow?ms=30000')
+
+// Progress reports the first result once PROGRESS_INTERVAL_MS (100 ms) have
+// passed on the performance clock, whose origin is the start of the process;
+// the tests that read the first report wait for that mark first.
+const pastFirstInterval = () => waitFor(() => performance.now() >= 100, 'the first progress interval')
+
+test('onProgress: the last report comes before the call settles, with nothing in flight, when it fails too', async () => {
+  const port = await refusedPort()
+  const ac = new AbortController()
+  const calls = [
+    { urls: [server.url('/a'), server.url('/b')], done: 2, failed: 0 },
+    // Fails on its first result: the other two are cancelled, never counted.
+    { urls: [`http://127.0.0.1:${port}/`, held(), held()], done: 1, failed: 1 },
+    // Aborted with nothing finished: the only report is the last one.
+    { urls: [held(), held()], done: 0, failed: 0, abort: ac }
+  ]
+  for (const call of calls) {
+    const reports = []
+    let settled = false
+    const pending = fetchpool.gather(call.urls, {
+      concurrency: 3,
+      signal: call.abort && call.abort.signal,
+      onProgress: (p) => reports.push({ ...p, settled })
+    }).then(() => { settled = true }, () => { settled = true })
+    if (call.abort) call.abort.abort()
+    await pending
+    assert.ok(reports.length >= 1, `${call.urls.length} requests: no report`)
+    assert.deepEqual(reports.map((r) => r.settled), reports.map(() => false), 'a report after the call settled')
+    const last = reports[reports.length - 1]
+    assert.deepEqual([last.done, last.failed, last.inFlight, last.total], [call.done, call.failed, 0, call.urls.length])
+  }
+})
+
+test("onProgress reports the call's concurrency in flight, else the client's", async () => {
+  const port = await refusedPort()
+  const client = new fetchpool.Client({ concurrency: 3 })
+  try {
+    await pastFirstInterval()
+    // The first result is the refused request's: nine others are left, as
+    // many of them in flight as the concurrency allows.
+    const urls = [`http://127.0.0.1:${port}/`, ...Array.from({ length: 9 }, held)]
+    for (const [options, inFlight] of [[{}, 3], [{ timeout: 60000 }, 3], [{ concurrency: 2 }, 2], [{ concurrency: 5 }, 5]]) {
+      const reports = []
+      const err = await client.gather(urls, { ...options, onProgress: (p) => reports.push(p) }).then(() => null, (e) => e)
+      assert.equal(err.code, 'ECONNREFUSED')
+      assert.equal(reports.length, 2, JSON.stringify(options))
+      assert.deepEqual([reports[0].done, reports[0].inFlight], [1, inFlight], JSON.stringify(options))
+      assert.equal(reports[1].inFlight, 0)
+    }
+  } finally {
+    client.close()
+  }
+})
+
+// async 3.2.6's map sets each result as it comes in, the failed one's to
+// undefined, and calls back at the first error: the array runs to the last
+// index that finished. Checked against async itself, with the same orders.
+test('the native map leaves a partial result of one when the first request fails first', async () => {
+  const port = await refusedPort()
+  const client = new fetchpool.Client()
+  try {
+    const urls = [`http://127.0.0.1:${port}/`, held(), held()]
+    const [err, results] = await new Promise((resolve) => fetchpool.mapLimit(urls, 3, client.fetch, (e, r) => resolve([e, r])))
+    assert.equal(err.code, 'ECONNREFUSED')
+    assert.equal(err.index, 0)
+    assert.equal(results.length, 1)
+    assert.ok(0 in results)
+    assert.equal(results[0], undefined)
+  } finally {
+    client.close()
+  }
+})
+
+test('the native map leaves partial results to the last that finished, when they finish out of order', async () => {
+  const client = new fetchpool.Client()
+  try {
+    const ac = new AbortController()
+    // The first request fails once the twenty after it have finished; the
+    // last one never finishes.
+    const urls = [{ url: held(), signal: ac.signal }, ...Array.from({ length: 20 }, (_, i) => server.url(`/p/${i + 1}`)), held()]
+    const pending = new Promise((resolve) => fetchpool.mapLimit(urls, 22, client.fetch, (e, r) => resolve([e, r])))
+    await waitFor(() => client.stats().done === 20, 'twenty requests done')
+    ac.abort()
+    const [err, results] = await pending
+    assert.equal(err.code, 'ABORT_ERR')
+    assert.equal(err.index, 0)
+    // The engine counts a request done just before it hands the result on,
+    // so the twenty reach JavaScript before the abort; the assertions allow
+    // for the last of them being overtaken all the same.
+    assert.ok(results.length >= 2 && results.length <= 21, `length ${results.length}`)
+    assert.ok(0 in results)
+    assert.equal(results[0], undefined)
+    assert.equal(results[results.length - 1].status, 200)
+    for (let i = 1; i < results.length; i++) {
+      if (results[i] !== undefined) assert.equal(results[i].buffer.toString(), `hello /p/${i}`)
+    }
+  } finally {
+    client.close()
+  }
+})
+
+test('gather with a signal already aborted rejects with its reason and sends nothing', async () => {
+  server.reset()
+  const client = new fetchpool.Client()
+  try {
+    const reason = new Error('not wanted')
+    const err = await client.gather([server.url('/a'), server.url('/b')], { signal: AbortSignal.abort(reason) })
+      .then(() => null, (e) => e)
+    assert.equal(err.code, 'ABORT_ERR')
+    assert.equal(err.cause, reason)
+    const { queued, inFlight, done, batches } = client.stats()
+    assert.deepEqual({ queued, inFlight, done, batches }, { queued: 0, inFlight: 0, done: 0, batches: 0 })
+    assert.equal(server.stats.requests, 0)
+  } finally {
+    client.close()
+  }
+})
+
+test('a native map whose final callback closes the client is called back once', async () => {
+  const client = new fetchpool.Client()
+  const outcomes = []
+  await new Promise((resolve) => {
+    fetchpool.map([server.url('/a'), server.url('/b')], client.fetch, (err, results) => {
+      outcomes.push([err, results.length])
+      client.close()
+      setImmediate(resolve)
+    })
+  })
+  assert.deepEqual(outcomes, [[null, 2]])
+})
+
+test('a signal aborted from the last onProgress report settles a gather once', async () => {
+  const ac = new AbortController()
+  const outcomes = []
+  await new Promise((resolve) => {
+    const onProgress = (p) => { if (p.done === p.total) ac.abort() }
+    fetchpool.gather([server.url('/a')], { signal: ac.signal, onProgress }, (err) => {
+      outcomes.push(err)
+      setImmediate(resolve)
+    })
+  })
+  assert.equal(outcomes.length, 1)
 })

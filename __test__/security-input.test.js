@@ -88,6 +88,37 @@ describe('user info', () => {
   })
 })
 
+describe('user info in a refused request', () => {
+  // A fail-fast gather and a callback-style fetch refuse a malformed request
+  // before sending anything, and name its URL as given, less its user info.
+  const cases = [
+    ['ftp://user:secret@host/x', 'ftp://host/x'],
+    ['ftp://tok3n@host/x', 'ftp://host/x'],
+    ['ftp://:pa55@host/x', 'ftp://host/x'],
+    // It parses and has none: as given, `@` in its path and all.
+    ['gopher://host/a@b', 'gopher://host/a@b'],
+    ['GOPHER://host/a/../b@c', 'GOPHER://host/a/../b@c'],
+    // It does not parse: cut at the last `@` before any query or fragment.
+    ['http://user:secret@/', 'http:///'],
+    ['http://us:er@/p?q=a@b#f@g', 'http:///p?q=a@b#f@g'],
+    ['http://us:er@/p#f@g', 'http:///p#f@g'],
+    ['http://us:er@[bad/p@q', 'http://q'],
+    ['http://[bad/p?q=a@b', 'http://[bad/p?q=a@b'],
+    ['no scheme@all', 'no scheme@all'],
+    ['no scheme@', 'no scheme@']
+  ]
+
+  test('is cut from err.url, exactly', async () => {
+    const client = clients.client()
+    for (const [url, shown] of cases) {
+      const err = await errorOf(client.gather([url]))
+      assert.match(err.code, /^ERR_INVALID_URL/, url)
+      assert.equal(err.url, shown, url)
+      assert.throws(() => client.fetch(url, () => {}), (thrown) => thrown.url === shown, url)
+    }
+  })
+})
+
 describe('a hostile Location', () => {
   test('an overlong one is ERR_HTTP_PROTOCOL with a short message', async () => {
     const err = await errorOf(clients.client().fetch(server.url('/long')))

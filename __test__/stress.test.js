@@ -51,6 +51,8 @@ test('one AbortSignal shared by thousands of requests keeps no listeners behind'
   setTimeout(() => ac.abort(), 50)
   const settled = await pending
   assert.ok(settled.every((s) => s.reason && s.reason.code === 'ABORT_ERR'))
+  // Nor once it has fired: the signal keeps nothing of the calls.
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0)
 })
 
 test('memory stays flat over waves of successes and failures', async () => {

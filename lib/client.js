@@ -198,10 +198,10 @@ class Client {
 
   /**
    * The engine of gather and the native map: `done(err, results)` once, with
-   * the live partial results on error. Returns a function that cancels.
+   * the live partial results on error.
    */
   _gather (list, opts, done) {
-    return gatherResults(this, list, opts, done)
+    gatherResults(this, list, opts, done)
   }
 
   /**

@@ -62,7 +62,6 @@ function inputError (code, message, extra) {
   if (extra) {
     if (extra.index !== undefined) err.index = extra.index
     if (extra.url !== undefined) err.url = shownUrl(extra.url)
-    if (extra.input !== undefined) err.input = extra.input
   }
   return err
 }

@@ -3,11 +3,9 @@
 const { abortError } = require('./errors')
 const { Progress } = require('./progress')
 
-function noop () {}
-
 /**
  * The engine of gather and the native map: `done(err, results)` once, with
- * the live partial results on error. Returns a function that cancels.
+ * the live partial results on error. A signal or `close()` cancels it.
  */
 function gatherResults (client, list, opts, done) {
   const n = list.length
@@ -15,7 +13,7 @@ function gatherResults (client, list, opts, done) {
   const results = new Array(n)
   if (n === 0) {
     process.nextTick(done, null, results)
-    return noop
+    return
   }
   const batch = client._batch(settle)
   let finished = false
@@ -51,11 +49,10 @@ function gatherResults (client, list, opts, done) {
   if (!batch.watch(opts.signal)) {
     batch.end()
     finish(abortError(opts.signal.reason))
-    return noop
+    return
   }
   const native = settle ? { ...opts.native, failFast: false } : opts.native
   batch.submitAll(list, native)
-  return () => batch.abort(abortError())
 }
 
 module.exports = { gatherResults }

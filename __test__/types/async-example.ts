@@ -176,7 +176,6 @@ const withNative: AsyncSurface<string, FakeResponse, FakeFetch> = createAsync<st
   isNativeIteratee: (fn) => fn === fakeFetch,
   mapNative: (items, limit, done) => {
     done(null, items.map(() => ({ status: 200 })));
-    return () => undefined;
   },
   fetch: fakeFetch,
 });

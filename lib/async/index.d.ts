@@ -432,8 +432,8 @@ export interface ReduceFn {
 export interface NativeHook<NReq, NRes, NFetch> {
   /** True when fn is fetchpool's own fetch. */
   isNativeIteratee(fn: unknown): boolean;
-  /** async's map contract on the native pool; never calls done synchronously; returns a cancel function. */
-  mapNative(items: NReq[], limit: number, done: (err: Error | null, results: NRes[]) => void, iteratee?: NFetch): () => void;
+  /** async's map contract on the native pool; never calls done synchronously. */
+  mapNative(items: NReq[], limit: number, done: (err: Error | null, results: NRes[]) => void, iteratee?: NFetch): void;
   fetch(request: NReq, callback: (err: Error | null, response?: NRes) => void): unknown;
 }
 
