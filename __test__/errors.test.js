@@ -177,3 +177,37 @@ test('client options are checked', () => {
   assert.throws(() => new fetchpool.Client('x'), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => new fetchpool.Client({ timeout: { connect: 0 } }), { code: 'ERR_OUT_OF_RANGE' })
 })
+
+test('numeric options: NaN, Infinity where it is no limit, and the edges of each range', () => {
+  const make = (options) => new fetchpool.Client(options).close()
+  assert.throws(() => make({ concurrency: NaN }), { code: 'ERR_INVALID_ARG_TYPE' })
+  // Infinity means "no limit" only where the option says so.
+  assert.throws(() => make({ retry: { retries: Infinity } }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => make({ maxRedirects: Infinity }), { code: 'ERR_OUT_OF_RANGE' })
+  make({ rateLimit: Infinity, rateLimitPerHost: false, timeout: Infinity, maxBodySize: Infinity })
+  // The top of a range is in it; one past is not.
+  make({ retry: 1000, maxRedirects: 1000, workers: 1 })
+  assert.throws(() => make({ retry: 1001 }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => make({ rateLimit: 0 }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => make({ rateLimitPerHost: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+  make({ retry: { statuses: [100, 999] } })
+  assert.throws(() => make({ retry: { statuses: [99] } }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => make({ retry: { codes: ['ECONNRESET', 5] } }), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('concurrency: Infinity runs every request of a call at once', async () => {
+  const { startGate } = require('./support/gate')
+  const gate = await startGate()
+  const client = new fetchpool.Client({ concurrency: Infinity })
+  try {
+    const n = 100
+    gate.arm(n, n, () => client.stats().inFlight)
+    const responses = await client.gather(Array.from({ length: n }, (_, i) => gate.url(`/all/${i}`)))
+    assert.equal(responses.length, n)
+    assert.equal(gate.state.stalled, false)
+    assert.equal(gate.state.maxInFlight, n)
+  } finally {
+    client.close()
+    await gate.close()
+  }
+})

@@ -71,7 +71,8 @@ describe('the stream window', () => {
 
   for (const [label, options, concurrency] of [
     ['concurrency 20', { concurrency: 20 }, 20],
-    ["'auto' up to maxConcurrency 20", { concurrency: 'auto', maxConcurrency: 20 }, 20]
+    ["'auto' up to maxConcurrency 20", { concurrency: 'auto', maxConcurrency: 20 }, 20],
+    ["'auto' up to its default maximum, 256", { concurrency: 'auto' }, 256]
   ]) {
     test(`a client's own ${label} sizes the window of its streams`, async () => {
       const client = new fetchpool.Client(options)
