@@ -89,8 +89,10 @@ describe('user info', () => {
 })
 
 describe('user info in a refused request', () => {
-  // A fail-fast gather and a callback-style fetch refuse a malformed request
-  // before sending anything, and name its URL as given, less its user info.
+  // Every call refuses a malformed request before sending anything, and
+  // names its URL as given, less its user info: a fail-fast gather and a
+  // callback-style fetch in JavaScript, a settling gather and a Promise
+  // fetch in the engine.
   const cases = [
     ['ftp://user:secret@host/x', 'ftp://host/x'],
     ['ftp://tok3n@host/x', 'ftp://host/x'],
@@ -115,6 +117,11 @@ describe('user info in a refused request', () => {
       assert.match(err.code, /^ERR_INVALID_URL/, url)
       assert.equal(err.url, shown, url)
       assert.throws(() => client.fetch(url, () => {}), (thrown) => thrown.url === shown, url)
+      // A settling gather and a Promise fetch leave the refusal to the engine.
+      const [outcome] = await client.gather([url], { settle: true })
+      assert.match(outcome.reason.code, /^ERR_INVALID_URL/, url)
+      assert.equal(outcome.reason.url, shown, url)
+      assert.equal((await errorOf(client.fetch(url))).url, shown, url)
     }
   })
 })

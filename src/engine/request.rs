@@ -202,11 +202,19 @@ impl RawRequest {
         let checked = self
             .checked(&mut input)
             .map(|req| Checked::Full(Box::new(req)));
-        // The URL as given is shown in errors: never with its user info.
+        // The URL as given is shown in errors: never with its user info. A
+        // refused request whose URL parses (a scheme or a method refused) is
+        // shown as given when it has none, else as its href less it; only
+        // one that does not parse is cut at its last `@` (as lib/errors.js
+        // `shownUrl` does for the requests JavaScript refuses).
         if input.contains('@') {
             input = match &checked {
                 Ok(Checked::Full(req)) => req.href.clone(),
-                _ => without_userinfo(&input).into_owned(),
+                _ => match Url::parse(&input) {
+                    Ok(url) if url.username().is_empty() && url.password().is_none() => input,
+                    Ok(url) => strip_userinfo(url).to_string(),
+                    Err(_) => without_userinfo(&input).into_owned(),
+                },
             };
         }
         (input, checked)
@@ -402,6 +410,13 @@ mod tests {
         assert_eq!(given, "http://h/@me?a@b");
         let (given, _) = RawRequest::get("http://u:p@/").check();
         assert!(!given.contains("u:p"), "{given}");
+        // Refused, but parsed: shown whole, less the user info.
+        let (given, checked) = RawRequest::get("GOPHER://h/a/../b@c").check();
+        assert!(checked.is_err());
+        assert_eq!(given, "GOPHER://h/a/../b@c");
+        let (given, checked) = RawRequest::get("ftp://u:p@h/x@y").check();
+        assert!(checked.is_err());
+        assert_eq!(given, "ftp://h/x@y");
     }
 
     #[test]
