@@ -162,6 +162,18 @@ test('--ca trusts a certificate authority the system does not', { skip: !which('
   }
 })
 
+test('- reads standard input; indented lines and comments; --data alone makes a POST', async () => {
+  const saveDir = path.join(dir, 'stdin-dash')
+  const input = `   # an indented comment\n   ${server.url('/echo')}   \n`
+  const { code, stdout } = await cli(['--data', 'alone', '--save-dir', saveDir, '-'], { input })
+  assert.equal(code, 0)
+  const lines = parseLines(stdout)
+  assert.equal(lines.length, 1)
+  assert.equal(lines[0].url, server.url('/echo'))
+  const echoed = JSON.parse(fs.readFileSync(path.join(saveDir, '0-echo'), 'utf8'))
+  assert.deepEqual([echoed.method, echoed.body], ['POST', 'alone'])
+})
+
 test('a malformed line or option stops with exit 2 before anything is sent', async () => {
   server.reset()
   const file = writeFile('bad.txt', `${server.url('/a')}\n{"url": 5}\n`)
@@ -169,6 +181,9 @@ test('a malformed line or option stops with exit 2 before anything is sent', asy
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /line 2/)
   assert.equal(bad.stdout, '')
+  const badBody = await cli([writeFile('bad-body.txt', `{"url": ${JSON.stringify(server.url('/a'))}, "body": 5}\n`)])
+  assert.equal(badBody.code, 2)
+  assert.equal(badBody.stdout, '')
   for (const args of [['--concurrency', '0', file], ['--rate', 'fast', file], ['--bogus'], ['--redirect', 'maybe', file],
     ['--max-concurrency', '4', file], ['--concurrency', 'auto', '--max-concurrency', '0', file],
     ['--ca', path.join(dir, 'no-such.pem'), file], ['--http2', 'sometimes', file],
