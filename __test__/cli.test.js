@@ -165,7 +165,8 @@ test('--ca trusts a certificate authority the system does not', { skip: !which('
 test('- reads standard input; indented lines and comments; --data alone makes a POST', async () => {
   const saveDir = path.join(dir, 'stdin-dash')
   const input = `   # an indented comment\n   ${server.url('/echo')}   \n`
-  const { code, stdout } = await cli(['--data', 'alone', '--save-dir', saveDir, '-'], { input })
+  // The least each number takes is allowed.
+  const { code, stdout } = await cli(['--data', 'alone', '--concurrency', '1', '--retries', '0', '--save-dir', saveDir, '-'], { input })
   assert.equal(code, 0)
   const lines = parseLines(stdout)
   assert.equal(lines.length, 1)
@@ -184,10 +185,13 @@ test('a malformed line or option stops with exit 2 before anything is sent', asy
   const badBody = await cli([writeFile('bad-body.txt', `{"url": ${JSON.stringify(server.url('/a'))}, "body": 5}\n`)])
   assert.equal(badBody.code, 2)
   assert.equal(badBody.stdout, '')
-  for (const args of [['--concurrency', '0', file], ['--rate', 'fast', file], ['--bogus'], ['--redirect', 'maybe', file],
-    ['--max-concurrency', '4', file], ['--concurrency', 'auto', '--max-concurrency', '0', file],
-    ['--ca', path.join(dir, 'no-such.pem'), file], ['--http2', 'sometimes', file],
-    [path.join(dir, 'missing.txt')]]) {
+  // A good file, so that only the option can be what stops the run.
+  const good = writeFile('good.txt', `${server.url('/a')}\n`)
+  for (const args of [['--concurrency', '0', good], ['--rate', 'fast', good], ['--bogus'], ['--redirect', 'maybe', good],
+    ['--max-concurrency', '4', good], ['--concurrency', 'auto', '--max-concurrency', '0', good],
+    ['--ca', path.join(dir, 'no-such.pem'), good], ['--http2', 'sometimes', good],
+    [path.join(dir, 'missing.txt')], ['--rate', ' ', good], ['--header', ': no name', good],
+    [good, good], ['--progress', '--no-progress', good], ['--demo', good]]) {
     const { code, stdout } = await cli(args)
     assert.equal(code, 2, args.join(' '))
     assert.equal(stdout, '')
