@@ -117,6 +117,19 @@ test('--concurrency bounds what the server sees in flight', async () => {
   assert.ok(server.stats.maxInFlight <= 3, `server saw ${server.stats.maxInFlight}`)
 })
 
+test('--connections-per-host and --max-redirects reach the client', async () => {
+  server.reset()
+  const file = writeFile('per-host.txt', Array.from({ length: 12 }, (_, i) => server.url(`/slow?ms=40&id=${i}`)).join('\n'))
+  const { code } = await cli(['--concurrency', '6', '--connections-per-host', '2', file])
+  assert.equal(code, 0)
+  assert.equal(server.stats.requests, 12)
+  assert.ok(server.stats.maxInFlight <= 2, `server saw ${server.stats.maxInFlight}`)
+  const hops = writeFile('hops.txt', `${server.url('/redirect?n=3')}\n`)
+  const limited = await cli(['--max-redirects', '1', hops])
+  assert.equal(limited.code, 1)
+  assert.equal(parseLines(limited.stdout)[0].error, 'ERR_TOO_MANY_REDIRECTS')
+})
+
 test('--concurrency auto keeps within --max-concurrency and reports its limit', async () => {
   server.reset()
   const file = writeFile('auto.txt', Array.from({ length: 24 }, (_, i) => server.url(`/slow?ms=40&id=${i}`)).join('\n'))
@@ -142,7 +155,7 @@ test('--retries, --timeout, --method and --data reach the requests', async () =>
   assert.equal(server.stats.paths.filter((p) => p === '/status/503').length, 3)
 })
 
-test('--ca trusts a certificate authority the system does not', { skip: !which('openssl') && 'openssl is not installed' }, async () => {
+test('--ca trusts a certificate authority the system does not; --insecure checks none', { skip: !which('openssl') && 'openssl is not installed' }, async () => {
   const certs = makeCerts()
   const tls = https.createServer({ cert: fs.readFileSync(certs.server.cert), key: fs.readFileSync(certs.server.key) },
     (req, res) => res.end('secure'))
@@ -155,6 +168,9 @@ test('--ca trusts a certificate authority the system does not', { skip: !which('
     const trusted = await cli(['--ca', certs.ca.cert, file])
     assert.equal(trusted.code, 0)
     assert.deepEqual([parseLines(trusted.stdout)[0].status, parseLines(trusted.stdout)[0].bytes], [200, 6])
+    const insecure = await cli(['--insecure', file])
+    assert.equal(insecure.code, 0)
+    assert.equal(parseLines(insecure.stdout)[0].status, 200)
   } finally {
     tls.closeAllConnections()
     await new Promise((resolve) => tls.close(resolve))
