@@ -159,3 +159,99 @@ test('stream checks its input', () => {
   assert.throws(() => fetchpool.stream(42), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => fetchpool.stream([], { concurrency: -1 }), { code: 'ERR_OUT_OF_RANGE' })
 })
+
+test('a source that throws fails the stream with its own error', async () => {
+  const broken = Object.assign(new Error('source broke'), { code: 'ESOURCE' })
+  // Synchronous: it throws on the first read, before anything is sent.
+  const syncSource = { [Symbol.iterator]: () => ({ next () { throw broken } }) }
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream(syncSource)) assert.ok(res)
+  }, (err) => err === broken)
+  // Asynchronous: it rejects after two items were sent.
+  async function * asyncSource () {
+    yield server.url('/async/0')
+    yield server.url('/async/1')
+    throw broken
+  }
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream(asyncSource())) assert.ok(res)
+  }, (err) => err === broken)
+})
+
+test('a stream whose signal is already aborted fails with its reason, reading and sending nothing', async () => {
+  const ac = new AbortController()
+  ac.abort(new Error('gone before'))
+  let pulled = 0
+  function * source () {
+    pulled++
+    yield server.url('/never')
+  }
+  const err = await (async () => {
+    for await (const res of fetchpool.stream(source(), { signal: ac.signal })) assert.ok(res)
+  })().then(() => null, (e) => e)
+  assert.equal(err.code, 'ABORT_ERR')
+  assert.equal(err.cause.message, 'gone before')
+  assert.equal(pulled, 0)
+  await delay(30)
+  assert.ok(!server.stats.paths.includes('/never'))
+})
+
+test('the source is returned once when the consumer stops early, and not when it was read out', async () => {
+  /** An iterable over `n` URLs that counts the calls made to its iterator. */
+  function counted (n) {
+    const calls = { next: 0, return: 0 }
+    const iterable = {
+      [Symbol.iterator] () {
+        let i = 0
+        return {
+          next () {
+            calls.next++
+            return i < n ? { done: false, value: server.url(`/counted/${i++}`) } : { done: true, value: undefined }
+          },
+          return () {
+            calls.return++
+            return { done: true, value: undefined }
+          }
+        }
+      }
+    }
+    return { iterable, calls }
+  }
+  const early = counted(100)
+  for await (const res of fetchpool.stream(early.iterable, { concurrency: 4 })) {
+    assert.equal(res.status, 200)
+    break
+  }
+  assert.equal(early.calls.return, 1)
+
+  const readOut = counted(5)
+  let n = 0
+  for await (const res of fetchpool.stream(readOut.iterable, { concurrency: 4 })) {
+    assert.equal(res.status, 200)
+    n++
+  }
+  assert.equal(n, 5)
+  assert.equal(readOut.calls.return, 0)
+})
+
+test('a malformed item fails a fail-fast stream at once; with settle it is that item\'s outcome', async () => {
+  server.reset()
+  // Read in one part with the good one before it: the part is refused whole.
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream([server.url('/fine'), 42])) assert.ok(res)
+  }, { code: 'ERR_INVALID_ARG_TYPE', index: 1 })
+  await delay(30)
+  assert.equal(server.stats.requests, 0)
+
+  const outcomes = []
+  for await (const item of fetchpool.stream([server.url('/fine'), 42, { url: server.url('/'), method: 'B A D' }], { settle: true })) {
+    outcomes.push(item)
+  }
+  outcomes.sort((a, b) => a.index - b.index)
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected'])
+  assert.equal(outcomes[0].value.url, server.url('/fine'))
+  assert.equal(outcomes[1].reason.code, 'ERR_INVALID_ARG_TYPE')
+  assert.equal(outcomes[1].reason.index, 1)
+  assert.equal(outcomes[2].reason.code, 'ERR_INVALID_HTTP_TOKEN')
+  assert.equal(outcomes[2].reason.index, 2)
+})
