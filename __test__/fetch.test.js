@@ -8,6 +8,8 @@ const fetchpool = require('..')
 const { startServer, refusedPort, delay } = require('./support/server')
 const { freePorts } = require('./support/ports')
 const { startGate } = require('./support/gate')
+const { startHttpServer } = require('./support/http-server')
+const { waitFor } = require('./support/wait')
 
 let server
 before(async () => { server = await startServer() })
@@ -574,5 +576,27 @@ test('call-level signals of later ticks on one joined batch keep their own reaso
     await assert.rejects(c, { code: 'ABORT_ERR' })
   } finally {
     client.close()
+  }
+})
+
+test('calls of later ticks on one joined batch each keep their own URL', async () => {
+  // Each request is held, so the calls of the second tick join the batch
+  // the first one still runs on.
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  const client = new fetchpool.Client()
+  try {
+    const a = client.fetch(own.url('/a'))
+    await waitFor(() => held.has('/a'), 'the first call in flight')
+    const b = client.fetch(own.url('/b'))
+    const c = client.fetch(own.url('/c'))
+    await waitFor(() => held.size === 3, 'all three in flight')
+    for (const res of held.values()) res.end('x')
+    const results = await Promise.all([a, b, c])
+    assert.deepEqual(results.map((r) => r.url), ['/a', '/b', '/c'].map((p) => own.url(p)))
+    assert.deepEqual(results.map((r) => r.index), [0, 0, 0])
+  } finally {
+    client.close()
+    await own.close()
   }
 })
