@@ -5,6 +5,8 @@ const assert = require('node:assert/strict')
 const fetchpool = require('..')
 const { startServer, refusedPort, delay } = require('./support/server')
 const { waitFor } = require('./support/wait')
+const { startHttpServer } = require('./support/http-server')
+const { getEventListeners } = require('node:events')
 
 let server
 before(async () => { server = await startServer() })
@@ -204,6 +206,32 @@ test('a request object signal cancels that request only', async () => {
   assert.equal(results[0].reason.code, 'ABORT_ERR')
   assert.equal(results[0].reason.index, 0)
   assert.equal(await results[1].value.text(), 'slow kept')
+})
+
+test('a request\'s own signal is let go when its request ends, and when the call ends early', async () => {
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  try {
+    const listeners = (signal) => getEventListeners(signal, 'abort').length
+    const first = new AbortController()
+    const pending = fetchpool.gather([{ url: own.url('/a'), signal: first.signal }, own.url('/b')], { settle: true })
+    await waitFor(() => held.size === 2, 'both requests in flight')
+    assert.equal(listeners(first.signal), 1)
+    held.get('/a').end('a')
+    // The call runs on with /b held: the signal of /a is let go all the same.
+    await waitFor(() => listeners(first.signal) === 0, 'the listener of /a removed')
+    held.get('/b').end('b')
+    const results = await pending
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled'])
+
+    // A fail-fast call that fails lets go of the signals of the requests it cancels.
+    const port = await refusedPort()
+    const second = new AbortController()
+    await assert.rejects(fetchpool.gather([{ url: own.url('/c'), signal: second.signal }, `http://127.0.0.1:${port}/`]), { code: 'ECONNREFUSED' })
+    assert.equal(listeners(second.signal), 0)
+  } finally {
+    await own.close()
+  }
 })
 
 test('onProgress reports counts, ending with the total', async () => {
