@@ -255,3 +255,98 @@ test('a malformed item fails a fail-fast stream at once; with settle it is that 
   assert.equal(outcomes[2].reason.code, 'ERR_INVALID_HTTP_TOKEN')
   assert.equal(outcomes[2].reason.index, 2)
 })
+
+test('a failed stream throws at the next turn of the loop; results still waiting are not yielded', async () => {
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  const client = new fetchpool.Client()
+  try {
+    const seen = []
+    const consumer = (async () => {
+      for await (const res of client.stream(['/0', '/1', '/2'].map((p) => own.url(p)), { concurrency: 3, failOnStatus: true })) {
+        seen.push(res.index)
+        if (seen.length > 1) continue
+        // While the consumer is busy, result 1 comes in, then the error of 2
+        // (rows reach JavaScript in the order the engine finished them).
+        held.get('/1').end('one')
+        await waitFor(() => client.stats().done === 2, 'result 1 in the engine')
+        held.get('/2').writeHead(500).end()
+        await waitFor(() => client._batches.size === 0, 'the error to end the call')
+      }
+    })().then(() => null, (err) => err)
+    await waitFor(() => held.size === 3, 'all three requests in flight')
+    held.get('/0').end('zero')
+    const err = await consumer
+    assert.equal(err && err.code, 'ERR_HTTP_STATUS')
+    assert.equal(err.index, 2)
+    assert.deepEqual(seen, [0])
+  } finally {
+    client.close()
+    await own.close()
+  }
+})
+
+test('an async source is never asked for an item while its last read is pending', async () => {
+  const n = 6
+  let reads = 0
+  let pending = false
+  let overlapped = false
+  let release = null
+  const source = {
+    [Symbol.asyncIterator]: () => ({
+      next () {
+        if (pending) overlapped = true
+        pending = true
+        const k = reads++
+        return new Promise((resolve) => {
+          const answer = () => {
+            pending = false
+            resolve(k < n ? { done: false, value: server.url(`/read/${k}`) } : { done: true, value: undefined })
+          }
+          if (k === 0) answer()
+          else release = answer
+        })
+      }
+    })
+  }
+  const indices = []
+  for await (const res of fetchpool.stream(source, { concurrency: 1 })) {
+    indices.push(res.index)
+    // The read in progress completes only after the loop has come back to
+    // the stream for its next result.
+    const answer = release
+    release = null
+    if (answer !== null) setImmediate(answer)
+  }
+  assert.deepEqual(indices, [0, 1, 2, 3, 4, 5])
+  assert.equal(overlapped, false)
+})
+
+test('once the consumer has stopped, an async source is read no further', async () => {
+  let reads = 0
+  let returned = 0
+  let release = null
+  const source = {
+    [Symbol.asyncIterator]: () => ({
+      next () {
+        const k = reads++
+        const step = { done: false, value: server.url(`/further/${k}`) }
+        return k === 0 ? Promise.resolve(step) : new Promise((resolve) => { release = () => resolve(step) })
+      },
+      return () {
+        returned++
+        return Promise.resolve({ done: true, value: undefined })
+      }
+    })
+  }
+  for await (const res of fetchpool.stream(source, { concurrency: 1 })) {
+    assert.equal(res.index, 0)
+    break
+  }
+  assert.equal(returned, 1)
+  assert.equal(reads, 2)
+  // The read that was pending when the consumer stopped completes now.
+  release()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(reads, 2)
+})
