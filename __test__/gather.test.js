@@ -208,6 +208,19 @@ test('a request object signal cancels that request only', async () => {
   assert.equal(await results[1].value.text(), 'slow kept')
 })
 
+test('a request whose own signal is already aborted fails alone with ABORT_ERR', async () => {
+  const gone = new AbortController()
+  gone.abort()
+  const results = await fetchpool.gather([
+    server.url('/slow?ms=20&id=kept'),
+    { url: server.url('/slow?ms=3000&id=gone'), signal: gone.signal }
+  ], { settle: true })
+  assert.equal(await results[0].value.text(), 'slow kept')
+  assert.equal(results[1].status, 'rejected')
+  assert.equal(results[1].reason.code, 'ABORT_ERR')
+  assert.equal(results[1].reason.index, 1)
+})
+
 test('a request\'s own signal is let go when its request ends, and when the call ends early', async () => {
   const held = new Map()
   const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
