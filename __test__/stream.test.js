@@ -350,3 +350,20 @@ test('once the consumer has stopped, an async source is read no further', async 
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(reads, 2)
 })
+
+test('with settle, each malformed item of an async source keeps its own error', async () => {
+  // Each item of an async source crosses on its own, before any result of
+  // the ones before it is back.
+  async function * source () {
+    yield 42
+    yield server.url('/between')
+    yield { url: 43 }
+    yield { url: server.url('/'), method: 'B A D' }
+  }
+  const outcomes = []
+  for await (const item of fetchpool.stream(source(), { settle: true })) outcomes.push(item)
+  outcomes.sort((a, b) => a.index - b.index)
+  assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'rejected', 'rejected'])
+  assert.deepEqual(outcomes.map((o) => o.reason && o.reason.code), ['ERR_INVALID_ARG_TYPE', undefined, 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HTTP_TOKEN'])
+  assert.deepEqual(outcomes.map((o) => o.reason && o.reason.index), [0, undefined, 2, 3])
+})
