@@ -366,4 +366,5 @@ test('with settle, each malformed item of an async source keeps its own error', 
   assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'rejected', 'rejected'])
   assert.deepEqual(outcomes.map((o) => o.reason && o.reason.code), ['ERR_INVALID_ARG_TYPE', undefined, 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HTTP_TOKEN'])
   assert.deepEqual(outcomes.map((o) => o.reason && o.reason.index), [0, undefined, 2, 3])
+  assert.equal(outcomes[1].value.url, server.url('/between'))
 })
