@@ -368,3 +368,17 @@ test('with settle, each malformed item of an async source keeps its own error', 
   assert.deepEqual(outcomes.map((o) => o.reason && o.reason.index), [0, undefined, 2, 3])
   assert.equal(outcomes[1].value.url, server.url('/between'))
 })
+
+test('a source that runs out just as the window fills yields exactly its results', async () => {
+  // A consumer that takes each result at once leaves room for one more
+  // request each time, so the source runs out with the window full.
+  const n = 48
+  for (const settle of [true, false]) {
+    const indices = []
+    for await (const item of fetchpool.stream(Array.from({ length: n }, (_, i) => server.url(`/edge/${i}`)), { concurrency: 1, settle })) {
+      if (settle) assert.equal(item.status, 'fulfilled', `outcome ${item.index}`)
+      indices.push(item.index)
+    }
+    assert.deepEqual(indices.sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `settle: ${settle}`)
+  }
+})
