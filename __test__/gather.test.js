@@ -205,6 +205,10 @@ test('a request object signal cancels that request only', async () => {
   ], { settle: true })
   assert.equal(results[0].reason.code, 'ABORT_ERR')
   assert.equal(results[0].reason.index, 0)
+  // Shaped as the abort of a whole call: an AbortError that counts no
+  // attempt, even once the request has gone out.
+  assert.equal(results[0].reason.name, 'AbortError')
+  assert.equal(results[0].reason.attempts, 0)
   assert.equal(await results[1].value.text(), 'slow kept')
 })
 
