@@ -26,6 +26,7 @@ test('stream yields every result once, in completion order, each with its index'
     const consumer = (async () => {
       for await (const res of fetchpool.stream(urls, { concurrency: 4 })) {
         seen.push(res.index)
+        assert.equal(res.url, urls[res.index])
         assert.equal(await res.text(), `slow ${res.index}`)
         if (seen.length < order.length) answer()
       }
