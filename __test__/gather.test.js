@@ -128,6 +128,21 @@ test('a malformed item fails a fail-fast gather before anything is sent', async 
   }
 })
 
+test('a fail-fast call the engine refuses leaves nothing held', async () => {
+  const client = new fetchpool.Client()
+  try {
+    await assert.rejects(client.gather([server.url('/a'), 'not a url']), { code: 'ERR_INVALID_URL', index: 1 })
+    // What keeps the process alive counts requests in flight: none are.
+    assert.equal(client._active, 0)
+    assert.equal(client._batches.size, 0)
+    const [res] = await client.gather([server.url('/after')])
+    assert.equal(res.status, 200)
+    assert.equal(client._active, 0)
+  } finally {
+    client.close()
+  }
+})
+
 // Long lists cross into the engine in parts, one per turn of the event loop
 // (lib/batch.js `submitAll`); the call still starts as one.
 test('a long list: a malformed item in a late part still fails it before anything is sent', async () => {
