@@ -347,6 +347,32 @@ test('options the engine refuses fail the calls that carry them, and no other', 
   }
 })
 
+test('a later tick refused by the engine fails its own calls, not those still in flight', async () => {
+  // As above, a stand-in for a refusal the checks in lib/options.js miss,
+  // here of one tick's part on a joined batch that has a call in flight.
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  const client = new fetchpool.Client()
+  try {
+    const submit = client._native.submit.bind(client._native)
+    client._native.submit = (...args) => {
+      if (args[2].includes('/refused')) throw new Error('refused')
+      return submit(...args)
+    }
+    const options = { timeout: 5000 }
+    const first = client.fetch(own.url('/first'), options)
+    await waitFor(() => held.has('/first'), 'the first call in flight')
+    const refused = client.fetch(own.url('/refused'), options)
+    await assert.rejects(refused, { code: 'ERR_INVALID_ARG_VALUE' })
+    held.get('/first').end('first')
+    assert.equal(await (await first).text(), 'first')
+    assert.equal(client._active, 0)
+  } finally {
+    client.close()
+    await own.close()
+  }
+})
+
 test('fetch calls in one tick are not held to any concurrency: 150 run at once', async () => {
   const client = new fetchpool.Client()
   try {
