@@ -261,6 +261,15 @@ test('a request\'s own signal is let go when its request ends, and when the call
     const second = new AbortController()
     await assert.rejects(fetchpool.gather([{ url: own.url('/c'), signal: second.signal }, `http://127.0.0.1:${port}/`]), { code: 'ECONNREFUSED' })
     assert.equal(listeners(second.signal), 0)
+
+    // A call whose requests cross in several parts (a stream of an async
+    // source) lets go of the signals of every part.
+    const third = [new AbortController(), new AbortController()]
+    async function * source () {
+      for (const c of third) yield { url: server.url('/part'), signal: c.signal }
+    }
+    for await (const res of fetchpool.stream(source())) assert.equal(res.status, 200)
+    assert.deepEqual(third.map((c) => listeners(c.signal)), [0, 0])
   } finally {
     await own.close()
   }
