@@ -117,6 +117,9 @@ test('failOnStatus turns non-2xx into ERR_HTTP_STATUS', async () => {
   const err = await fetchpool.fetch(server.url('/status/503'), { failOnStatus: true }).then(() => null, (e) => e)
   assert.equal(err.code, 'ERR_HTTP_STATUS')
   assert.equal(err.status, 503)
+  // The status is the whole story: there is no underlying error.
+  assert.equal(err.cause, undefined)
+  assert.equal('cause' in err, false)
 })
 
 // Bad input: rejected in Promise style, thrown in callback style, nothing sent.

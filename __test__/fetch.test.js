@@ -8,6 +8,8 @@ const fetchpool = require('..')
 const { startServer, refusedPort, delay } = require('./support/server')
 const { freePorts } = require('./support/ports')
 const { startGate } = require('./support/gate')
+const { startHttpServer } = require('./support/http-server')
+const { waitFor } = require('./support/wait')
 
 let server
 before(async () => { server = await startServer() })
@@ -397,6 +399,32 @@ test('options the engine refuses fail the calls that carry them, and no other', 
   }
 })
 
+test('a later tick refused by the engine fails its own calls, not those still in flight', async () => {
+  // As above, a stand-in for a refusal the checks in lib/options.js miss,
+  // here of one tick's part on a joined batch that has a call in flight.
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  const client = new fetchpool.Client()
+  try {
+    const submit = client._native.submit.bind(client._native)
+    client._native.submit = (...args) => {
+      if (args[2].includes('/refused')) throw new Error('refused')
+      return submit(...args)
+    }
+    const options = { timeout: 5000 }
+    const first = client.fetch(own.url('/first'), options)
+    await waitFor(() => held.has('/first'), 'the first call in flight')
+    const refused = client.fetch(own.url('/refused'), options)
+    await assert.rejects(refused, { code: 'ERR_INVALID_ARG_VALUE' })
+    held.get('/first').end('first')
+    assert.equal(await (await first).text(), 'first')
+    assert.equal(client._active, 0)
+  } finally {
+    client.close()
+    await own.close()
+  }
+})
+
 test('fetch calls in one tick are not held to any concurrency: 150 run at once', async () => {
   const client = new fetchpool.Client()
   try {
@@ -626,5 +654,27 @@ test('call-level signals of later ticks on one joined batch keep their own reaso
     await assert.rejects(c, { code: 'ABORT_ERR' })
   } finally {
     client.close()
+  }
+})
+
+test('calls of later ticks on one joined batch each keep their own URL', async () => {
+  // Each request is held, so the calls of the second tick join the batch
+  // the first one still runs on.
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  const client = new fetchpool.Client()
+  try {
+    const a = client.fetch(own.url('/a'))
+    await waitFor(() => held.has('/a'), 'the first call in flight')
+    const b = client.fetch(own.url('/b'))
+    const c = client.fetch(own.url('/c'))
+    await waitFor(() => held.size === 3, 'all three in flight')
+    for (const res of held.values()) res.end('x')
+    const results = await Promise.all([a, b, c])
+    assert.deepEqual(results.map((r) => r.url), ['/a', '/b', '/c'].map((p) => own.url(p)))
+    assert.deepEqual(results.map((r) => r.index), [0, 0, 0])
+  } finally {
+    client.close()
+    await own.close()
   }
 })

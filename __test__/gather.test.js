@@ -5,6 +5,8 @@ const assert = require('node:assert/strict')
 const fetchpool = require('..')
 const { startServer, refusedPort, delay } = require('./support/server')
 const { waitFor } = require('./support/wait')
+const { startHttpServer } = require('./support/http-server')
+const { getEventListeners } = require('node:events')
 
 let server
 before(async () => { server = await startServer() })
@@ -126,6 +128,21 @@ test('a malformed item fails a fail-fast gather before anything is sent', async 
   }
 })
 
+test('a fail-fast call the engine refuses leaves nothing held', async () => {
+  const client = new fetchpool.Client()
+  try {
+    await assert.rejects(client.gather([server.url('/a'), 'not a url']), { code: 'ERR_INVALID_URL', index: 1 })
+    // What keeps the process alive counts requests in flight: none are.
+    assert.equal(client._active, 0)
+    assert.equal(client._batches.size, 0)
+    const [res] = await client.gather([server.url('/after')])
+    assert.equal(res.status, 200)
+    assert.equal(client._active, 0)
+  } finally {
+    client.close()
+  }
+})
+
 // Long lists cross into the engine in parts, one per turn of the event loop
 // (lib/batch.js `submitAll`); the call still starts as one.
 test('a long list: a malformed item in a late part still fails it before anything is sent', async () => {
@@ -214,7 +231,59 @@ test('a request object signal cancels that request only', async () => {
   ], { settle: true })
   assert.equal(results[0].reason.code, 'ABORT_ERR')
   assert.equal(results[0].reason.index, 0)
+  // Shaped as the abort of a whole call: an AbortError that counts no
+  // attempt, even once the request has gone out.
+  assert.equal(results[0].reason.name, 'AbortError')
+  assert.equal(results[0].reason.attempts, 0)
   assert.equal(await results[1].value.text(), 'slow kept')
+})
+
+test('a request whose own signal is already aborted fails alone with ABORT_ERR', async () => {
+  const gone = new AbortController()
+  gone.abort()
+  const results = await fetchpool.gather([
+    server.url('/slow?ms=20&id=kept'),
+    { url: server.url('/slow?ms=3000&id=gone'), signal: gone.signal }
+  ], { settle: true })
+  assert.equal(await results[0].value.text(), 'slow kept')
+  assert.equal(results[1].status, 'rejected')
+  assert.equal(results[1].reason.code, 'ABORT_ERR')
+  assert.equal(results[1].reason.index, 1)
+})
+
+test('a request\'s own signal is let go when its request ends, and when the call ends early', async () => {
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  try {
+    const listeners = (signal) => getEventListeners(signal, 'abort').length
+    const first = new AbortController()
+    const pending = fetchpool.gather([{ url: own.url('/a'), signal: first.signal }, own.url('/b')], { settle: true })
+    await waitFor(() => held.size === 2, 'both requests in flight')
+    assert.equal(listeners(first.signal), 1)
+    held.get('/a').end('a')
+    // The call runs on with /b held: the signal of /a is let go all the same.
+    await waitFor(() => listeners(first.signal) === 0, 'the listener of /a removed')
+    held.get('/b').end('b')
+    const results = await pending
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled'])
+
+    // A fail-fast call that fails lets go of the signals of the requests it cancels.
+    const port = await refusedPort()
+    const second = new AbortController()
+    await assert.rejects(fetchpool.gather([{ url: own.url('/c'), signal: second.signal }, `http://127.0.0.1:${port}/`]), { code: 'ECONNREFUSED' })
+    assert.equal(listeners(second.signal), 0)
+
+    // A call whose requests cross in several parts (a stream of an async
+    // source) lets go of the signals of every part.
+    const third = [new AbortController(), new AbortController()]
+    async function * source () {
+      for (const c of third) yield { url: server.url('/part'), signal: c.signal }
+    }
+    for await (const res of fetchpool.stream(source())) assert.equal(res.status, 200)
+    assert.deepEqual(third.map((c) => listeners(c.signal)), [0, 0])
+  } finally {
+    await own.close()
+  }
 })
 
 test('onProgress reports counts, ending with the total', async () => {

@@ -10,6 +10,7 @@ const assert = require('node:assert/strict')
 const { performance } = require('node:perf_hooks')
 const fetchpool = require('..')
 const { startServer, refusedPort } = require('./support/server')
+const { waitFor } = require('./support/wait')
 
 let server
 before(async () => { server = await startServer() })
@@ -132,6 +133,38 @@ describe('the stream window', () => {
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(t.pulled, window)
     await iterator.return()
+  })
+
+  test('results waiting to be taken count in the window of an async source', async () => {
+    // Each read of the source waits until every request sent so far is
+    // answered, so the results pile up untaken while the source is read.
+    // `_active` counts the requests whose result has not reached the stream.
+    const client = new fetchpool.Client()
+    try {
+      let asked = 0
+      let yielded = 0
+      async function * source () {
+        for (let i = 0; i < 100; i++) {
+          asked++
+          if (i > 0) await waitFor(() => client._active === 0, 'every request sent so far answered')
+          yielded++
+          yield server.url(`/untaken/${i}`)
+        }
+      }
+      const window = windowOf(1)
+      const iterator = client.stream(source(), { concurrency: 1 })[Symbol.asyncIterator]()
+      const first = await iterator.next()
+      assert.equal(first.value.status, 200)
+      // One result taken, and a window of results untaken behind it.
+      await waitFor(() => yielded === window + 1, 'the window filled')
+      await waitFor(() => client._active === 0, 'the last request answered')
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(yielded, window + 1)
+      assert.equal(asked, yielded, 'the source was asked for no more')
+      await iterator.return()
+    } finally {
+      client.close()
+    }
   })
 })
 

@@ -26,6 +26,7 @@ test('stream yields every result once, in completion order, each with its index'
     const consumer = (async () => {
       for await (const res of fetchpool.stream(urls, { concurrency: 4 })) {
         seen.push(res.index)
+        assert.equal(res.url, urls[res.index])
         assert.equal(await res.text(), `slow ${res.index}`)
         if (seen.length < order.length) answer()
       }
@@ -158,4 +159,227 @@ test('a stream whose source is slow stays cancellable and keeps settling bad ite
 test('stream checks its input', () => {
   assert.throws(() => fetchpool.stream(42), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => fetchpool.stream([], { concurrency: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+})
+
+test('a source that throws fails the stream with its own error', async () => {
+  const broken = Object.assign(new Error('source broke'), { code: 'ESOURCE' })
+  // Synchronous: it throws on the first read, before anything is sent.
+  const syncSource = { [Symbol.iterator]: () => ({ next () { throw broken } }) }
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream(syncSource)) assert.ok(res)
+  }, (err) => err === broken)
+  // Asynchronous: it rejects after two items were sent.
+  async function * asyncSource () {
+    yield server.url('/async/0')
+    yield server.url('/async/1')
+    throw broken
+  }
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream(asyncSource())) assert.ok(res)
+  }, (err) => err === broken)
+})
+
+test('a stream whose signal is already aborted fails with its reason, reading and sending nothing', async () => {
+  const ac = new AbortController()
+  ac.abort(new Error('gone before'))
+  let pulled = 0
+  function * source () {
+    pulled++
+    yield server.url('/never')
+  }
+  const err = await (async () => {
+    for await (const res of fetchpool.stream(source(), { signal: ac.signal })) assert.ok(res)
+  })().then(() => null, (e) => e)
+  assert.equal(err.code, 'ABORT_ERR')
+  assert.equal(err.cause.message, 'gone before')
+  assert.equal(pulled, 0)
+  await delay(30)
+  assert.ok(!server.stats.paths.includes('/never'))
+})
+
+test('the source is returned once when the consumer stops early, and not when it was read out', async () => {
+  /** An iterable over `n` URLs that counts the calls made to its iterator. */
+  function counted (n) {
+    const calls = { next: 0, return: 0 }
+    const iterable = {
+      [Symbol.iterator] () {
+        let i = 0
+        return {
+          next () {
+            calls.next++
+            return i < n ? { done: false, value: server.url(`/counted/${i++}`) } : { done: true, value: undefined }
+          },
+          return () {
+            calls.return++
+            return { done: true, value: undefined }
+          }
+        }
+      }
+    }
+    return { iterable, calls }
+  }
+  const early = counted(100)
+  for await (const res of fetchpool.stream(early.iterable, { concurrency: 4 })) {
+    assert.equal(res.status, 200)
+    break
+  }
+  assert.equal(early.calls.return, 1)
+
+  const readOut = counted(5)
+  let n = 0
+  for await (const res of fetchpool.stream(readOut.iterable, { concurrency: 4 })) {
+    assert.equal(res.status, 200)
+    n++
+  }
+  assert.equal(n, 5)
+  assert.equal(readOut.calls.return, 0)
+})
+
+test('a malformed item fails a fail-fast stream at once; with settle it is that item\'s outcome', async () => {
+  server.reset()
+  // Read in one part with the good one before it: the part is refused whole.
+  await assert.rejects(async () => {
+    for await (const res of fetchpool.stream([server.url('/fine'), 42])) assert.ok(res)
+  }, { code: 'ERR_INVALID_ARG_TYPE', index: 1 })
+  await delay(30)
+  assert.equal(server.stats.requests, 0)
+
+  const outcomes = []
+  for await (const item of fetchpool.stream([server.url('/fine'), 42, { url: server.url('/'), method: 'B A D' }], { settle: true })) {
+    outcomes.push(item)
+  }
+  outcomes.sort((a, b) => a.index - b.index)
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected'])
+  assert.equal(outcomes[0].value.url, server.url('/fine'))
+  assert.equal(outcomes[1].reason.code, 'ERR_INVALID_ARG_TYPE')
+  assert.equal(outcomes[1].reason.index, 1)
+  assert.equal(outcomes[2].reason.code, 'ERR_INVALID_HTTP_TOKEN')
+  assert.equal(outcomes[2].reason.index, 2)
+})
+
+test('a failed stream throws at the next turn of the loop; results still waiting are not yielded', async () => {
+  const held = new Map()
+  const own = await startHttpServer((req, res, url) => { held.set(url.pathname, res) })
+  const client = new fetchpool.Client()
+  try {
+    const seen = []
+    const consumer = (async () => {
+      for await (const res of client.stream(['/0', '/1', '/2'].map((p) => own.url(p)), { concurrency: 3, failOnStatus: true })) {
+        seen.push(res.index)
+        if (seen.length > 1) continue
+        // While the consumer is busy, result 1 comes in, then the error of 2
+        // (rows reach JavaScript in the order the engine finished them).
+        held.get('/1').end('one')
+        await waitFor(() => client.stats().done === 2, 'result 1 in the engine')
+        held.get('/2').writeHead(500).end()
+        await waitFor(() => client._batches.size === 0, 'the error to end the call')
+      }
+    })().then(() => null, (err) => err)
+    await waitFor(() => held.size === 3, 'all three requests in flight')
+    held.get('/0').end('zero')
+    const err = await consumer
+    assert.equal(err && err.code, 'ERR_HTTP_STATUS')
+    assert.equal(err.index, 2)
+    assert.deepEqual(seen, [0])
+  } finally {
+    client.close()
+    await own.close()
+  }
+})
+
+test('an async source is never asked for an item while its last read is pending', async () => {
+  const n = 6
+  let reads = 0
+  let pending = false
+  let overlapped = false
+  let release = null
+  const source = {
+    [Symbol.asyncIterator]: () => ({
+      next () {
+        if (pending) overlapped = true
+        pending = true
+        const k = reads++
+        return new Promise((resolve) => {
+          const answer = () => {
+            pending = false
+            resolve(k < n ? { done: false, value: server.url(`/read/${k}`) } : { done: true, value: undefined })
+          }
+          if (k === 0) answer()
+          else release = answer
+        })
+      }
+    })
+  }
+  const indices = []
+  for await (const res of fetchpool.stream(source, { concurrency: 1 })) {
+    indices.push(res.index)
+    // The read in progress completes only after the loop has come back to
+    // the stream for its next result.
+    const answer = release
+    release = null
+    if (answer !== null) setImmediate(answer)
+  }
+  assert.deepEqual(indices, [0, 1, 2, 3, 4, 5])
+  assert.equal(overlapped, false)
+})
+
+test('once the consumer has stopped, an async source is read no further', async () => {
+  let reads = 0
+  let returned = 0
+  let release = null
+  const source = {
+    [Symbol.asyncIterator]: () => ({
+      next () {
+        const k = reads++
+        const step = { done: false, value: server.url(`/further/${k}`) }
+        return k === 0 ? Promise.resolve(step) : new Promise((resolve) => { release = () => resolve(step) })
+      },
+      return () {
+        returned++
+        return Promise.resolve({ done: true, value: undefined })
+      }
+    })
+  }
+  for await (const res of fetchpool.stream(source, { concurrency: 1 })) {
+    assert.equal(res.index, 0)
+    break
+  }
+  assert.equal(returned, 1)
+  assert.equal(reads, 2)
+  // The read that was pending when the consumer stopped completes now.
+  release()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(reads, 2)
+})
+
+test('with settle, each malformed item of an async source keeps its own error', async () => {
+  // Each item of an async source crosses on its own, before any result of
+  // the ones before it is back.
+  async function * source () {
+    yield 42
+    yield server.url('/between')
+    yield { url: 43 }
+    yield { url: server.url('/'), method: 'B A D' }
+  }
+  const outcomes = []
+  for await (const item of fetchpool.stream(source(), { settle: true })) outcomes.push(item)
+  outcomes.sort((a, b) => a.index - b.index)
+  assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'rejected', 'rejected'])
+  assert.deepEqual(outcomes.map((o) => o.reason && o.reason.code), ['ERR_INVALID_ARG_TYPE', undefined, 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HTTP_TOKEN'])
+  assert.deepEqual(outcomes.map((o) => o.reason && o.reason.index), [0, undefined, 2, 3])
+  assert.equal(outcomes[1].value.url, server.url('/between'))
+})
+
+test('a source that runs out just as the window fills yields exactly its results', async () => {
+  // A consumer that takes each result at once leaves room for one more
+  // request each time, so the source runs out with the window full.
+  const n = 48
+  for (const settle of [true, false]) {
+    const indices = []
+    for await (const item of fetchpool.stream(Array.from({ length: n }, (_, i) => server.url(`/edge/${i}`)), { concurrency: 1, settle })) {
+      if (settle) assert.equal(item.status, 'fulfilled', `outcome ${item.index}`)
+      indices.push(item.index)
+    }
+    assert.deepEqual(indices.sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `settle: ${settle}`)
+  }
 })
