@@ -1248,6 +1248,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_body_of_its_own_buffered_whole_with_its_head_needs_no_read() {
+        use http_body_util::BodyExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await;
+        // The peer stays open and sends nothing more.
+        let (_peer, _) = listener.accept().await.unwrap();
+        let body: Vec<u8> = (0..20_000).map(|i| (i % 251) as u8).collect();
+        let mut conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp.unwrap()), Instant::now());
+        conn.buf.extend_from_slice(&body);
+        let home = Home::default();
+        let framing = Framing::Length(body.len() as u64);
+        let wire = WireBody::new(conn, framing, true, home.clone(), None, Bytes::new());
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), wire.collect())
+            .await
+            .expect("no read is waited for")
+            .expect("the whole body");
+        assert_eq!(read.to_bytes(), body);
+        assert!(home.lock().unwrap().is_some());
+    }
+
+    #[tokio::test]
     async fn a_body_of_its_own_is_read_with_nothing_of_it_buffered() {
         use http_body_util::BodyExt as _;
         use tokio::io::AsyncWriteExt as _;
