@@ -119,6 +119,37 @@ test('close cancels what is in flight and refuses later calls', async () => {
   client.close()
 })
 
+test('close closes the connections the client keeps idle', async () => {
+  // A raw server that answers every request on a connection and counts the
+  // connections still open from its side.
+  const net = require('node:net')
+  const sockets = new Set()
+  let opened = 0
+  const raw = net.createServer((socket) => {
+    sockets.add(socket)
+    opened++
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'))
+  })
+  await new Promise((resolve) => raw.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${raw.address().port}/`
+  const client = new Client()
+  try {
+    const all = await client.gather([url, url, url], { concurrency: 3 })
+    assert.deepEqual(all.map((r) => r.buffer.toString()), ['ok', 'ok', 'ok'])
+    // The client keeps them for the next call: none is closed by itself.
+    assert.ok(opened >= 1)
+    assert.equal(sockets.size, opened)
+    client.close()
+    await waitFor(() => sockets.size === 0, 'the idle connections to close')
+  } finally {
+    client.close()
+    for (const socket of sockets) socket.destroy()
+    raw.close()
+  }
+})
+
 test('the resolve map sends a host name to a local address', async () => {
   const client = new Client({ resolve: { 'fetchpool.test:80': `127.0.0.1:${server.port}` } })
   try {
