@@ -158,3 +158,28 @@ test('cargo and cargoQueue batch tasks by payload', async () => {
   await cq.drain()
   assert.deepStrictEqual(batches.slice(6), [5])
 })
+
+test('queue: the handler behind q.drain() and q.error() goes once it has run', async () => {
+  // Nothing of a settled Promise of the next event is kept: a loop that
+  // awaits q.drain() each round holds no handler per round.
+  const v8 = require('node:v8')
+  const vm = require('node:vm')
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc')
+  const tick = () => new Promise((resolve) => setImmediate(resolve))
+  const q = async.queue((task, cb) => later(() => cb(task === 'bad' ? new Error('bad') : null)), 1)
+  const refs = []
+  for (const [event, task] of [['drain', 'good'], ['error', 'bad']]) {
+    await (async () => {
+      const next = q[event]()
+      refs.push(new WeakRef(next))
+      q.push(task)
+      await next.catch(() => {})
+    })()
+  }
+  for (let i = 0; i < 3; i++) {
+    await tick()
+    gc()
+  }
+  assert.deepStrictEqual(refs.map((ref) => ref.deref()), [undefined, undefined])
+})
