@@ -8,6 +8,7 @@ const os = require('node:os')
 const path = require('node:path')
 const https = require('node:https')
 const { startServer, refusedPort } = require('./support/server')
+const { blackHole } = require('./support/black-hole')
 const { makeCerts, which } = require('./support/certs')
 
 const BIN = path.join(__dirname, '..', 'bin', 'fetchpool.js')
@@ -153,6 +154,20 @@ test('--retries, --timeout, --method and --data reach the requests', async () =>
   const echoed = JSON.parse(fs.readFileSync(path.join(saveDir, '2-echo'), 'utf8'))
   assert.deepEqual([echoed.method, echoed.body], ['PUT', 'payload'])
   assert.equal(server.stats.paths.filter((p) => p === '/status/503').length, 3)
+})
+
+test('--connect-timeout alone reaches the client', async (t) => {
+  const port = await blackHole(t)
+  // A connect that gets no answer fails at 300 ms, long before the other
+  // request's answer at 4 s: the lines come in completion order. Under the
+  // default connect timeout (10 s) the order would be the other way round.
+  const file = writeFile('connect.txt', [`http://127.0.0.1:${port}/`, server.url('/headers-delay?ms=4000')].join('\n'))
+  const { code, stdout } = await cli(['--connect-timeout', '300', '--retries', '0', file])
+  assert.equal(code, 1)
+  const lines = parseLines(stdout)
+  assert.deepEqual(lines.map((line) => line.index), [0, 1])
+  assert.equal(lines[0].error, 'ERR_CONNECT_TIMEOUT')
+  assert.equal(lines[1].status, 200)
 })
 
 test('--ca trusts a certificate authority the system does not; --insecure checks none', { skip: !which('openssl') && 'openssl is not installed' }, async () => {

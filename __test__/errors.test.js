@@ -2,11 +2,10 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { spawn } = require('node:child_process')
-const net = require('node:net')
 const fetchpool = require('..')
 const { FetchError } = fetchpool
 const { startServer, startRawServer, refusedPort } = require('./support/server')
+const { blackHole } = require('./support/black-hole')
 
 let server
 before(async () => { server = await startServer() })
@@ -23,28 +22,6 @@ test('a refused connection is ECONNREFUSED with url, index and attempts', async 
   assert.equal(err.index, 0)
   assert.equal(err.attempts, 1)
 })
-
-/** A listener that never accepts: a child process whose event loop is blocked. */
-async function blackHole (t) {
-  const child = spawn(process.execPath, ['-e', `
-    const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
-      console.log(s.address().port)
-      setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000), 50)
-    })`], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.after(() => child.kill('SIGKILL'))
-  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))))
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  // Fill the accept queue so that further handshakes get no answer.
-  const fillers = []
-  for (let i = 0; i < 8; i++) {
-    const s = net.connect(port, '127.0.0.1')
-    s.on('error', () => {})
-    fillers.push(s)
-  }
-  t.after(() => fillers.forEach((s) => s.destroy()))
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  return port
-}
 
 test('a connect that gets no answer is ERR_CONNECT_TIMEOUT', async (t) => {
   const port = await blackHole(t)
