@@ -383,3 +383,35 @@ test('a source that runs out just as the window fills yields exactly its results
     assert.deepEqual(indices.sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `settle: ${settle}`)
   }
 })
+
+test('a request\'s own signal is let go once its result is in, while the stream runs on', async () => {
+  // A long stream of requests that each carry a signal keeps none of the
+  // finished ones' signals.
+  const v8 = require('node:v8')
+  const vm = require('node:vm')
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc')
+  const refs = []
+  function * requests () {
+    for (let i = 0; i < 200; i++) {
+      const signal = new AbortController().signal
+      refs.push(new WeakRef(signal))
+      yield { url: server.url(`/x?i=${i}`), signal }
+    }
+  }
+  let seen = 0
+  let held = -1
+  for await (const res of fetchpool.stream(requests(), { concurrency: 4 })) {
+    assert.equal(res.status, 200)
+    if (++seen === 150) {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setImmediate(resolve))
+        gc()
+      }
+      // The first 100 are long done; the stream has 50 results to go.
+      held = refs.slice(0, 100).filter((ref) => ref.deref() !== undefined).length
+    }
+  }
+  assert.equal(seen, 200)
+  assert.equal(held, 0)
+})
