@@ -286,6 +286,25 @@ test('a request\'s own signal is let go when its request ends, and when the call
   }
 })
 
+test('a call\'s signal is let go once the call settles', async () => {
+  // A signal that lives on (one for the whole program, say) keeps no
+  // listener, nor anything of the calls it was given to.
+  const listeners = (signal) => getEventListeners(signal, 'abort').length
+  const app = new AbortController()
+  const urls = [server.url('/a'), server.url('/b')]
+  const all = await fetchpool.gather(urls, { signal: app.signal })
+  assert.deepEqual(all.map((r) => r.status), [200, 200])
+  assert.equal(listeners(app.signal), 0)
+  await assert.rejects(fetchpool.gather([server.url('/a'), `http://127.0.0.1:${await refusedPort()}/`], { signal: app.signal }),
+    { code: 'ECONNREFUSED' })
+  assert.equal(listeners(app.signal), 0)
+  let streamed = 0
+  for await (const res of fetchpool.stream(urls, { signal: app.signal })) streamed += res.status === 200 ? 1 : 0
+  assert.equal(streamed, 2)
+  assert.equal(listeners(app.signal), 0)
+  assert.equal(app.signal.aborted, false)
+})
+
 test('onProgress reports counts, ending with the total', async () => {
   const reports = []
   const urls = Array.from({ length: 50 }, (_, i) => server.url(`/slow?ms=5&id=${i}`))
