@@ -204,6 +204,44 @@ describe('native path through require(\'..\')', { skip: skipReal }, () => {
     assert.strictEqual(err.url, dead)
   })
 
+  test('collections on the native path are read as async reads them', async () => {
+    // An array-like object is an array; an array that is also async
+    // iterable is read as an array too, since async checks that first.
+    const likeArray = { length: 2, 0: `${base}/like0`, 1: `${base}/like1` }
+    const liked = await fetchpool.map(likeArray, fetchpool.fetch)
+    assert.deepStrictEqual(await Promise.all(liked.map(textOf)), ['body /like0', 'body /like1'])
+    const both = [`${base}/arr0`, `${base}/arr1`]
+    both[Symbol.asyncIterator] = async function * () { yield `${base}/iterated` }
+    const read = await fetchpool.map(both)
+    assert.deepStrictEqual(await Promise.all(read.map(textOf)), ['body /arr0', 'body /arr1'])
+    // An async source that throws: the call fails with its error.
+    const broken = new Error('the source broke')
+    async function * source () {
+      yield `${base}/first`
+      throw broken
+    }
+    const [err, results] = await new Promise((resolve) => fetchpool.map(source(), fetchpool.fetch, (e, r) => resolve([e, r])))
+    assert.strictEqual(err, broken)
+    assert.strictEqual(results, undefined)
+    await assert.rejects(fetchpool.mapSeries(source()), (e) => e === broken)
+  })
+
+  test('mapValues that fails keeps only the keys that succeeded, as async', async () => {
+    const closed = http.createServer()
+    await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const deadPort = closed.address().port
+    await new Promise((resolve) => closed.close(resolve))
+    const [err, byName] = await new Promise((resolve) => fetchpool.mapValues(
+      { dead: `http://127.0.0.1:${deadPort}/`, slow: `${base}/slow?ms=3000` }, fetchpool.fetch, (e, r) => resolve([e, r])))
+    assert.strictEqual(err.code, 'ECONNREFUSED')
+    assert.deepStrictEqual(byName, {})
+    // A malformed item is refused before anything is sent, with the same shape.
+    const [bad, none] = await new Promise((resolve) => fetchpool.mapValues(
+      { fine: `${base}/fine`, bad: 'not a url' }, fetchpool.fetch, (e, r) => resolve([e, r])))
+    assert.strictEqual(bad.code, 'ERR_INVALID_URL')
+    assert.deepStrictEqual(none, {})
+  })
+
   test('JS iteratees still take the async path', async () => {
     const lengths = await fetchpool.map([`${base}/j1`, `${base}/j22`], async (url) => {
       const response = await fetchpool.fetch(url)
