@@ -23,6 +23,13 @@ before(async () => {
     requests++
     const url = new URL(req.url, 'http://x')
     const disposition = url.searchParams.get('cd')
+    if (url.pathname.startsWith('/padded')) {
+      // A Content-Disposition of exactly `length` characters naming `name`.
+      const head = `attachment; filename="${url.searchParams.get('name')}"; x=`
+      const pad = 'y'.repeat(Number(url.searchParams.get('length')) - head.length)
+      res.writeHead(200, { 'content-disposition': head + pad })
+      return res.end(`body of ${req.url}`)
+    }
     if (url.pathname === '/missing') {
       res.writeHead(404)
       return res.end('no')
@@ -262,4 +269,48 @@ test('requests as any iterable, URL objects as URLs; null is refused', async () 
   assert.deepEqual(results.map((r) => r.url), [`${base}/set.txt`, `${base}/url.txt`, `${base}/obj.txt`])
   assert.deepEqual(results.map((r) => path.basename(r.file)), ['set.txt', 'url.txt', 'obj.txt'])
   await assert.rejects(fetchpool.download(null, dir), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('names from URL paths: a device only as the whole name, trailing dots and spaces, the last segment decoded alone', async () => {
+  const { dir } = freshDir('path-names')
+  const results = await fetchpool.download([
+    // Names that end in a device's name are not devices.
+    `${base}/bacon.txt`,
+    `${base}/falcon`,
+    // Trailing dots and spaces go before the device check.
+    `${base}/nul%20.`,
+    // A cut that ends in a space and a dot loses both.
+    `${base}/${'a'.repeat(178)}%20.${'b'.repeat(100)}`,
+    // Bad percent-encoding earlier in the path does not stop the last
+    // segment from being decoded.
+    `${base}/%ZZ/r%C3%A9sum%C3%A9.pdf`
+  ], dir)
+  for (const r of results) assert.equal(r.error, undefined, `${r.url}: ${r.error && r.error.code}`)
+  assert.deepEqual(results.map((r) => path.basename(r.file)),
+    ['bacon.txt', 'falcon', '_nul', 'a'.repeat(178), 'r\u00e9sum\u00e9.pdf'])
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['_nul', 'a'.repeat(178), 'bacon.txt', 'falcon', 'r\u00e9sum\u00e9.pdf'])
+})
+
+test('Content-Disposition forms: spacing, a quoted `;`, filename* in an unknown charset or malformed, 8192 characters', async () => {
+  const { dir } = freshDir('disposition-forms')
+  const cd = (name, value) => `${base}/${name}?cd=${encodeURIComponent(value)}`
+  const results = await fetchpool.download([
+    cd('u1', 'attachment;filename=nospace.txt'),
+    cd('u2', 'attachment; filename = "spaced.txt"'),
+    cd('u3', 'attachment; filename="a;b.txt"'),
+    // filename* that is not `charset'lang'value` from its start, or in a
+    // charset other than UTF-8 and ISO-8859-1: filename is taken.
+    cd('u4', "attachment; filename*=x UTF-8''wrong.txt; filename=right.txt"),
+    cd('u5', 'attachment; filename*=plain.txt; filename=fallback.txt'),
+    cd('u6', "attachment; filename*=koi8-r''%E1.txt; filename=latin.txt"),
+    // A quote only at the end is part of the name.
+    cd('u7', 'attachment; filename=tail.txt"'),
+    // 8192 characters is the longest header read; one more is ignored.
+    `${base}/padded-1?name=exact.txt&length=8192`,
+    `${base}/padded-2?name=ignored.txt&length=8193`
+  ], dir)
+  for (const r of results) assert.equal(r.error, undefined, `${r.url}: ${r.error && r.error.code}`)
+  assert.deepEqual(results.map((r) => path.basename(r.file)),
+    ['nospace.txt', 'spaced.txt', 'a;b.txt', 'right.txt', 'fallback.txt', 'latin.txt', 'tail.txt_', 'exact.txt', 'padded-2'])
+  assert.equal(fs.readFileSync(path.join(dir, 'exact.txt'), 'utf8'), 'body of /padded-1?name=exact.txt&length=8192')
 })
