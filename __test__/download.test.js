@@ -17,10 +17,13 @@ let server
 let base
 let top
 let requests = 0
+/** The Accept-Encoding each request URL came with. */
+const encodings = new Map()
 
 before(async () => {
   server = http.createServer((req, res) => {
     requests++
+    encodings.set(req.url, req.headers['accept-encoding'])
     const url = new URL(req.url, 'http://x')
     const disposition = url.searchParams.get('cd')
     if (url.pathname.startsWith('/padded')) {
@@ -31,7 +34,7 @@ before(async () => {
       return res.end(`body of ${req.url}`)
     }
     if (url.pathname === '/missing') {
-      res.writeHead(404)
+      res.writeHead(404, disposition === null ? {} : { 'content-disposition': disposition })
       return res.end('no')
     }
     const etag = `"${url.pathname}"`
@@ -313,4 +316,33 @@ test('Content-Disposition forms: spacing, a quoted `;`, filename* in an unknown 
   assert.deepEqual(results.map((r) => path.basename(r.file)),
     ['nospace.txt', 'spaced.txt', 'a;b.txt', 'right.txt', 'fallback.txt', 'latin.txt', 'tail.txt_', 'exact.txt', 'padded-2'])
   assert.equal(fs.readFileSync(path.join(dir, 'exact.txt'), 'utf8'), 'body of /padded-1?name=exact.txt&length=8192')
+})
+
+test('options: null is none, resume reaches each request, and a name is only given by a saved response', async () => {
+  const { dir } = freshDir('options')
+  const [plain] = await fetchpool.download([`${base}/null-options.txt`], dir, null)
+  assert.deepEqual([plain.status, plain.saved, plain.error], [200, true, undefined])
+  // A resumable body is asked for as it is sent.
+  await fetchpool.download([`${base}/resumed.txt`], dir, { resume: true })
+  assert.equal(encodings.get('/resumed.txt'), 'identity')
+  await fetchpool.download([`${base}/not-resumed.txt`], dir)
+  assert.notEqual(encodings.get('/not-resumed.txt'), 'identity')
+  // A 404 that is not saved keeps the URL's name, whatever it says.
+  const cd = encodeURIComponent('attachment; filename="error-page.html"')
+  const [missing] = await fetchpool.download([`${base}/missing?cd=${cd}`], dir)
+  assert.deepEqual([missing.status, missing.saved, missing.error], [404, false, undefined])
+  assert.equal(path.basename(missing.file), 'missing')
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['not-resumed.txt', 'null-options.txt', 'resumed.txt'])
+})
+
+test('a null or undefined item is its own result; one request object alone, or options that are not an object, are refused', async () => {
+  const { dir } = freshDir('null-item')
+  const results = await fetchpool.download([null, undefined, `${base}/after-null.txt`], dir)
+  assert.deepEqual(results.map((r) => r.error && r.error.code), ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', undefined])
+  assert.deepEqual([results[2].status, results[2].saved], [200, true])
+  assert.deepEqual(fs.readdirSync(dir), ['after-null.txt'])
+  const before = requests
+  await assert.rejects(fetchpool.download({ url: `${base}/alone.txt` }, dir), { code: 'ERR_INVALID_ARG_TYPE' })
+  await assert.rejects(fetchpool.download([`${base}/x`], dir, 42), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.equal(requests, before)
 })
