@@ -17,14 +17,24 @@ let server
 let base
 let top
 let requests = 0
+/** The Accept-Encoding each request URL came with. */
+const encodings = new Map()
 
 before(async () => {
   server = http.createServer((req, res) => {
     requests++
+    encodings.set(req.url, req.headers['accept-encoding'])
     const url = new URL(req.url, 'http://x')
     const disposition = url.searchParams.get('cd')
+    if (url.pathname.startsWith('/padded')) {
+      // A Content-Disposition of exactly `length` characters naming `name`.
+      const head = `attachment; filename="${url.searchParams.get('name')}"; x=`
+      const pad = 'y'.repeat(Number(url.searchParams.get('length')) - head.length)
+      res.writeHead(200, { 'content-disposition': head + pad })
+      return res.end(`body of ${req.url}`)
+    }
     if (url.pathname === '/missing') {
-      res.writeHead(404)
+      res.writeHead(404, disposition === null ? {} : { 'content-disposition': disposition })
       return res.end('no')
     }
     const etag = `"${url.pathname}"`
@@ -262,4 +272,77 @@ test('requests as any iterable, URL objects as URLs; null is refused', async () 
   assert.deepEqual(results.map((r) => r.url), [`${base}/set.txt`, `${base}/url.txt`, `${base}/obj.txt`])
   assert.deepEqual(results.map((r) => path.basename(r.file)), ['set.txt', 'url.txt', 'obj.txt'])
   await assert.rejects(fetchpool.download(null, dir), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('names from URL paths: a device only as the whole name, trailing dots and spaces, the last segment decoded alone', async () => {
+  const { dir } = freshDir('path-names')
+  const results = await fetchpool.download([
+    // Names that end in a device's name are not devices.
+    `${base}/bacon.txt`,
+    `${base}/falcon`,
+    // Trailing dots and spaces go before the device check.
+    `${base}/nul%20.`,
+    // A cut that ends in a space and a dot loses both.
+    `${base}/${'a'.repeat(178)}%20.${'b'.repeat(100)}`,
+    // Bad percent-encoding earlier in the path does not stop the last
+    // segment from being decoded.
+    `${base}/%ZZ/r%C3%A9sum%C3%A9.pdf`
+  ], dir)
+  for (const r of results) assert.equal(r.error, undefined, `${r.url}: ${r.error && r.error.code}`)
+  assert.deepEqual(results.map((r) => path.basename(r.file)),
+    ['bacon.txt', 'falcon', '_nul', 'a'.repeat(178), 'r\u00e9sum\u00e9.pdf'])
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['_nul', 'a'.repeat(178), 'bacon.txt', 'falcon', 'r\u00e9sum\u00e9.pdf'])
+})
+
+test('Content-Disposition forms: spacing, a quoted `;`, filename* in an unknown charset or malformed, 8192 characters', async () => {
+  const { dir } = freshDir('disposition-forms')
+  const cd = (name, value) => `${base}/${name}?cd=${encodeURIComponent(value)}`
+  const results = await fetchpool.download([
+    cd('u1', 'attachment;filename=nospace.txt'),
+    cd('u2', 'attachment; filename = "spaced.txt"'),
+    cd('u3', 'attachment; filename="a;b.txt"'),
+    // filename* that is not `charset'lang'value` from its start, or in a
+    // charset other than UTF-8 and ISO-8859-1: filename is taken.
+    cd('u4', "attachment; filename*=x UTF-8''wrong.txt; filename=right.txt"),
+    cd('u5', 'attachment; filename*=plain.txt; filename=fallback.txt'),
+    cd('u6', "attachment; filename*=koi8-r''%E1.txt; filename=latin.txt"),
+    // A quote only at the end is part of the name.
+    cd('u7', 'attachment; filename=tail.txt"'),
+    // 8192 characters is the longest header read; one more is ignored.
+    `${base}/padded-1?name=exact.txt&length=8192`,
+    `${base}/padded-2?name=ignored.txt&length=8193`
+  ], dir)
+  for (const r of results) assert.equal(r.error, undefined, `${r.url}: ${r.error && r.error.code}`)
+  assert.deepEqual(results.map((r) => path.basename(r.file)),
+    ['nospace.txt', 'spaced.txt', 'a;b.txt', 'right.txt', 'fallback.txt', 'latin.txt', 'tail.txt_', 'exact.txt', 'padded-2'])
+  assert.equal(fs.readFileSync(path.join(dir, 'exact.txt'), 'utf8'), 'body of /padded-1?name=exact.txt&length=8192')
+})
+
+test('options: null is none, resume reaches each request, and a name is only given by a saved response', async () => {
+  const { dir } = freshDir('options')
+  const [plain] = await fetchpool.download([`${base}/null-options.txt`], dir, null)
+  assert.deepEqual([plain.status, plain.saved, plain.error], [200, true, undefined])
+  // A resumable body is asked for as it is sent.
+  await fetchpool.download([`${base}/resumed.txt`], dir, { resume: true })
+  assert.equal(encodings.get('/resumed.txt'), 'identity')
+  await fetchpool.download([`${base}/not-resumed.txt`], dir)
+  assert.notEqual(encodings.get('/not-resumed.txt'), 'identity')
+  // A 404 that is not saved keeps the URL's name, whatever it says.
+  const cd = encodeURIComponent('attachment; filename="error-page.html"')
+  const [missing] = await fetchpool.download([`${base}/missing?cd=${cd}`], dir)
+  assert.deepEqual([missing.status, missing.saved, missing.error], [404, false, undefined])
+  assert.equal(path.basename(missing.file), 'missing')
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['not-resumed.txt', 'null-options.txt', 'resumed.txt'])
+})
+
+test('a null or undefined item is its own result; one request object alone, or options that are not an object, are refused', async () => {
+  const { dir } = freshDir('null-item')
+  const results = await fetchpool.download([null, undefined, `${base}/after-null.txt`], dir)
+  assert.deepEqual(results.map((r) => r.error && r.error.code), ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', undefined])
+  assert.deepEqual([results[2].status, results[2].saved], [200, true])
+  assert.deepEqual(fs.readdirSync(dir), ['after-null.txt'])
+  const before = requests
+  await assert.rejects(fetchpool.download({ url: `${base}/alone.txt` }, dir), { code: 'ERR_INVALID_ARG_TYPE' })
+  await assert.rejects(fetchpool.download([`${base}/x`], dir, 42), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.equal(requests, before)
 })

@@ -190,6 +190,23 @@ describe('{ http, https, noProxy }', () => {
     assert.equal(open.requests().length, before)
   })
 
+  test('null for http, https or noProxy is the same as leaving it out', async () => {
+    const c = client({ proxy: { http: null, https: open.url }, ca: certs.ca.pem })
+    assert.equal(viaProxy(await c.fetch(nginx.url('web', '/hello'))), false)
+    const d = client({ proxy: { http: open.url, https: null }, ca: certs.ca.pem })
+    const before = open.requests().length
+    assert.equal((await d.fetch(nginx.url('tls', '/hello'))).status, 200)
+    assert.equal(open.requests().length, before)
+    const e = client({ proxy: { http: open.url, noProxy: null } })
+    assert.ok(viaProxy(await e.fetch(nginx.url('web', '/hello'))))
+  })
+
+  test('host:port alone is an http proxy; a scheme counts only at the start', async () => {
+    const hostPort = open.url.slice('http://'.length)
+    assert.ok(viaProxy(await client({ proxy: hostPort }).fetch(nginx.url('web', '/hello'))))
+    assert.ok(viaProxy(await client({ proxy: `${hostPort}/a://b` }).fetch(nginx.url('web', '/hello'))))
+  })
+
   test("noProxy '*' sends everything direct", async () => {
     const c = client({ proxy: { http: open.url, noProxy: '*' } })
     assert.equal(viaProxy(await c.fetch(nginx.url('web', '/hello'))), false)
@@ -201,6 +218,7 @@ describe('{ http, https, noProxy }', () => {
     assert.throws(() => new Client({ proxy: 'http://' }), { code: 'ERR_INVALID_ARG_VALUE' })
     assert.throws(() => new Client({ proxy: { htp: open.url } }), { code: 'ERR_INVALID_ARG_VALUE' })
     assert.throws(() => new Client({ proxy: { http: open.url, noProxy: 5 } }), { code: 'ERR_INVALID_ARG_TYPE' })
+    assert.throws(() => new Client({ proxy: { http: open.url, noProxy: ['example.invalid', 5] } }), { code: 'ERR_INVALID_ARG_TYPE' })
   })
 })
 
@@ -256,6 +274,14 @@ describe('the environment', () => {
   test('an empty http_proxy leaves HTTP_PROXY in force', async () => {
     const c = clientWithEnv({ http_proxy: '', HTTP_PROXY: open.url })
     assert.ok(viaProxy(await c.fetch(nginx.url('web', '/hello'))))
+  })
+
+  test('empty variables are no proxy, for http and https', async () => {
+    const c = clientWithEnv({ HTTP_PROXY: '', HTTPS_PROXY: '' }, { ca: certs.ca.pem })
+    assert.equal(viaProxy(await c.fetch(nginx.url('web', '/hello'))), false)
+    const before = open.requests().length
+    assert.equal((await c.fetch(nginx.url('tls', '/hello'))).status, 200)
+    assert.equal(open.requests().length, before)
   })
 
   test('proxy: null ignores the environment too', async () => {

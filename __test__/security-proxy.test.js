@@ -103,6 +103,20 @@ describe('a proxy URL the URL parser accepts is used, never bypassed', () => {
       assert.ok(!err.message.includes('pa/ss') && !err.message.includes('p@ss'), err.message)
     }
   })
+
+  test('no character of a password shows in an error, whatever follows the host', () => {
+    // No Q appears in the messages but for the password.
+    for (const bad of [
+      'http://u:QQQQ@127.0.0.1:99999',
+      'http://u:QQQQ@127.0.0.1:99999/?q=1',
+      'http://u:QQQQ@127.0.0.1:99999#f',
+      'socks5://u:QQQQ@127.0.0.1:1080'
+    ]) {
+      const err = (() => { try { clients.client({ proxy: bad }) } catch (e) { return e } })()
+      assert.equal(err.code, 'ERR_INVALID_ARG_VALUE', bad)
+      assert.ok(!err.message.includes('Q'), err.message)
+    }
+  })
 })
 
 describe('httpoxy: in a CGI program (REQUEST_METHOD set)', () => {

@@ -150,6 +150,20 @@ for (const kind of ['tcp', 'tls']) {
       }
     })
 
+    test('a one-character field name on the first line; no Set-Cookie gives an empty list', async () => {
+      const target = route('/short-name', (socket) => socket.write('HTTP/1.1 200 OK\r\nA: first\r\nContent-Length: 2\r\n\r\nok'))
+      const c = newClient()
+      try {
+        const res = await c.fetch(target)
+        assert.equal(await res.text(), 'ok')
+        assert.equal(res.headers.get('a'), 'first')
+        assert.deepEqual([...res.headers], [['a', 'first'], ['content-length', '2']])
+        assert.deepEqual(res.headers.getSetCookie(), [])
+      } finally {
+        c.close()
+      }
+    })
+
     test('a body without length or chunks runs to the close; HTTP/1.0 closes unless kept alive', async () => {
       const eof = route('/eof', (socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end'))
       const old = route('/old', (socket) => socket.end('HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold'))
