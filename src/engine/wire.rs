@@ -1205,6 +1205,63 @@ mod tests {
         assert!(failed.unanswered);
     }
 
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_reset_after_an_informational_head_is_answered() {
+        use std::os::fd::AsRawFd as _;
+        use tokio::io::AsyncReadExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let client_fd = tcp.as_raw_fd();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut chunk).await.unwrap();
+                request.extend_from_slice(&chunk[..n]);
+            }
+            socket
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .unwrap();
+            // A reset discards what the client has not read yet, so it waits
+            // until the client has read the 100: all of it acknowledged by
+            // the client's kernel (TIOCOUTQ is SIOCOUTQ on Linux) and none
+            // of it left in the client's receive queue.
+            loop {
+                let (mut unacked, mut unread): (libc::c_int, libc::c_int) = (0, 0);
+                // SAFETY: both descriptors are open sockets (the client's
+                // stays open until its exchange fails, after the reset), and
+                // each request writes one c_int.
+                let asked = unsafe {
+                    libc::ioctl(socket.as_raw_fd(), libc::TIOCOUTQ, &mut unacked) == 0
+                        && libc::ioctl(client_fd, libc::FIONREAD, &mut unread) == 0
+                };
+                assert!(asked, "ioctl: {}", io::Error::last_os_error());
+                if unacked == 0 && unread == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            let linger = Some(std::time::Duration::ZERO);
+            socket2::SockRef::from(&socket).set_linger(linger).unwrap();
+        });
+        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
+        let uri: Uri = format!("http://{addr}/").parse().unwrap();
+        let (home, fields, body) = (Home::default(), HeaderMap::new(), Bytes::new());
+        let Err(failed) = exchange(conn, &home, None, &Method::GET, &uri, &fields, &body).await
+        else {
+            panic!("a response from a server that reset");
+        };
+        assert!(
+            matches!(&failed.error, WireError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset)
+        );
+        // The server had begun to answer: the request may not go again.
+        assert!(!failed.unanswered);
+    }
+
     #[tokio::test]
     async fn a_body_read_into_its_own_buffer_arrives_whole() {
         use http_body_util::BodyExt as _;
