@@ -366,3 +366,15 @@ test('a null or undefined item is its own result; one request object alone, or o
   await assert.rejects(fetchpool.download([`${base}/x`], dir, 42), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.equal(requests, before)
 })
+
+test('a hole in a sparse array is an undefined item: its own result, the others download', async () => {
+  const { dir } = freshDir('sparse')
+  // eslint-disable-next-line no-sparse-arrays
+  const results = await fetchpool.download([, `${base}/after-hole.txt`, , `${base}/last.txt`], dir)
+  assert.equal(results.length, 4)
+  assert.deepEqual(results.map((r) => r.index), [0, 1, 2, 3])
+  assert.deepEqual(results.map((r) => r.error && r.error.code), ['ERR_INVALID_ARG_TYPE', undefined, 'ERR_INVALID_ARG_TYPE', undefined])
+  assert.deepEqual(results.map((r) => r.url), [undefined, `${base}/after-hole.txt`, undefined, `${base}/last.txt`])
+  assert.deepEqual([results[1].status, results[1].saved, results[3].status, results[3].saved], [200, true, 200, true])
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['after-hole.txt', 'last.txt'])
+})
