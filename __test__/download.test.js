@@ -318,6 +318,26 @@ test('Content-Disposition forms: spacing, a quoted `;`, filename* in an unknown 
   assert.equal(fs.readFileSync(path.join(dir, 'exact.txt'), 'utf8'), 'body of /padded-1?name=exact.txt&length=8192')
 })
 
+test('Content-Disposition: a quote opened and never closed runs to the end of the header', async () => {
+  const { dir } = freshDir('disposition-unclosed')
+  const cd = (name, value) => `${base}/${name}?cd=${encodeURIComponent(value)}`
+  const results = await fetchpool.download([
+    cd('q1', 'attachment; filename="report.pdf'),
+    // A `;` and a quoted-pair before the end; a later filename* is part of
+    // the name, not a parameter.
+    cd('q2', 'attachment; filename="a;b \\x.txt'),
+    cd('q3', "attachment; filename=\"one.txt; filename*=UTF-8''two.txt"),
+    // A `\` at the very end escapes nothing.
+    cd('q4', 'attachment; filename="end.txt\\'),
+    // A lone quote names nothing: the URL's name.
+    cd('q5', 'attachment; filename="')
+  ], dir)
+  for (const r of results) assert.equal(r.error, undefined, `${r.url}: ${r.error && r.error.code}`)
+  assert.deepEqual(results.map((r) => path.basename(r.file)),
+    ['report.pdf', 'a;b x.txt', "one.txt; filename_=UTF-8''two.txt", 'end.txt', 'q5'])
+  assert.equal(fs.readFileSync(path.join(dir, 'report.pdf'), 'utf8'), `body of /q1?cd=${encodeURIComponent('attachment; filename="report.pdf')}`)
+})
+
 test('options: null is none, resume reaches each request, and a name is only given by a saved response', async () => {
   const { dir } = freshDir('options')
   const [plain] = await fetchpool.download([`${base}/null-options.txt`], dir, null)
@@ -345,4 +365,16 @@ test('a null or undefined item is its own result; one request object alone, or o
   await assert.rejects(fetchpool.download({ url: `${base}/alone.txt` }, dir), { code: 'ERR_INVALID_ARG_TYPE' })
   await assert.rejects(fetchpool.download([`${base}/x`], dir, 42), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.equal(requests, before)
+})
+
+test('a hole in a sparse array is an undefined item: its own result, the others download', async () => {
+  const { dir } = freshDir('sparse')
+  // eslint-disable-next-line no-sparse-arrays
+  const results = await fetchpool.download([, `${base}/after-hole.txt`, , `${base}/last.txt`], dir)
+  assert.equal(results.length, 4)
+  assert.deepEqual(results.map((r) => r.index), [0, 1, 2, 3])
+  assert.deepEqual(results.map((r) => r.error && r.error.code), ['ERR_INVALID_ARG_TYPE', undefined, 'ERR_INVALID_ARG_TYPE', undefined])
+  assert.deepEqual(results.map((r) => r.url), [undefined, `${base}/after-hole.txt`, undefined, `${base}/last.txt`])
+  assert.deepEqual([results[1].status, results[1].saved, results[3].status, results[3].saved], [200, true, 200, true])
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['after-hole.txt', 'last.txt'])
 })

@@ -10,6 +10,7 @@
 
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const { inspect } = require('node:util')
 const { clientTracker } = require('./support/clients')
 const { startHttpServer } = require('./support/http-server')
 
@@ -115,6 +116,40 @@ describe('a proxy URL the URL parser accepts is used, never bypassed', () => {
       const err = (() => { try { clients.client({ proxy: bad }) } catch (e) { return e } })()
       assert.equal(err.code, 'ERR_INVALID_ARG_VALUE', bad)
       assert.ok(!err.message.includes('Q'), err.message)
+    }
+  })
+
+  test('no character of a password shows in an error, with or without a scheme', () => {
+    // No Q appears in an error but for the password; inspect() shows the
+    // message, the stack, every own property and the cause.
+    const forms = [
+      'u:QQQQ@127.0.0.1:99999',
+      'u:QQQQ@127.0.0.1:99999/?q=1',
+      'u:QQQQ@127.0.0.1:99999#f',
+      ':QQQQ@127.0.0.1:99999',
+      'u:QQ/QQ@127.0.0.1:99999',
+      'u:QQ@QQ@127.0.0.1:99999',
+      'u:QQ#QQ@127.0.0.1:99999',
+      'u:QQ?QQ@127.0.0.1:99999',
+      'u:QQQQ@127.0.0.1:99999/?a@b#c@d',
+      'u:QQQQ@',
+      'u:QQQQ@[::1',
+      ' u:QQQQ@127.0.0.1:99999',
+      'http://u:QQ#QQ@127.0.0.1:99999',
+      'http://u:QQ?QQ@127.0.0.1:99999',
+      'http://u:QQ/QQ@[::1',
+      'socks5://u:QQ#QQ@127.0.0.1:1080'
+    ]
+    const shown = (err) => inspect(err, { depth: 5 })
+    for (const bad of forms) {
+      const fromOption = (() => { try { clients.client({ proxy: bad }) } catch (e) { return e } })()
+      assert.equal(fromOption && fromOption.code, 'ERR_INVALID_ARG_VALUE', bad)
+      assert.ok(!shown(fromOption).includes('Q'), shown(fromOption))
+      for (const name of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY']) {
+        const fromEnv = (() => { try { clientWithEnv({ [name]: bad }) } catch (e) { return e } })()
+        assert.equal(fromEnv && fromEnv.code, 'ERR_INVALID_ARG_VALUE', `${name}=${bad}`)
+        assert.ok(!shown(fromEnv).includes('Q'), shown(fromEnv))
+      }
     }
   })
 })

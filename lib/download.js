@@ -102,12 +102,13 @@ async function resultOf (root, plan, outcome, index, own, taken) {
  */
 function checkDownload (requests, dir, options) {
   const root = checkDir(dir)
-  if (!Array.isArray(requests)) {
-    if (requests === null || typeof requests !== 'object' || typeof requests[Symbol.iterator] !== 'function') {
-      throw invalidArgType('requests', 'an array or an iterable of requests', requests)
-    }
-    requests = Array.from(requests)
+  if (requests === null || typeof requests !== 'object' || typeof requests[Symbol.iterator] !== 'function') {
+    throw invalidArgType('requests', 'an array or an iterable of requests', requests)
   }
+  // A copy, arrays too: each hole of a sparse array becomes an `undefined`
+  // item, which is its own result like any malformed item (`map` would
+  // skip it and leave no plan for its index).
+  requests = Array.from(requests)
   return { root, requests, ...splitOptions(options) }
 }
 

@@ -58,7 +58,10 @@ function nameFromUrl (url) {
   return safeName(segment, 'index.html')
 }
 
-const PARAM = /;\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g
+// A parameter: its name, then a quoted string's content or a bare value. A
+// quote opened and never closed runs to the end of the header, as browsers
+// read it (a lone `\` at the very end escapes nothing and is dropped).
+const PARAM = /;\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)(?:"|\\?$)|([^;]*))/g
 
 /** RFC 8187's `charset'lang'value`, for UTF-8 and ISO-8859-1. */
 function extValue (value) {
@@ -84,9 +87,7 @@ function nameFromDisposition (value) {
   for (const m of value.matchAll(PARAM)) {
     const key = m[1].toLowerCase()
     if (params.has(key)) continue
-    let v = m[2].trim()
-    if (v.startsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1')
-    params.set(key, v)
+    params.set(key, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3].trim())
   }
   const ext = params.has('filename*') ? extValue(params.get('filename*')) : null
   const name = ext !== null ? ext : params.get('filename')

@@ -10,18 +10,21 @@
 
 const { invalidArgType, invalidArgValue } = require('./errors')
 
+/** A scheme at the start of a proxy value; without one, `http://` is meant. */
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+
 /**
- * The URL as an error message may show it: without its credentials. A
- * password may hold `/` or `@`, so everything up to the last `@` before any
- * query or fragment goes.
+ * The URL as an error message may show it: without its credentials. User
+ * info ends at the last `@` of the value: a password may hold `/`, `?`, `#`
+ * or `@`, and a value that fails may not parse at all, so everything after
+ * the scheme (or from the start, when there is none: `user:pass@host:port`)
+ * up to the last `@` goes, even an `@` in a query or fragment.
  */
 function redact (value) {
-  const start = value.indexOf('//')
-  if (start === -1) return value
-  const end = value.slice(start).search(/[?#]/)
-  const authority = end === -1 ? value.slice(start) : value.slice(start, start + end)
-  const at = authority.lastIndexOf('@')
-  return at === -1 ? value : `${value.slice(0, start)}//***@${value.slice(start + at + 1)}`
+  const at = value.lastIndexOf('@')
+  if (at === -1) return value
+  const scheme = SCHEME.exec(value)
+  return `${scheme ? scheme[0] : ''}***@${value.slice(at + 1)}`
 }
 
 /** A proxy URL as the engine takes it: absolute, http:, with a host. */
@@ -29,7 +32,7 @@ function checkProxyUrl (value, name) {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
   const shown = redact(value)
   // `host:port` alone means http, as curl reads it.
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`
+  const text = SCHEME.test(value) ? value : `http://${value}`
   let url
   try {
     url = new URL(text)
