@@ -106,8 +106,15 @@ describe('user info in a refused request', () => {
     ['http://us:er@/p#f@g', 'http:///p#f@g'],
     ['http://us:er@[bad/p@q', 'http://q'],
     ['http://[bad/p?q=a@b', 'http://[bad/p?q=a@b'],
-    ['no scheme@all', 'no scheme@all'],
-    ['no scheme@', 'no scheme@']
+    // No `//`: cut from the start. `user:pass@host` written without a
+    // scheme parses, as the scheme `user:` with no host.
+    ['u:QQ@127.0.0.1:1/p', '127.0.0.1:1/p'],
+    ['admin:hunter2@api.test/x?q=a@b', 'api.test/x?q=a@b'],
+    ['mailto:user@x.test', 'x.test'],
+    ['us er:secret@host/p', 'host/p'],
+    ['no scheme@all', 'all'],
+    ['no scheme@', ''],
+    ['no scheme, no at sign', 'no scheme, no at sign']
   ]
 
   test('is cut from err.url, exactly', async () => {
@@ -122,6 +129,10 @@ describe('user info in a refused request', () => {
       assert.match(outcome.reason.code, /^ERR_INVALID_URL/, url)
       assert.equal(outcome.reason.url, shown, url)
       assert.equal((await errorOf(client.fetch(url))).url, shown, url)
+      // Nor does the message show a password.
+      for (const secret of ['secret', 'pa55', 'QQ', 'hunter2']) {
+        if (url.includes(secret)) assert.ok(!outcome.reason.message.includes(secret), `${url}: ${outcome.reason.message}`)
+      }
     }
   })
 })

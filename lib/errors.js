@@ -16,26 +16,32 @@ const INPUT_ERRORS = {
 }
 
 /**
- * A URL as an error may show it: without user info. One that parses loses
- * its `user:pass@`; one that does not loses everything up to the last `@`
- * before any query or fragment (a password may hold `/` or `@`).
+ * A URL as an error may show it: without user info. One that parses with a
+ * host loses its `user:pass@`; any other loses everything up to the last
+ * `@` before any query or fragment (a password may hold `/` or `@`), after
+ * its `//`, or from the start when it has none: `user:pass@host` written
+ * without a scheme parses as the scheme `user:` and an opaque path.
  */
 function shownUrl (url) {
   if (typeof url !== 'string' || !url.includes('@')) return url
+  let parsed = null
   try {
-    const parsed = new URL(url)
+    parsed = new URL(url)
+  } catch {
+    // cut below
+  }
+  if (parsed !== null && parsed.host !== '') {
     if (parsed.username === '' && parsed.password === '') return url
     parsed.username = ''
     parsed.password = ''
     return parsed.href
-  } catch {
-    const start = url.indexOf('//')
-    if (start === -1) return url
-    const end = url.slice(start).search(/[?#]/)
-    const authority = end === -1 ? url.slice(start) : url.slice(start, start + end)
-    const at = authority.lastIndexOf('@')
-    return at === -1 ? url : url.slice(0, start + 2) + url.slice(start + at + 1)
   }
+  const found = url.indexOf('//')
+  const start = found === -1 ? 0 : found + 2
+  const rest = url.slice(start)
+  const end = rest.search(/[?#]/)
+  const at = (end === -1 ? rest : rest.slice(0, end)).lastIndexOf('@')
+  return at === -1 ? url : url.slice(0, start) + rest.slice(at + 1)
 }
 
 class FetchError extends Error {

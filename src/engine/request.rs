@@ -203,17 +203,24 @@ impl RawRequest {
             .checked(&mut input)
             .map(|req| Checked::Full(Box::new(req)));
         // The URL as given is shown in errors: never with its user info. A
-        // refused request whose URL parses (a scheme or a method refused) is
-        // shown as given when it has none, else as its href less it; only
-        // one that does not parse is cut at its last `@` (as lib/errors.js
-        // `shownUrl` does for the requests JavaScript refuses).
+        // refused request whose URL parses with a host (a scheme or a method
+        // refused) is shown as given when it has none, else as its href less
+        // it; one that does not parse, or has no host (`user:pass@host`
+        // without a scheme parses as the scheme `user:`), is cut at its last
+        // `@` (as lib/errors.js `shownUrl` does for the requests JavaScript
+        // refuses).
         if input.contains('@') {
             input = match &checked {
                 Ok(Checked::Full(req)) => req.href.clone(),
                 _ => match Url::parse(&input) {
-                    Ok(url) if url.username().is_empty() && url.password().is_none() => input,
-                    Ok(url) => strip_userinfo(url).to_string(),
-                    Err(_) => without_userinfo(&input).into_owned(),
+                    Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => {
+                        if url.username().is_empty() && url.password().is_none() {
+                            input
+                        } else {
+                            strip_userinfo(url).to_string()
+                        }
+                    }
+                    _ => without_userinfo(&input).into_owned(),
                 },
             };
         }
