@@ -216,6 +216,10 @@ describe('{ http, https, noProxy }', () => {
     assert.throws(() => new Client({ proxy: 42 }), { code: 'ERR_INVALID_ARG_TYPE' })
     assert.throws(() => new Client({ proxy: 'https://127.0.0.1:1' }), { code: 'ERR_INVALID_ARG_VALUE' })
     assert.throws(() => new Client({ proxy: 'http://' }), { code: 'ERR_INVALID_ARG_VALUE' })
+    // A scheme whose `//` is missing or cut short: not a host named `http`.
+    for (const broken of ['http:/127.0.0.1:8080', 'http:127.0.0.1:8080', 'HTTP:u:QQ@127.0.0.1:8080', 'https:/proxy.test', 'socks5:proxy.test:1080']) {
+      assert.throws(() => new Client({ proxy: broken }), (err) => err.code === 'ERR_INVALID_ARG_VALUE' && !err.message.includes('QQ'), broken)
+    }
     assert.throws(() => new Client({ proxy: { htp: open.url } }), { code: 'ERR_INVALID_ARG_VALUE' })
     assert.throws(() => new Client({ proxy: { http: open.url, noProxy: 5 } }), { code: 'ERR_INVALID_ARG_TYPE' })
     assert.throws(() => new Client({ proxy: { http: open.url, noProxy: ['example.invalid', 5] } }), { code: 'ERR_INVALID_ARG_TYPE' })

@@ -27,10 +27,18 @@ function redact (value) {
   return `${scheme ? scheme[0] : ''}***@${value.slice(at + 1)}`
 }
 
+/**
+ * A proxy scheme with its `//` missing or cut short (`http:/host`,
+ * `http:user:pass@host`): read as `host:port` it would name a host `http`,
+ * or a user `http:user`. A port alone after it (`http:8080`) is `host:port`.
+ */
+const BROKEN_SCHEME = /^(?:https?|socks[45]?h?):(?!\/\/|\d+\/?$)/i
+
 /** A proxy URL as the engine takes it: absolute, http:, with a host. */
 function checkProxyUrl (value, name) {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
   const shown = redact(value)
+  if (BROKEN_SCHEME.test(value)) throw invalidArgValue(name, shown, 'must be a proxy URL such as http://host:port')
   // `host:port` alone means http, as curl reads it.
   const text = SCHEME.test(value) ? value : `http://${value}`
   let url
