@@ -147,6 +147,7 @@ test('a whole body replaces the file, and says so', async () => {
   const plain = await fetchpool.fetch(`${base}/whole`)
   assert.equal(plain.saved, undefined)
   assert.equal(plain.savedBytes, undefined)
+  assert.equal(plain.notModified, undefined)
 })
 
 test('timeouts, size limits, decoding errors and aborts leave the file as it was', async () => {
