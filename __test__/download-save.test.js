@@ -147,6 +147,7 @@ test('a whole body replaces the file, and says so', async () => {
   const plain = await fetchpool.fetch(`${base}/whole`)
   assert.equal(plain.saved, undefined)
   assert.equal(plain.savedBytes, undefined)
+  assert.equal(plain.notModified, undefined)
 })
 
 test('timeouts, size limits, decoding errors and aborts leave the file as it was', async () => {
@@ -196,6 +197,29 @@ test('save options set to false are off; a lower-case GET may resume', async () 
   assert.ok(fs.readFileSync(fresh).equals(BODY))
 })
 
+test('save options: what their checks let through', async () => {
+  // Two digests, an option on one and white space around them, as SRI has it.
+  const file = oldTarget('let-through')
+  const integrity = ` ${sri('sha256', BODY)}?opt ${sri('sha512', BODY)} `
+  const res = await fetchpool.fetch({ url: `${base}/whole`, saveTo: file, integrity })
+  assert.equal(res.saved, true)
+  assert.ok(fs.readFileSync(file).equals(BODY))
+  // Set to false, a save option needs no saveTo.
+  for (const key of ['saveAnyStatus', 'resume', 'ifChanged']) {
+    const plain = await fetchpool.fetch({ url: `${base}/whole`, [key]: false })
+    assert.equal(plain.saved, undefined, key)
+  }
+  // Only resume and ifChanged need a GET.
+  const posted = await fetchpool.fetch({ url: `${base}/whole`, method: 'POST', saveTo: file, saveAnyStatus: true })
+  assert.equal(posted.saved, true)
+  // Only resume sets the range headers; headers with other names go with it.
+  const ranged = await fetchpool.fetch({ url: `${base}/whole`, saveTo: file, resume: true, headers: { 'x-range': '1', ranges: '2' } })
+  assert.equal(ranged.status, 200)
+  const tagged = await fetchpool.fetch({ url: `${base}/whole`, saveTo: file, ifChanged: true, headers: { 'if-none-match': '"other"' } })
+  assert.equal(tagged.status, 200)
+  assert.ok(fs.readFileSync(file).equals(BODY))
+})
+
 test('save options are checked before anything is sent', async () => {
   const file = path.join(dir, 'never')
   const bad = [
@@ -208,7 +232,11 @@ test('save options are checked before anything is sent', async () => {
     [{ saveTo: file, resume: true, method: 'POST' }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveTo: file, resume: true, headers: { range: 'bytes=0-' } }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveTo: file, resume: true, headers: { 'If-None-Match': '"x"' } }, 'ERR_INVALID_ARG_VALUE'],
-    [{ saveTo: file, ifChanged: true, method: 'POST' }, 'ERR_INVALID_ARG_VALUE']
+    [{ saveTo: file, ifChanged: true, method: 'POST' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ saveAnyStatus: true }, 'ERR_INVALID_ARG_VALUE'],
+    [{ saveTo: file, integrity: `md5-abc ${sri('sha256', BODY)}` }, 'ERR_INVALID_ARG_VALUE'],
+    [{ saveTo: file, integrity: `x${sri('sha256', BODY)}` }, 'ERR_INVALID_ARG_VALUE'],
+    [{ saveTo: file, integrity: `${sri('sha256', BODY)}!` }, 'ERR_INVALID_ARG_VALUE']
   ]
   for (const [extra, code] of bad) {
     await assert.rejects(fetchpool.fetch({ url: `${base}/whole`, ...extra }), { code }, JSON.stringify(extra))

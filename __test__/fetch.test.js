@@ -213,6 +213,23 @@ test('request bodies of every kind send their bytes; a body makes a POST', async
   assert.equal(typed.headers['content-type'], 'application/vnd.x+json')
 })
 
+test('json keeps the caller\'s method and gets its content type beside other headers', async () => {
+  const echo = await (await fetchpool.fetch({ url: server.url('/echo'), method: 'PUT', headers: { 'x-other': '1' }, json: { a: 1 } })).json()
+  assert.equal(echo.method, 'PUT')
+  assert.equal(echo.headers['x-other'], '1')
+  assert.equal(echo.headers['content-type'], 'application/json')
+  assert.equal(echo.body, '{"a":1}')
+  await assert.rejects(fetchpool.fetch({ url: server.url('/echo'), json: { a: 1 }, body: 'both' }), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('tabs and newlines anywhere in a URL string are dropped, and each request keeps its place', async () => {
+  const url = server.url('/clean')
+  const given = [`h\n${url.slice(1)}`, `h\t${url.slice(1)}?t`, `h\r${url.slice(1)}?r`, `${url}?\n=1`]
+  const results = await fetchpool.gather([...given, server.url('/last')])
+  assert.deepEqual(results.map((r) => r.url), [url, `${url}?t`, `${url}?r`, `${url}?=1`, server.url('/last')])
+  assert.deepEqual(await Promise.all(results.map((r) => r.text())), ['hello /clean', 'hello /clean', 'hello /clean', 'hello /clean', 'hello /last'])
+})
+
 test('json that cannot be sent, and an empty saveTo, are refused before sending', async () => {
   await assert.rejects(fetchpool.fetch({ url: server.url('/echo'), json: () => {} }), { code: 'ERR_INVALID_ARG_TYPE' })
   const cyclic = {}

@@ -77,6 +77,29 @@ async function until (check, what) {
 
 const codeOf = (promise) => promise.then((r) => assert.fail(`resolved with ${r.status}`), (e) => e)
 
+/**
+ * A server on 127.0.0.1 that writes each answer by hand: `answer(path,
+ * socket)` is called with each request's path once its head has arrived.
+ */
+async function rawServer (answer) {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {})
+    let head = ''
+    socket.on('data', (data) => {
+      head += data.toString('latin1')
+      if (head.includes('\r\n\r\n')) {
+        socket.removeAllListeners('data')
+        answer(head.split(' ')[1], socket)
+      }
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: (path) => `http://127.0.0.1:${server.address().port}${path}`,
+    close: () => new Promise((resolve) => server.close(resolve))
+  }
+}
+
 describe('errors', () => {
   test('a host name that does not resolve: ENOTFOUND, with the resolver\'s error as cause', async () => {
     // .invalid never resolves (RFC 6761).
@@ -223,6 +246,17 @@ describe('Response.ok', () => {
       assert.equal(res.ok, ok, `status ${status}`)
     }
   })
+
+  test('a 101 answer, the one 1xx status that ends a request, is not ok', async () => {
+    const raw = await rawServer((path, socket) => socket.end('HTTP/1.1 101 Switching Protocols\r\n\r\n'))
+    try {
+      const res = await fetchpool.fetch(raw.url('/switch'))
+      assert.equal(res.status, 101)
+      assert.equal(res.ok, false)
+    } finally {
+      await raw.close()
+    }
+  })
 })
 
 describe('Response body', () => {
@@ -264,6 +298,51 @@ describe('Response body', () => {
     assert.ok(shown.startsWith('Response {'), shown)
     assert.ok(shown.includes(`size: ${'hello /json-view'.length}`), shown)
     assert.ok(shown.includes('status: 200'), shown)
+  })
+
+  test('its string tag is Response', async () => {
+    const res = await fetchpool.fetch(server.url('/tag'))
+    assert.equal(Object.prototype.toString.call(res), '[object Response]')
+  })
+
+  test('an HTTP/1.0 answer with no header lines and no body: version 1.0, an empty body', async () => {
+    const raw = await rawServer((path, socket) => socket.end('HTTP/1.0 200 OK\r\n\r\n'))
+    try {
+      const res = await fetchpool.fetch(raw.url('/bare'))
+      assert.equal(res.status, 200)
+      assert.equal(res.httpVersion, '1.0')
+      assert.deepEqual([...res.headers], [])
+      assert.ok(Buffer.isBuffer(res.buffer))
+      assert.equal(res.buffer.length, 0)
+      assert.equal(await res.text(), '')
+      assert.equal((await res.arrayBuffer()).byteLength, 0)
+    } finally {
+      await raw.close()
+    }
+  })
+
+  test('bodies of answers that finish together: arrayBuffer() and bytes() give each its own bytes', async () => {
+    // Answers without header lines, released together, so that several
+    // cross to JavaScript at once and a body can start its shared memory.
+    const n = 24
+    const body = (i) => (i % 3 === 0 ? '' : `body ${i}`.repeat(i % 3))
+    const waiting = []
+    const raw = await rawServer((path, socket) => {
+      waiting.push([Number(path.slice(1)), socket])
+      if (waiting.length < n) return
+      for (const [i, s] of waiting) s.end(`HTTP/1.0 200 OK\r\n\r\n${body(i)}`)
+    })
+    try {
+      const results = await fetchpool.gather(Array.from({ length: n }, (_, i) => raw.url(`/${i}`)))
+      for (const res of results) {
+        const expected = body(res.index)
+        assert.equal(res.buffer.toString(), expected)
+        assert.equal(Buffer.from(await res.arrayBuffer()).toString(), expected, `arrayBuffer() of ${res.index}`)
+        assert.equal(Buffer.from(await res.bytes()).toString(), expected, `bytes() of ${res.index}`)
+      }
+    } finally {
+      await raw.close()
+    }
   })
 })
 
