@@ -366,6 +366,12 @@ const EDGES = {
     cb(null, 1)
     try { cb(null, 2) } catch (e) { log.push(`caught ${e.message}`) }
   }, done),
+  'double callback on the third item': (lib, log, done) => lib.map([1, 2, 3], (x, cb) => {
+    cb(null, x)
+    if (x === 3) {
+      try { cb(null, 30) } catch (e) { log.push(`caught ${e instanceof Error}`) }
+    }
+  }, done),
   'async generator that throws': (lib, log, done) => lib.mapLimit((async function* g () {
     yield 1
     throw new Error('gen')
