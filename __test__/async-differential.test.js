@@ -366,6 +366,12 @@ const EDGES = {
     cb(null, 1)
     try { cb(null, 2) } catch (e) { log.push(`caught ${e.message}`) }
   }, done),
+  'double callback on the third item': (lib, log, done) => lib.map([1, 2, 3], (x, cb) => {
+    cb(null, x)
+    if (x === 3) {
+      try { cb(null, 30) } catch (e) { log.push(`caught ${e instanceof Error}`) }
+    }
+  }, done),
   'async generator that throws': (lib, log, done) => lib.mapLimit((async function* g () {
     yield 1
     throw new Error('gen')
@@ -373,6 +379,28 @@ const EDGES = {
   'async generator, sync error mid-way': (lib, log, done) => lib.eachSeries((async function* g () {
     yield 1; yield 2; yield 3
   })(), (x, cb) => { log.push(`it ${x}`); cb(x === 2 ? new Error('two') : null) }, done),
+  // The second item arrives only after the first has failed the run: it must
+  // not be started.
+  'async iterator: an item that arrives after an error is not started': (lib, log, done) => {
+    let pulls = 0
+    let release = () => {}
+    const source = {
+      [Symbol.asyncIterator] () { return this },
+      next () {
+        pulls++
+        if (pulls === 1) return Promise.resolve({ value: 1, done: false })
+        if (pulls === 2) return new Promise((resolve) => { release = () => resolve({ value: 2, done: false }) })
+        return Promise.resolve({ value: undefined, done: true })
+      }
+    }
+    return lib.mapLimit(source, 2, (x, cb) => {
+      log.push(`it ${x}`)
+      setImmediate(() => {
+        cb(x === 1 ? new Error('one') : null, x)
+        release()
+      })
+    }, done)
+  },
   'parallel with a non-function task': (lib, log, done) => lib.parallel([(cb) => cb(null, 1), 'x'], done),
   'parallel over a Map': (lib, log, done) => lib.parallel(new Map([['a', (cb) => cb()]]), done),
   'series object, multi-value': (lib, log, done) => lib.series({ a: (cb) => cb(null, 1, 2), b: (cb) => cb() }, done),
