@@ -372,6 +372,18 @@ const EDGES = {
       try { cb(null, 30) } catch (e) { log.push(`caught ${e instanceof Error}`) }
     }
   }, done),
+  'double callback on the second item: its second value lands at its index': (lib, log, done) => lib.map([1, 2, 3], (x, cb) => {
+    cb(null, x)
+    if (x === 2) {
+      try { cb(null, 20) } catch (e) { log.push(`caught ${e instanceof Error}`) }
+    }
+  }, done),
+  'mapLimit error on the third of four: partial results to the failed index': (lib, log, done) => lib.mapLimit([1, 2, 3, 4], 4, (x, cb) => {
+    after(x, () => (x === 3 ? cb(new Error('three')) : cb(null, x * 10)))
+  }, done),
+  'map error on the third of four: partial results to the failed index': (lib, log, done) => lib.map([1, 2, 3, 4], (x, cb) => {
+    after(x, () => (x === 3 ? cb(new Error('three')) : cb(null, x * 10)))
+  }, done),
   'async generator that throws': (lib, log, done) => lib.mapLimit((async function* g () {
     yield 1
     throw new Error('gen')
