@@ -1174,24 +1174,28 @@ mod tests {
         ));
     }
 
-    #[tokio::test]
-    async fn a_reset_before_any_answer_is_unanswered_too() {
+    /// The server side of one connection, once the head of its request
+    /// has arrived.
+    async fn accept_request(listener: tokio::net::TcpListener) -> tokio::net::TcpStream {
         use tokio::io::AsyncReadExt as _;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut chunk).await.unwrap();
-                request.extend_from_slice(&chunk[..n]);
-            }
-            // Closed with a reset rather than a FIN.
-            let linger = Some(std::time::Duration::ZERO);
-            socket2::SockRef::from(&socket).set_linger(linger).unwrap();
-        });
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut chunk).await.unwrap();
+            request.extend_from_slice(&chunk[..n]);
+        }
+        socket
+    }
+
+    /// Closes with a reset rather than a FIN when `socket` is dropped.
+    fn reset_on_close(socket: &tokio::net::TcpStream) {
+        let linger = Some(std::time::Duration::ZERO);
+        socket2::SockRef::from(socket).set_linger(linger).unwrap();
+    }
+
+    /// A GET on `tcp` to a server that resets it: the failed exchange.
+    async fn get_reset(tcp: tokio::net::TcpStream, addr: std::net::SocketAddr) -> ExchangeError {
         let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
         let uri: Uri = format!("http://{addr}/").parse().unwrap();
         let (home, fields, body) = (Home::default(), HeaderMap::new(), Bytes::new());
@@ -1202,6 +1206,19 @@ mod tests {
         assert!(
             matches!(&failed.error, WireError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset)
         );
+        failed
+    }
+
+    #[tokio::test]
+    async fn a_reset_before_any_answer_is_unanswered_too() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let socket = accept_request(listener).await;
+            reset_on_close(&socket);
+        });
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let failed = get_reset(tcp, addr).await;
         assert!(failed.unanswered);
     }
 
@@ -1209,19 +1226,12 @@ mod tests {
     #[tokio::test]
     async fn a_reset_after_an_informational_head_is_answered() {
         use std::os::fd::AsRawFd as _;
-        use tokio::io::AsyncReadExt as _;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let client_fd = tcp.as_raw_fd();
         tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut chunk).await.unwrap();
-                request.extend_from_slice(&chunk[..n]);
-            }
+            let mut socket = accept_request(listener).await;
             socket
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                 .await
@@ -1245,19 +1255,9 @@ mod tests {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
-            let linger = Some(std::time::Duration::ZERO);
-            socket2::SockRef::from(&socket).set_linger(linger).unwrap();
+            reset_on_close(&socket);
         });
-        let conn = Conn::new(Arc::from("t"), Transport::Tcp(tcp), Instant::now());
-        let uri: Uri = format!("http://{addr}/").parse().unwrap();
-        let (home, fields, body) = (Home::default(), HeaderMap::new(), Bytes::new());
-        let Err(failed) = exchange(conn, &home, None, &Method::GET, &uri, &fields, &body).await
-        else {
-            panic!("a response from a server that reset");
-        };
-        assert!(
-            matches!(&failed.error, WireError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset)
-        );
+        let failed = get_reset(tcp, addr).await;
         // The server had begun to answer: the request may not go again.
         assert!(!failed.unanswered);
     }
