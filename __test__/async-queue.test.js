@@ -3,6 +3,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert')
 const async = require('../lib/async')
+const { collectGarbage } = require('./support/gc')
 
 const later = (fn) => setImmediate(fn)
 
@@ -162,11 +163,6 @@ test('cargo and cargoQueue batch tasks by payload', async () => {
 test('queue: the handler behind q.drain() and q.error() goes once it has run', async () => {
   // Nothing of a settled Promise of the next event is kept: a loop that
   // awaits q.drain() each round holds no handler per round.
-  const v8 = require('node:v8')
-  const vm = require('node:vm')
-  v8.setFlagsFromString('--expose-gc')
-  const gc = vm.runInNewContext('gc')
-  const tick = () => new Promise((resolve) => setImmediate(resolve))
   const q = async.queue((task, cb) => later(() => cb(task === 'bad' ? new Error('bad') : null)), 1)
   const refs = []
   for (const [event, task] of [['drain', 'good'], ['error', 'bad']]) {
@@ -177,10 +173,7 @@ test('queue: the handler behind q.drain() and q.error() goes once it has run', a
       await next.catch(() => {})
     })()
   }
-  for (let i = 0; i < 3; i++) {
-    await tick()
-    gc()
-  }
+  await collectGarbage()
   assert.deepStrictEqual(refs.map((ref) => ref.deref()), [undefined, undefined])
 })
 
@@ -286,10 +279,6 @@ test('cargo: a worker that calls back twice is told so', async () => {
 })
 
 test('queue: a task pushed for a Promise is not kept once it is done', async () => {
-  const v8 = require('node:v8')
-  const vm = require('node:vm')
-  v8.setFlagsFromString('--expose-gc')
-  const gc = vm.runInNewContext('gc')
   const q = async.queue((task, cb) => later(cb), 1)
   let ref
   await (async () => {
@@ -297,9 +286,6 @@ test('queue: a task pushed for a Promise is not kept once it is done', async () 
     ref = new WeakRef(task)
     await q.push(task)
   })()
-  for (let i = 0; i < 3; i++) {
-    await tick()
-    gc()
-  }
+  await collectGarbage()
   assert.strictEqual(ref.deref(), undefined)
 })

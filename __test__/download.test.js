@@ -294,20 +294,22 @@ test('names from URL paths: a device only as the whole name, trailing dots and s
   assert.deepEqual(fs.readdirSync(dir).sort(), ['_nul', 'a'.repeat(178), 'bacon.txt', 'falcon', 'r\u00e9sum\u00e9.pdf'])
 })
 
+/** A URL whose response carries `Content-Disposition: value`. */
+const disposed = (name, value) => `${base}/${name}?cd=${encodeURIComponent(value)}`
+
 test('Content-Disposition forms: spacing, a quoted `;`, filename* in an unknown charset or malformed, 8192 characters', async () => {
   const { dir } = freshDir('disposition-forms')
-  const cd = (name, value) => `${base}/${name}?cd=${encodeURIComponent(value)}`
   const results = await fetchpool.download([
-    cd('u1', 'attachment;filename=nospace.txt'),
-    cd('u2', 'attachment; filename = "spaced.txt"'),
-    cd('u3', 'attachment; filename="a;b.txt"'),
+    disposed('u1', 'attachment;filename=nospace.txt'),
+    disposed('u2', 'attachment; filename = "spaced.txt"'),
+    disposed('u3', 'attachment; filename="a;b.txt"'),
     // filename* that is not `charset'lang'value` from its start, or in a
     // charset other than UTF-8 and ISO-8859-1: filename is taken.
-    cd('u4', "attachment; filename*=x UTF-8''wrong.txt; filename=right.txt"),
-    cd('u5', 'attachment; filename*=plain.txt; filename=fallback.txt'),
-    cd('u6', "attachment; filename*=koi8-r''%E1.txt; filename=latin.txt"),
+    disposed('u4', "attachment; filename*=x UTF-8''wrong.txt; filename=right.txt"),
+    disposed('u5', 'attachment; filename*=plain.txt; filename=fallback.txt'),
+    disposed('u6', "attachment; filename*=koi8-r''%E1.txt; filename=latin.txt"),
     // A quote only at the end is part of the name.
-    cd('u7', 'attachment; filename=tail.txt"'),
+    disposed('u7', 'attachment; filename=tail.txt"'),
     // 8192 characters is the longest header read; one more is ignored.
     `${base}/padded-1?name=exact.txt&length=8192`,
     `${base}/padded-2?name=ignored.txt&length=8193`
@@ -320,17 +322,16 @@ test('Content-Disposition forms: spacing, a quoted `;`, filename* in an unknown 
 
 test('Content-Disposition: a quote opened and never closed runs to the end of the header', async () => {
   const { dir } = freshDir('disposition-unclosed')
-  const cd = (name, value) => `${base}/${name}?cd=${encodeURIComponent(value)}`
   const results = await fetchpool.download([
-    cd('q1', 'attachment; filename="report.pdf'),
+    disposed('q1', 'attachment; filename="report.pdf'),
     // A `;` and a quoted-pair before the end; a later filename* is part of
     // the name, not a parameter.
-    cd('q2', 'attachment; filename="a;b \\x.txt'),
-    cd('q3', "attachment; filename=\"one.txt; filename*=UTF-8''two.txt"),
+    disposed('q2', 'attachment; filename="a;b \\x.txt'),
+    disposed('q3', "attachment; filename=\"one.txt; filename*=UTF-8''two.txt"),
     // A `\` at the very end escapes nothing.
-    cd('q4', 'attachment; filename="end.txt\\'),
+    disposed('q4', 'attachment; filename="end.txt\\'),
     // A lone quote names nothing: the URL's name.
-    cd('q5', 'attachment; filename="')
+    disposed('q5', 'attachment; filename="')
   ], dir)
   for (const r of results) assert.equal(r.error, undefined, `${r.url}: ${r.error && r.error.code}`)
   assert.deepEqual(results.map((r) => path.basename(r.file)),

@@ -10,6 +10,7 @@ const { freePorts } = require('./support/ports')
 const { startGate } = require('./support/gate')
 const { startHttpServer } = require('./support/http-server')
 const { waitFor } = require('./support/wait')
+const { collectGarbage } = require('./support/gc')
 
 let server
 before(async () => { server = await startServer() })
@@ -700,10 +701,6 @@ test('fetch calls whose options differ every time hold nothing once settled', as
   // Calls of one tick with equal options share a batch; a batch that has
   // drained is let go with its options. The heap is compared after a full
   // GC: 12,000 calls that each kept theirs would hold some 12 MB more.
-  const v8 = require('node:v8')
-  const vm = require('node:vm')
-  v8.setFlagsFromString('--expose-gc')
-  const gc = vm.runInNewContext('gc')
   const client = new fetchpool.Client()
   const url = server.url('/x')
   const calls = async (from, count) => {
@@ -714,10 +711,7 @@ test('fetch calls whose options differ every time hold nothing once settled', as
     }
   }
   const heapAfterGc = async () => {
-    for (let i = 0; i < 3; i++) {
-      await new Promise((resolve) => setImmediate(resolve))
-      gc()
-    }
+    await collectGarbage()
     return process.memoryUsage().heapUsed
   }
   try {

@@ -6,6 +6,7 @@ const fetchpool = require('..')
 const { startServer, refusedPort, delay } = require('./support/server')
 const { startHttpServer } = require('./support/http-server')
 const { waitFor } = require('./support/wait')
+const { collectGarbage } = require('./support/gc')
 
 let server
 before(async () => { server = await startServer() })
@@ -387,10 +388,6 @@ test('a source that runs out just as the window fills yields exactly its results
 test('a request\'s own signal is let go once its result is in, while the stream runs on', async () => {
   // A long stream of requests that each carry a signal keeps none of the
   // finished ones' signals.
-  const v8 = require('node:v8')
-  const vm = require('node:vm')
-  v8.setFlagsFromString('--expose-gc')
-  const gc = vm.runInNewContext('gc')
   const refs = []
   function * requests () {
     for (let i = 0; i < 200; i++) {
@@ -404,10 +401,7 @@ test('a request\'s own signal is let go once its result is in, while the stream 
   for await (const res of fetchpool.stream(requests(), { concurrency: 4 })) {
     assert.equal(res.status, 200)
     if (++seen === 150) {
-      for (let i = 0; i < 3; i++) {
-        await new Promise((resolve) => setImmediate(resolve))
-        gc()
-      }
+      await collectGarbage()
       // The first 100 are long done; the stream has 50 results to go.
       held = refs.slice(0, 100).filter((ref) => ref.deref() !== undefined).length
     }
