@@ -413,6 +413,35 @@ const EDGES = {
       })
     }, done)
   },
+  // A pull that rejects after an item failed the run: the callback still runs once.
+  'async iterator: a next() that rejects after the run failed': (lib, log, done) => {
+    let pulls = 0
+    let reject = () => {}
+    const source = {
+      [Symbol.asyncIterator] () { return this },
+      next () {
+        pulls++
+        if (pulls === 1) return Promise.resolve({ value: 1, done: false })
+        return new Promise((resolve, fail) => { reject = fail })
+      }
+    }
+    return lib.mapLimit(source, 2, (x, cb) => {
+      setImmediate(() => {
+        cb(new Error('one'))
+        reject(new Error('pull'))
+      })
+    }, done)
+  },
+  // Both array-like and async iterable: the async iterator wins in a limited
+  // run, so partial results grow from empty, however long the array is.
+  'mapLimit over an async-iterable array: a first-item error': (lib, log, done) => {
+    const coll = [1, 2, 3]
+    coll[Symbol.asyncIterator] = async function * each () { yield * [1, 2, 3] }
+    return lib.mapLimit(coll, 1, (x, cb) => setImmediate(cb, new Error('one')), done)
+  },
+  // An array-like without an iterator is read by index: `length` is no item.
+  'mapLimit over an array-like object': (lib, log, done) =>
+    lib.mapLimit({ length: 2, 0: 'a', 1: 'b' }, 1, (x, cb) => cb(null, x), done),
   'parallel with a non-function task': (lib, log, done) => lib.parallel([(cb) => cb(null, 1), 'x'], done),
   'parallel over a Map': (lib, log, done) => lib.parallel(new Map([['a', (cb) => cb()]]), done),
   'series object, multi-value': (lib, log, done) => lib.series({ a: (cb) => cb(null, 1, 2), b: (cb) => cb() }, done),
