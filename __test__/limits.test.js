@@ -200,7 +200,32 @@ describe('resolve', () => {
     }
   })
 
+  test('an IPv6 address, bare or in brackets with a port', async (t) => {
+    const v6 = require('node:http').createServer((req, res) => res.end('over ::1'))
+    await new Promise((resolve) => v6.listen(0, '::1', resolve))
+    t.after(() => v6.close())
+    const { port } = v6.address()
+    const c = new Client({ resolve: { [`bare.test:${port}`]: '::1', 'full.test:80': `[::1]:${port}` } })
+    try {
+      assert.equal(await (await c.fetch(`http://bare.test:${port}/`)).text(), 'over ::1')
+      assert.equal(await (await c.fetch('http://full.test/')).text(), 'over ::1')
+    } finally {
+      c.close()
+    }
+  })
+
+  test('edges of a good entry: a one-letter host, port 65535, a null map', () => {
+    new Client({ resolve: { 'a:65535': '127.0.0.1:65535' } }).close()
+    new Client({ resolve: null }).close()
+  })
+
   test('bad entries are refused', () => {
+    for (const key of [':80', 'example.test:80x', 'example.test:x80', 'example.test:']) {
+      assert.throws(() => new Client({ resolve: { [key]: '127.0.0.1:80' } }), { code: 'ERR_INVALID_ARG_VALUE' }, key)
+    }
+    for (const to of ['127.0.0.1:80x', 'x127.0.0.1:80', ']127.0.0.1:80', '127.0.0.1:65536']) {
+      assert.throws(() => new Client({ resolve: { 'example.test:80': to } }), { code: 'ERR_INVALID_ARG_VALUE' }, to)
+    }
     assert.throws(() => new Client({ resolve: { 'example.test': '127.0.0.1' } }), { code: 'ERR_INVALID_ARG_VALUE' })
     assert.throws(() => new Client({ resolve: { 'example.test:80': 5 } }), { code: 'ERR_INVALID_ARG_TYPE' })
     assert.throws(() => new Client({ resolve: { 'example.test:80': 'somewhere.test:80' } }), { code: 'ERR_INVALID_ARG_VALUE' })
