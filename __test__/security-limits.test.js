@@ -126,10 +126,12 @@ describe('a trickling body', () => {
     assert.equal(await codeOf(client.fetch(server.url('/trickle?n=40&every=25'))), 'ERR_BODY_TIMEOUT')
   })
 
-  test('minSpeed: false lifts the guard', async () => {
+  test('minSpeed: false lifts the guard, as do Infinity and a window that never ends', async () => {
     const client = clients.client({ minSpeed: { limit: 1000, time: 300 } })
-    const res = await client.fetch(server.url('/trickle?n=20&every=25'), { minSpeed: false })
-    assert.equal((await res.text()).length, 20)
+    for (const minSpeed of [false, Infinity, { time: false }, { time: Infinity }]) {
+      const res = await client.fetch(server.url('/trickle?n=20&every=25'), { minSpeed })
+      assert.equal((await res.text()).length, 20, JSON.stringify(minSpeed))
+    }
   })
 
   test('a body fast enough passes', async () => {
