@@ -96,7 +96,8 @@ test('stats show requests queued and in flight', async () => {
 })
 
 test('client defaults: timeout and headers apply to every call', async () => {
-  const client = new Client({ timeout: { headers: 100 }, headers: { 'x-default': 'yes' }, userAgent: 'probe/1' })
+  // A connect timeout, the client's own, leaves the other timeouts as defaults.
+  const client = new Client({ timeout: { connect: 5000, headers: 100 }, headers: { 'x-default': 'yes' }, userAgent: 'probe/1' })
   try {
     await assert.rejects(client.fetch(server.url('/headers-delay?ms=1000')), { code: 'ERR_HEADERS_TIMEOUT' })
     const echo = await (await client.fetch(server.url('/echo'))).json()
