@@ -156,15 +156,20 @@ test('client options are checked', () => {
   assert.throws(() => new fetchpool.Client({ http2: 'maybe' }), { code: 'ERR_INVALID_ARG_VALUE' })
   assert.throws(() => new fetchpool.Client('x'), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => new fetchpool.Client({ timeout: { connect: 0 } }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => new fetchpool.Client({ userAgent: 5 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  // null is no options; true is HTTP/2 where the server offers it.
+  new fetchpool.Client(null).close()
+  new fetchpool.Client({ http2: true }).close()
 })
 
 test('numeric options: NaN, Infinity where it is no limit, and the edges of each range', () => {
   const make = (options) => new fetchpool.Client(options).close()
   assert.throws(() => make({ concurrency: NaN }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => make({ rateLimit: NaN }), { code: 'ERR_INVALID_ARG_TYPE' })
   // Infinity means "no limit" only where the option says so.
   assert.throws(() => make({ retry: { retries: Infinity } }), { code: 'ERR_OUT_OF_RANGE' })
   assert.throws(() => make({ maxRedirects: Infinity }), { code: 'ERR_OUT_OF_RANGE' })
-  make({ rateLimit: Infinity, rateLimitPerHost: false, timeout: Infinity, maxBodySize: Infinity })
+  make({ rateLimit: Infinity, rateLimitPerHost: false, timeout: Infinity, maxBodySize: Infinity, connectionsPerHost: Infinity })
   // The top of a range is in it; one past is not.
   make({ retry: 1000, maxRedirects: 1000, workers: 1 })
   assert.throws(() => make({ retry: 1001 }), { code: 'ERR_OUT_OF_RANGE' })

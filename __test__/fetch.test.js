@@ -165,6 +165,13 @@ test('fetch with options and a callback', (t, done) => {
   })
 })
 
+test('null options, and a null signal or timeout false in them, are none', async () => {
+  for (const options of [null, { signal: null }, { timeout: false }]) {
+    assert.equal((await fetchpool.fetch(server.url('/x'), options)).status, 200)
+    assert.equal((await fetchpool.gather([server.url('/x')], options))[0].status, 200)
+  }
+})
+
 test('a URL object and request objects with method, headers, body and json', async () => {
   const byUrl = await fetchpool.fetch(new URL(server.url('/u')))
   assert.equal(await byUrl.text(), 'hello /u')
@@ -172,13 +179,15 @@ test('a URL object and request objects with method, headers, body and json', asy
   const res = await fetchpool.fetch({
     url: server.url('/echo'),
     method: 'PUT',
-    headers: { 'x-one': '1', 'X-Two': 2 },
+    headers: { 'x-one': '1', 'X-Two': 2, 'x-unset': undefined },
     body: 'payload'
   })
   const echo = await res.json()
   assert.equal(echo.method, 'PUT')
   assert.equal(echo.headers['x-one'], '1')
   assert.equal(echo.headers['x-two'], '2')
+  assert.equal('x-unset' in echo.headers, false)
+  assert.equal((await fetchpool.fetch({ url: server.url('/u'), headers: null })).status, 200)
   assert.equal(echo.body, 'payload')
   assert.match(echo.headers['user-agent'], /^fetchpool\//)
 

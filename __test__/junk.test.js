@@ -26,7 +26,7 @@ function junkRequests () {
     '', ' ', '\u0000', 'http://', 'http://[::1', 'http://127.0.0.1:99999/', 'https://a b.test/', '//no-scheme',
     'x'.repeat(100000), `http://${'a'.repeat(70000)}.test/`, { url: null }, { url: {} }, { url: server.url('/'), method: '' },
     { url: server.url('/'), method: 42 }, { url: server.url('/'), method: 'GET\r\n' }, { url: server.url('/'), headers: 5 },
-    { url: server.url('/'), headers: [['only-name']] }, { url: server.url('/'), headers: { '': 'v' } },
+    { url: server.url('/'), headers: [['only-name']] }, { url: server.url('/'), headers: ['ab'] }, { url: server.url('/'), headers: { '': 'v' } },
     { url: server.url('/'), headers: { 'x\u00e9': 'v' } }, { url: server.url('/'), headers: { x: 'a\u0000b' } },
     { url: server.url('/'), json: circular }, { url: server.url('/'), json: 1n }, { url: server.url('/'), json: undefined, body: {} },
     { url: server.url('/'), body: Symbol('b') }, { url: server.url('/'), timeout: -1 }, { url: server.url('/'), timeout: 'x' },
@@ -46,7 +46,7 @@ const junkCodes = [
   U, U, U, U, U, U, U, U,
   U, U, T, T, H,
   T, H, T,
-  V, H,
+  V, V, H,
   H, 'ERR_INVALID_CHAR',
   V, V, T,
   T, R, T,
@@ -64,12 +64,14 @@ function assertInput (outcome, expected, what) {
 
 // The code each of junkOptions fails with, in order. A string concurrency
 // other than 'auto' is of an accepted type with a value that is not.
-const optionCodes = [T, T, T, R, T, V, T, R, R, T, V, R, R, T, T, T, T, T]
+const optionCodes = [T, T, T, R, T, V, T, R, R, T, V, R, R, T, T, T, T, T, T, T, T, R, T, T]
 
 const junkOptions = [
   42, 'x', true, { concurrency: -1 }, { concurrency: NaN }, { concurrency: '8' }, { timeout: NaN }, { timeout: { headers: -1 } },
   { retry: -1 }, { retry: { retries: 'x' } }, { redirect: 42 }, { maxRedirects: -1 }, { maxBodySize: 1.5 },
-  { decompress: 'yes' }, { settle: 'yes' }, { signal: 42 }, { onProgress: 42 }, { failOnStatus: 1 }
+  { decompress: 'yes' }, { settle: 'yes' }, { signal: 42 }, { onProgress: 42 }, { failOnStatus: 1 },
+  { timeout: null }, { retry: null }, { retry: { statuses: 503 } }, { retry: { minDelay: -1 } },
+  { signal: { aborted: false } }, { signal: { addEventListener () {} } }
 ]
 
 async function settlesQuickly (fn) {
