@@ -53,6 +53,9 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'text/plain;charset=utf-8' })
     res.end(`hello ${path}`)
   })
+  // Node closes a connection idle for 5 s by default; only the client's
+  // own idle timeout may close one here.
+  server.server.keepAliveTimeout = 60000
   server.server.on('connection', (socket) => {
     sockets.opened++
     socket.on('close', () => { sockets.closed++ })
