@@ -169,7 +169,7 @@ test('numeric options: NaN, Infinity where it is no limit, and the edges of each
   // Infinity means "no limit" only where the option says so.
   assert.throws(() => make({ retry: { retries: Infinity } }), { code: 'ERR_OUT_OF_RANGE' })
   assert.throws(() => make({ maxRedirects: Infinity }), { code: 'ERR_OUT_OF_RANGE' })
-  make({ rateLimit: Infinity, rateLimitPerHost: false, timeout: Infinity, maxBodySize: Infinity, connectionsPerHost: Infinity })
+  make({ rateLimit: Infinity, rateLimitPerHost: false, timeout: Infinity, maxBodySize: Infinity, maxSaveSize: Infinity, connectionsPerHost: Infinity })
   // The top of a range is in it; one past is not.
   make({ retry: 1000, maxRedirects: 1000, workers: 1 })
   assert.throws(() => make({ retry: 1001 }), { code: 'ERR_OUT_OF_RANGE' })

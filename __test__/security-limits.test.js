@@ -126,9 +126,9 @@ describe('a trickling body', () => {
     assert.equal(await codeOf(client.fetch(server.url('/trickle?n=40&every=25'))), 'ERR_BODY_TIMEOUT')
   })
 
-  test('minSpeed: false lifts the guard, as do Infinity and a window that never ends', async () => {
+  test('minSpeed: false lifts the guard, as do Infinity, a zero limit and a window that never ends', async () => {
     const client = clients.client({ minSpeed: { limit: 1000, time: 300 } })
-    for (const minSpeed of [false, Infinity, { time: false }, { time: Infinity }]) {
+    for (const minSpeed of [false, Infinity, { limit: 0 }, { time: false }, { time: Infinity }]) {
       const res = await client.fetch(server.url('/trickle?n=20&every=25'), { minSpeed })
       assert.equal((await res.text()).length, 20, JSON.stringify(minSpeed))
     }

@@ -105,6 +105,9 @@ describe('trusted certificates', () => {
   test('a `ca` that is not PEM is refused before anything is sent', () => {
     assert.throws(() => new Client({ ca: 'not a certificate' }), { code: 'ERR_INVALID_ARG_VALUE' })
     assert.throws(() => new Client({ ca: 42 }), { code: 'ERR_INVALID_ARG_TYPE' })
+    // Bytes come as a string or a Uint8Array; another view of them is refused.
+    const view = new DataView(new TextEncoder().encode(certs.ca.pem).buffer)
+    assert.throws(() => new Client({ ca: view }), { code: 'ERR_INVALID_ARG_TYPE' })
   })
 })
 
