@@ -572,6 +572,17 @@ const EDGES = {
     lib.retry(3, (cb) => { log.push('attempt'); cb(false) }, done),
   'retryable with an undefined callback returns a Promise': (lib) =>
     lib.retryable((a, cb) => cb(null, a * 2))(21, undefined),
+  'retry with opts that are neither a count nor an object': (lib, log, done) =>
+    lib.retry(true, (cb) => cb(null, 'ran'), done),
+  // Three arguments: the first is options, even when it is a function.
+  'retry with a function as opts and a callback': (lib, log, done) =>
+    lib.retry((cb) => { log.push('opts run'); cb(null) }, (...args) => log.push(`task called with ${args.length}`), done),
+  'retryable with opts.arity: fewer arguments give a Promise': (lib, log, done) =>
+    lib.retryable({ arity: 3 }, (...args) => args.pop()(null, args.length))(1, done),
+  'retryable called with its callback': (lib, log, done) =>
+    lib.retryable((a, cb) => cb(null, a * 2))(21, done),
+  'retryable async task called with fewer arguments than it takes': (lib, log, done) =>
+    lib.retryable(async (a, b) => [a, typeof b])(1, done),
   'priorityQueue array push': (lib, log) => {
     const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
     q.push([5, 6], 2)
@@ -583,6 +594,39 @@ const EDGES = {
 
 test('differential: edge cases', { skip }, async () => {
   for (const [name, call] of Object.entries(EDGES)) await compare(name, call, 2)
+})
+
+// retry waits between attempts with setTimeout. On a mocked clock, moved a
+// millisecond at a time, each attempt and the final callback are logged with
+// the time they came at.
+const RETRY_CLOCK = {
+  'interval 20': (lib, attempt, done) => lib.retry({ times: 3, interval: 20 }, attempt, done),
+  'interval "20"': (lib, attempt, done) => lib.retry({ times: 3, interval: '20' }, attempt, done),
+  'times "2"': (lib, attempt, done) => lib.retry('2', attempt, done),
+  'retryable with times 2, interval 20': (lib, attempt, done) => lib.retryable({ times: 2, interval: 20 }, attempt)(done)
+}
+
+test('differential: retry waits the interval it is given', { skip }, async (t) => {
+  for (const [name, call] of Object.entries(RETRY_CLOCK)) {
+    const logs = []
+    for (const lib of [reference, ours]) {
+      const log = []
+      let now = 0
+      t.mock.timers.enable({ apis: ['setTimeout'] })
+      try {
+        call(lib, (cb) => { log.push(`attempt at ${now}`); cb(new Error('again')) }, (err) => log.push(`final ${show(err)} at ${now}`))
+        while (now < 60) {
+          await ticks(1)
+          now++
+          t.mock.timers.tick(1)
+        }
+      } finally {
+        t.mock.timers.reset()
+      }
+      logs.push(log)
+    }
+    assert.deepStrictEqual(logs[1], logs[0], name)
+  }
 })
 
 // The synchronous-ordering dimension: every task logs markers right before and
