@@ -480,6 +480,23 @@ const EDGES = {
     b: (cb) => setImmediate(cb, new Error('B'), 'bv', 'bw'),
     c: ['a', (r, cb) => cb(null, 'C')]
   }, 1, done),
+  // cb(false) cancels the run: nothing further starts and no callback comes,
+  // whatever the tasks still running do.
+  'auto: a task that calls back false cancels the rest': (lib, log, done) => lib.auto({
+    a: (cb) => cb(false),
+    b: (cb) => setImmediate(cb, null, 'B'),
+    c: ['b', (r, cb) => { log.push('c'); cb() }]
+  }, done),
+  'auto: an error after a cancel is not reported': (lib, log, done) => lib.auto({
+    a: (cb) => cb(false),
+    b: (cb) => setImmediate(cb, new Error('b'))
+  }, done),
+  'auto: a task in an array with no dependencies gets only the callback': (lib, log, done) => lib.auto({
+    a: [(...args) => { log.push(`a got ${args.length}`); args.pop()(null, 1) }]
+  }, done),
+  'auto: a function task of two parameters gets only the callback': (lib, log, done) => lib.auto({
+    a: (cb, extra) => { log.push(`extra ${typeof extra}`); cb(null, 1) }
+  }, done),
   'auto missing dependency': (lib, log, done) => lib.auto({ a: ['nope', (r, cb) => cb()] }, done),
   'autoInject shapes': (lib, log, done) => lib.autoInject({
     a: (cb) => cb(null, 1),
