@@ -468,6 +468,14 @@ const EDGES = {
     lib.some([], (x, cb) => cb(null, true), done)),
   'times negative': (lib, log, done) => lib.times(-1, (n, cb) => cb(null, n), done),
   'whilst test false at once': (lib, log, done) => lib.whilst((cb) => cb(null, false), (cb) => cb(), done),
+  'whilst: a test that calls back false stops silently': (lib, log, done) =>
+    lib.whilst((cb) => cb(false), (cb) => { log.push('body'); cb() }, done),
+  'doWhilst: a test that calls back false stops silently': (lib, log, done) =>
+    lib.doWhilst((cb) => { log.push('body'); cb(null, 1) }, (v, cb) => cb(false), done),
+  'doWhilst: a body that calls back false stops silently': (lib, log, done) =>
+    lib.doWhilst((cb) => cb(false), (...args) => { log.push('test'); args.pop()(null, false) }, done),
+  'doWhilst: a test error ends it': (lib, log, done) =>
+    lib.doWhilst((cb) => { log.push('body'); cb(null, 1) }, (v, cb) => cb(new Error('t')), done),
   'doWhilst results': (lib, log, done) => lib.doWhilst((cb) => cb(null, 'a', 'b'), (a, b, cb) => cb(null, false), done),
   // (async returns an internal Promise from this call in callback mode; the
   // contract here is undefined, so only the callbacks are compared.)
