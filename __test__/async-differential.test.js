@@ -449,6 +449,16 @@ const EDGES = {
   'waterfall empty': (lib, log, done) => lib.waterfall([], (...args) => { log.push(`args ${args.length}`); done(...args) }),
   'race empty': (lib, log, done) => lib.race([], (...args) => { log.push(`args ${args.length}`); done(...args) }),
   'race cb(false)': (lib, log, done) => lib.race([(cb) => cb(false)], done),
+  'tryEach: a task that calls back false stops silently': (lib, log, done) =>
+    lib.tryEach([(cb) => cb(false), (cb) => { log.push('second'); cb(null, 2) }], done),
+  'forever: next(false) stops silently': (lib, log, done) => {
+    let n = 0
+    return lib.forever((next) => {
+      n++
+      log.push(`step ${n}`)
+      next(n === 2 ? false : n > 4 ? new Error('runaway') : null)
+    }, done)
+  },
   'tryEach empty': (lib, log, done) => lib.tryEach([], done),
   'tryEach all fail': (lib, log, done) => lib.tryEach([(cb) => cb(new Error('a')), (cb) => cb(new Error('b'), 'x')], done),
   'tryEach over an object': (lib, log, done) => lib.tryEach({ a: (cb) => cb(new Error('a')), b: (cb) => cb(null, 'B') }, done),
