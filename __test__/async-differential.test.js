@@ -523,6 +523,35 @@ const EDGES = {
     d: ['c', (c, cb) => cb(null, c * 2)],
     e: function (d, /* comment, */ callback) { callback(null, d) }
   }, done),
+  'autoInject: comments before a parameter': (lib, log, done) => lib.autoInject({
+    a: (cb) => cb(null, 1),
+    b: function (/* the first */ a, cb) { cb(null, a + 1) },
+    c: function (// the first
+      b, cb) { cb(null, b + 1) }
+  }, done),
+  'autoInject: async arrows without parentheses': (lib, log, done) => lib.autoInject({
+    one: (cb) => cb(null, 1),
+    two: async one => one + Number(1),
+    three: async /* a comment */ two /* and one more */ => two * 10
+  }, done),
+  'autoInject: array tasks of two dependencies and of none': (lib, log, done) => lib.autoInject({
+    a: (cb) => cb(null, 1),
+    b: [(cb) => cb(null, 2)],
+    c: ['a', 'b', (a, b, cb) => cb(null, a + b)]
+  }, done),
+  'autoInject: an async task of no parameters': (lib, log, done) => lib.autoInject({
+    a: async () => 1,
+    b: async (a) => a + 1
+  }, done),
+  // Written without spaces, as minified code is: only the first parentheses
+  // hold the parameters.
+  'autoInject: a task from minified code': (lib, log, done) => lib.autoInject({
+    a: (cb) => cb(null, 1),
+    b: new Function('return function(a,cb){cb(null,a*2)}')()
+  }, done),
+  'autoInject: a class for a task': (lib, log, done) => lib.autoInject({
+    a: class { m () { return [].map(x => x) } }
+  }, done),
   'retry with errorFilter and interval function': (lib, log, done) => {
     let n = 0
     return lib.retry({ times: 4, interval: (c) => { log.push(`interval ${c}`); return 0 }, errorFilter: (e) => e.message !== 'stop' },
