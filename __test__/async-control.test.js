@@ -104,6 +104,20 @@ test('autoInject reads parameters with defaults, and refuses a task of none', as
   assert.throws(() => async.autoInject({ a: () => 1 }, () => assert.fail('not called')), Error)
 })
 
+// A bound function's source shows no parameters ("function () { [native
+// code] }"): it is refused, as async 3.2.6 refuses it, and never run.
+test('autoInject refuses a bound function for a task, and does not run it', () => {
+  const ran = []
+  const bound = [
+    function (a, cb) { ran.push('callback style'); cb(null, a) }.bind(null),
+    async function (a) { ran.push('async'); return a }.bind(null)
+  ]
+  for (const task of bound) {
+    assert.throws(() => async.autoInject({ a: (cb) => cb(null, 1), b: task }, () => assert.fail('not called')), Error)
+  }
+  assert.deepStrictEqual(ran, [])
+})
+
 test('retry and retryable', async () => {
   let attempts = 0
   const flaky = (cb) => { attempts++; cb(attempts < 3 ? new Error(`try ${attempts}`) : null, attempts) }
