@@ -95,6 +95,29 @@ test('autoInject injects results by parameter name', async () => {
   assert.deepStrictEqual(r, { one: 1, two: 2, three: 3, four: 4, five: 5 })
 })
 
+// Two places where fetchpool's autoInject differs from async 3.2.6, which
+// cannot parse a default in an arrow's parameters, and runs a task of no
+// parameters without ever calling back.
+test('autoInject reads parameters with defaults, and refuses a task of none', async () => {
+  const r = await async.autoInject({ a: (cb) => cb(null, 1), b: (a = 10, cb) => cb(null, a + 1) })
+  assert.deepStrictEqual(r, { a: 1, b: 2 })
+  assert.throws(() => async.autoInject({ a: () => 1 }, () => assert.fail('not called')), Error)
+})
+
+// A bound function's source shows no parameters ("function () { [native
+// code] }"): it is refused, as async 3.2.6 refuses it, and never run.
+test('autoInject refuses a bound function for a task, and does not run it', () => {
+  const ran = []
+  const bound = [
+    function (a, cb) { ran.push('callback style'); cb(null, a) }.bind(null),
+    async function (a) { ran.push('async'); return a }.bind(null)
+  ]
+  for (const task of bound) {
+    assert.throws(() => async.autoInject({ a: (cb) => cb(null, 1), b: task }, () => assert.fail('not called')), Error)
+  }
+  assert.deepStrictEqual(ran, [])
+})
+
 test('retry and retryable', async () => {
   let attempts = 0
   const flaky = (cb) => { attempts++; cb(attempts < 3 ? new Error(`try ${attempts}`) : null, attempts) }

@@ -449,6 +449,16 @@ const EDGES = {
   'waterfall empty': (lib, log, done) => lib.waterfall([], (...args) => { log.push(`args ${args.length}`); done(...args) }),
   'race empty': (lib, log, done) => lib.race([], (...args) => { log.push(`args ${args.length}`); done(...args) }),
   'race cb(false)': (lib, log, done) => lib.race([(cb) => cb(false)], done),
+  'tryEach: a task that calls back false stops silently': (lib, log, done) =>
+    lib.tryEach([(cb) => cb(false), (cb) => { log.push('second'); cb(null, 2) }], done),
+  'forever: next(false) stops silently': (lib, log, done) => {
+    let n = 0
+    return lib.forever((next) => {
+      n++
+      log.push(`step ${n}`)
+      next(n === 2 ? false : n > 4 ? new Error('runaway') : null)
+    }, done)
+  },
   'tryEach empty': (lib, log, done) => lib.tryEach([], done),
   'tryEach all fail': (lib, log, done) => lib.tryEach([(cb) => cb(new Error('a')), (cb) => cb(new Error('b'), 'x')], done),
   'tryEach over an object': (lib, log, done) => lib.tryEach({ a: (cb) => cb(new Error('a')), b: (cb) => cb(null, 'B') }, done),
@@ -468,6 +478,14 @@ const EDGES = {
     lib.some([], (x, cb) => cb(null, true), done)),
   'times negative': (lib, log, done) => lib.times(-1, (n, cb) => cb(null, n), done),
   'whilst test false at once': (lib, log, done) => lib.whilst((cb) => cb(null, false), (cb) => cb(), done),
+  'whilst: a test that calls back false stops silently': (lib, log, done) =>
+    lib.whilst((cb) => cb(false), (cb) => { log.push('body'); cb() }, done),
+  'doWhilst: a test that calls back false stops silently': (lib, log, done) =>
+    lib.doWhilst((cb) => { log.push('body'); cb(null, 1) }, (v, cb) => cb(false), done),
+  'doWhilst: a body that calls back false stops silently': (lib, log, done) =>
+    lib.doWhilst((cb) => cb(false), (...args) => { log.push('test'); args.pop()(null, false) }, done),
+  'doWhilst: a test error ends it': (lib, log, done) =>
+    lib.doWhilst((cb) => { log.push('body'); cb(null, 1) }, (v, cb) => cb(new Error('t')), done),
   'doWhilst results': (lib, log, done) => lib.doWhilst((cb) => cb(null, 'a', 'b'), (a, b, cb) => cb(null, false), done),
   // (async returns an internal Promise from this call in callback mode; the
   // contract here is undefined, so only the callbacks are compared.)
@@ -480,6 +498,23 @@ const EDGES = {
     b: (cb) => setImmediate(cb, new Error('B'), 'bv', 'bw'),
     c: ['a', (r, cb) => cb(null, 'C')]
   }, 1, done),
+  // cb(false) cancels the run: nothing further starts and no callback comes,
+  // whatever the tasks still running do.
+  'auto: a task that calls back false cancels the rest': (lib, log, done) => lib.auto({
+    a: (cb) => cb(false),
+    b: (cb) => setImmediate(cb, null, 'B'),
+    c: ['b', (r, cb) => { log.push('c'); cb() }]
+  }, done),
+  'auto: an error after a cancel is not reported': (lib, log, done) => lib.auto({
+    a: (cb) => cb(false),
+    b: (cb) => setImmediate(cb, new Error('b'))
+  }, done),
+  'auto: a task in an array with no dependencies gets only the callback': (lib, log, done) => lib.auto({
+    a: [(...args) => { log.push(`a got ${args.length}`); args.pop()(null, 1) }]
+  }, done),
+  'auto: a function task of two parameters gets only the callback': (lib, log, done) => lib.auto({
+    a: (cb, extra) => { log.push(`extra ${typeof extra}`); cb(null, 1) }
+  }, done),
   'auto missing dependency': (lib, log, done) => lib.auto({ a: ['nope', (r, cb) => cb()] }, done),
   'autoInject shapes': (lib, log, done) => lib.autoInject({
     a: (cb) => cb(null, 1),
@@ -487,6 +522,35 @@ const EDGES = {
     c: async (a, b) => a + b,
     d: ['c', (c, cb) => cb(null, c * 2)],
     e: function (d, /* comment, */ callback) { callback(null, d) }
+  }, done),
+  'autoInject: comments before a parameter': (lib, log, done) => lib.autoInject({
+    a: (cb) => cb(null, 1),
+    b: function (/* the first */ a, cb) { cb(null, a + 1) },
+    c: function (// the first
+      b, cb) { cb(null, b + 1) }
+  }, done),
+  'autoInject: async arrows without parentheses': (lib, log, done) => lib.autoInject({
+    one: (cb) => cb(null, 1),
+    two: async one => one + Number(1),
+    three: async /* a comment */ two /* and one more */ => two * 10
+  }, done),
+  'autoInject: array tasks of two dependencies and of none': (lib, log, done) => lib.autoInject({
+    a: (cb) => cb(null, 1),
+    b: [(cb) => cb(null, 2)],
+    c: ['a', 'b', (a, b, cb) => cb(null, a + b)]
+  }, done),
+  'autoInject: an async task of no parameters': (lib, log, done) => lib.autoInject({
+    a: async () => 1,
+    b: async (a) => a + 1
+  }, done),
+  // Written without spaces, as minified code is: only the first parentheses
+  // hold the parameters.
+  'autoInject: a task from minified code': (lib, log, done) => lib.autoInject({
+    a: (cb) => cb(null, 1),
+    b: new Function('return function(a,cb){cb(null,a*2)}')()
+  }, done),
+  'autoInject: a class for a task': (lib, log, done) => lib.autoInject({
+    a: class { m () { return [].map(x => x) } }
   }, done),
   'retry with errorFilter and interval function': (lib, log, done) => {
     let n = 0
@@ -572,6 +636,17 @@ const EDGES = {
     lib.retry(3, (cb) => { log.push('attempt'); cb(false) }, done),
   'retryable with an undefined callback returns a Promise': (lib) =>
     lib.retryable((a, cb) => cb(null, a * 2))(21, undefined),
+  'retry with opts that are neither a count nor an object': (lib, log, done) =>
+    lib.retry(true, (cb) => cb(null, 'ran'), done),
+  // Three arguments: the first is options, even when it is a function.
+  'retry with a function as opts and a callback': (lib, log, done) =>
+    lib.retry((cb) => { log.push('opts run'); cb(null) }, (...args) => log.push(`task called with ${args.length}`), done),
+  'retryable with opts.arity: fewer arguments give a Promise': (lib, log, done) =>
+    lib.retryable({ arity: 3 }, (...args) => args.pop()(null, args.length))(1, done),
+  'retryable called with its callback': (lib, log, done) =>
+    lib.retryable((a, cb) => cb(null, a * 2))(21, done),
+  'retryable async task called with fewer arguments than it takes': (lib, log, done) =>
+    lib.retryable(async (a, b) => [a, typeof b])(1, done),
   'priorityQueue array push': (lib, log) => {
     const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
     q.push([5, 6], 2)
@@ -583,6 +658,39 @@ const EDGES = {
 
 test('differential: edge cases', { skip }, async () => {
   for (const [name, call] of Object.entries(EDGES)) await compare(name, call, 2)
+})
+
+// retry waits between attempts with setTimeout. On a mocked clock, moved a
+// millisecond at a time, each attempt and the final callback are logged with
+// the time they came at.
+const RETRY_CLOCK = {
+  'interval 20': (lib, attempt, done) => lib.retry({ times: 3, interval: 20 }, attempt, done),
+  'interval "20"': (lib, attempt, done) => lib.retry({ times: 3, interval: '20' }, attempt, done),
+  'times "2"': (lib, attempt, done) => lib.retry('2', attempt, done),
+  'retryable with times 2, interval 20': (lib, attempt, done) => lib.retryable({ times: 2, interval: 20 }, attempt)(done)
+}
+
+test('differential: retry waits the interval it is given', { skip }, async (t) => {
+  for (const [name, call] of Object.entries(RETRY_CLOCK)) {
+    const logs = []
+    for (const lib of [reference, ours]) {
+      const log = []
+      let now = 0
+      t.mock.timers.enable({ apis: ['setTimeout'] })
+      try {
+        call(lib, (cb) => { log.push(`attempt at ${now}`); cb(new Error('again')) }, (err) => log.push(`final ${show(err)} at ${now}`))
+        while (now < 60) {
+          await ticks(1)
+          now++
+          t.mock.timers.tick(1)
+        }
+      } finally {
+        t.mock.timers.reset()
+      }
+      logs.push(log)
+    }
+    assert.deepStrictEqual(logs[1], logs[0], name)
+  }
 })
 
 // The synchronous-ordering dimension: every task logs markers right before and

@@ -42,7 +42,10 @@ function autoInject (tasks, callback) {
       converted[key] = taskFn
     } else {
       params = parseParams(taskFn)
-      if (taskFn.length === 0 && !fnIsAsync && params.length === 0) {
+      // No parameters in the source: a callback-style function of none, or
+      // one whose source shows none (a bound function). Either would run
+      // without the values or the callback it takes.
+      if (params.length === 0) {
         throw new Error('autoInject task functions require explicit parameters.')
       }
       if (!fnIsAsync) params.pop()
