@@ -439,6 +439,13 @@ const EDGES = {
     coll[Symbol.asyncIterator] = async function * each () { yield * [1, 2, 3] }
     return lib.mapLimit(coll, 1, (x, cb) => setImmediate(cb, new Error('one')), done)
   },
+  // Its iterator yields fewer items than its length: the results are as many
+  // as the items, with no empty slots after them.
+  'mapLimit over an async-iterable array that yields fewer items than its length': (lib, log, done) => {
+    const coll = [1, 2, 3]
+    coll[Symbol.asyncIterator] = async function * one () { yield 'x' }
+    return lib.mapLimit(coll, 2, (x, cb) => setImmediate(cb, null, x), done)
+  },
   // An array-like without an iterator is read by index: `length` is no item.
   'mapLimit over an array-like object': (lib, log, done) =>
     lib.mapLimit({ length: 2, 0: 'a', 1: 'b' }, 1, (x, cb) => cb(null, x), done),
