@@ -447,11 +447,12 @@ const EDGES = {
     return lib.mapLimit(coll, 2, (x, cb) => setImmediate(cb, null, x), done)
   },
   // filter reads an array-like's items by index whatever its iterator yields:
-  // the iterator's answers pick items of the array.
+  // the iterator's answers pick items of the array, and an answer past its
+  // length picks nothing.
   'filterLimit over an async-iterable array keeps the array\'s items': (lib, log, done) => {
     const coll = ['a', 'b', 'c']
-    coll[Symbol.asyncIterator] = async function * other () { yield * ['x', 'y', 'z'] }
-    return lib.filterLimit(coll, 1, (x, cb) => cb(null, x === 'y'), done)
+    coll[Symbol.asyncIterator] = async function * other () { yield * ['x', 'y', 'z', 'w'] }
+    return lib.filterLimit(coll, 1, (x, cb) => cb(null, x === 'y' || x === 'w'), done)
   },
   // An array-like without an iterator is read by index: `length` is no item.
   'mapLimit over an array-like object': (lib, log, done) =>
