@@ -474,6 +474,9 @@ const EDGES = {
   'reduceRight over string': (lib, log, done) => lib.reduceRight('abc', '', (m, x, cb) => cb(null, m + x), done),
   'transform default accumulator object': (lib, log, done) =>
     lib.transform(new Set([1, 2]), (acc, v, k, cb) => { acc[k] = v; cb() }, done),
+  // With four arguments a function is the accumulator, not the iteratee.
+  'transform with a function as accumulator': (lib, log, done) =>
+    lib.transform([1, 2], function acc () {}, (acc, v, k, cb) => { acc[k] = v; cb() }, done),
   'filter over object with async completion': (lib, log, done) =>
     // Completion order (z before x) is what async keeps for string keys: the
     // iteratees finish after v turns of the loop, not on timers, so the order
