@@ -359,6 +359,14 @@ const EDGES = {
   'number collection': (lib, log, done) => lib.map(42, (x, cb) => cb(null, x), done),
   'object with __proto__ key': (lib, log, done) =>
     lib.mapValues(JSON.parse('{"a":1,"__proto__":2,"b":3}'), (v, k, cb) => cb(null, `${k}${v}`), done),
+  'object with __proto__ and empty keys: only __proto__ is skipped': (lib, log, done) =>
+    lib.eachOf(JSON.parse('{"a":1,"__proto__":2,"":3}'), (v, k, cb) => { log.push(`key ${show(k)}`); cb() }, done),
+  // A `length` that is a string, negative or fractional makes no array-like:
+  // the object is read by its keys, `length` among them.
+  'objects whose length is no array length': (lib, log, done) =>
+    lib.map({ length: '2', 0: 'a', 1: 'b' }, (x, cb) => cb(null, x), (err, r1) =>
+      lib.map({ length: -1 }, (x, cb) => cb(null, x), (err2, r2) =>
+        lib.map({ length: 1.5, 0: 'a' }, (x, cb) => cb(null, x), (err3, r3) => done(err || err2 || err3, r1, r2, r3)))),
   'detect finds a falsy item first': (lib, log, done) => lib.detect([0, 1, 2], (x, cb) => cb(null, true), done),
   'detectSeries falsy item': (lib, log, done) => lib.detectSeries([0, 5], (x, cb) => cb(null, true), done),
   'sync throw in iteratee': (lib, log, done) => lib.map([1, 2], (x) => { log.push(`it ${x}`); throw new Error('sync') }, done),
