@@ -598,6 +598,38 @@ const EDGES = {
     lib.retry(3, (cb) => { log.push('attempt'); cb(false) }, done),
   'retryable with an undefined callback returns a Promise': (lib) =>
     lib.retryable((a, cb) => cb(null, a * 2))(21, undefined),
+  // More tasks wait than the task list first holds: it grows while tasks go
+  // in at both ends.
+  'queue with forty tasks waiting, pushed and unshifted': (lib, log) => {
+    const q = lib.queue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
+    try {
+      for (let i = 0; i < 40; i++) {
+        if (i % 4 === 1) q.push(i)
+        else q.unshift(i)
+      }
+    } catch (e) { log.push(`threw ${show(e)}`) }
+    log.push(`waiting ${[...q]}`)
+    return q.drain()
+  },
+  // One task taken from the front, then pushes and an unshift, on a new
+  // queue and on one that kill() emptied.
+  'queue push, shift and unshift on a new and a killed queue': (lib, log) => {
+    const run = (name, q) => {
+      q.push(1)
+      after(1, () => {
+        q.push(3)
+        q.push(4)
+        q.unshift(5)
+        q.push(6)
+        log.push(`${name} waiting ${[...q]}`)
+      })
+      return q.drain()
+    }
+    const worker = (name) => (t, cb) => { log.push(`${name} run ${t}`); after(3, cb) }
+    const killed = lib.queue(worker('killed'), 1)
+    killed.kill()
+    return Promise.all([run('new', lib.queue(worker('new'), 1)), run('killed', killed)])
+  },
   'priorityQueue array push': (lib, log) => {
     const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
     q.push([5, 6], 2)
