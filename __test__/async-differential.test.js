@@ -630,6 +630,23 @@ const EDGES = {
     killed.kill()
     return Promise.all([run('new', lib.queue(worker('new'), 1)), run('killed', killed)])
   },
+  // What remove() leaves is kept in the order async keeps it in, which [...q]
+  // shows; kill() leaves nothing.
+  'priorityQueue remove, iterate and kill': (lib, log) => {
+    const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
+    q.pause()
+    const priorities = [1, 3, 1, 0, 2, 2, 1, 4, 4, 0, 0]
+    priorities.forEach((p, i) => q.push(i, p))
+    log.push(`waiting ${[...q]}`)
+    q.remove(({ data }) => [3, 5, 6, 7, 9, 10].includes(data))
+    log.push(`left ${[...q]} length ${q.length()}`)
+    const killed = lib.priorityQueue((t, cb) => { log.push(`killed run ${t}`); cb() }, 1)
+    killed.push([1, 2], 0)
+    killed.kill()
+    log.push(`killed ${[...killed]} length ${killed.length()}`)
+    q.resume()
+    return q.drain()
+  },
   'priorityQueue array push': (lib, log) => {
     const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
     q.push([5, 6], 2)

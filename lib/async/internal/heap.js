@@ -65,13 +65,16 @@ class Heap {
     return this.heap.slice()
   }
 
+  // As async: the items kept close up in place, then the heap is rebuilt from
+  // the last parent down, so [...q] lists them in the order async does.
   remove (testFn) {
-    const kept = this.heap.filter((item) => !testFn(item))
-    this.heap = []
-    for (const item of kept) {
-      this.heap.push(item)
-      this.up(this.heap.length - 1)
+    const heap = this.heap
+    let kept = 0
+    for (let i = 0; i < heap.length; i++) {
+      if (!testFn(heap[i])) heap[kept++] = heap[i]
     }
+    heap.length = kept
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.down(i)
     return this
   }
 
