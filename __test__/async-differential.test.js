@@ -647,6 +647,16 @@ const EDGES = {
     q.resume()
     return q.drain()
   },
+  // A priority neither lower nor equal (null against 0) does not go first.
+  'priorityQueue priorities null and 0 keep push order': (lib, log) => {
+    const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
+    q.pause()
+    q.push('a', 0)
+    q.push('b', null)
+    q.push('c', 0)
+    q.resume()
+    return q.drain()
+  },
   'priorityQueue array push': (lib, log) => {
     const q = lib.priorityQueue((t, cb) => { log.push(`run ${t}`); setImmediate(cb) }, 1)
     q.push([5, 6], 2)

@@ -47,17 +47,18 @@ class Heap {
     }
   }
 
+  // As async: an item stays above its first child only when it comes before
+  // it, which differs from "the child does not come before it" for
+  // priorities that compare neither way (null and 0, NaN).
   down (index) {
     const heap = this.heap
     for (;;) {
-      const left = 2 * index + 1
-      const right = left + 1
-      let best = index
-      if (left < heap.length && before(heap[left], heap[best])) best = left
-      if (right < heap.length && before(heap[right], heap[best])) best = right
-      if (best === index) return;
-      [heap[index], heap[best]] = [heap[best], heap[index]]
-      index = best
+      let child = 2 * index + 1
+      if (child >= heap.length) return
+      if (child + 1 < heap.length && before(heap[child + 1], heap[child])) child++
+      if (before(heap[index], heap[child])) return;
+      [heap[index], heap[child]] = [heap[child], heap[index]]
+      index = child
     }
   }
 
