@@ -21,10 +21,6 @@ class Heap {
     this.up(this.heap.length - 1)
   }
 
-  unshift (item) {
-    this.push(item)
-  }
-
   shift () {
     const heap = this.heap
     if (heap.length === 0) return undefined
@@ -60,10 +56,6 @@ class Heap {
       [heap[index], heap[child]] = [heap[child], heap[index]]
       index = child
     }
-  }
-
-  toArray () {
-    return this.heap.slice()
   }
 
   // As async: the items kept close up in place, then the heap is rebuilt from
