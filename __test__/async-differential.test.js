@@ -806,3 +806,20 @@ test('differential: code around synchronous and deferred callbacks runs in async
   }
   assert.strictEqual(count, Object.keys(ORDERING).length * MODE_PATTERNS.length)
 })
+
+// A callback that throws when the Promise of an async function settles: the
+// exception is thrown again outside the Promise chain, uncaught, as in async.
+test('differential: a callback that throws after an async function settles throws uncaught', { skip }, async () => {
+  for (const lib of [reference, ours]) {
+    const uncaught = []
+    process.setUncaughtExceptionCaptureCallback((err) => uncaught.push(err.message))
+    try {
+      lib.asyncify(async () => 'v')((err, value) => { throw new Error(`after ${err} ${value}`) })
+      lib.asyncify(async () => { throw new Error('no') })((err) => { throw new Error(`after ${err.message}`) })
+      await ticks(2)
+    } finally {
+      process.setUncaughtExceptionCaptureCallback(null)
+    }
+    assert.deepStrictEqual(uncaught, ['after null v', 'after no'])
+  }
+})
