@@ -529,6 +529,23 @@ const EDGES = {
   'seq with error': (lib, log, done) => lib.seq((x, cb) => cb(null, x + 1, 'extra'), (x, y, cb) => cb(new Error('s'), x, y))(1, done),
   'applyEach with object': (lib, log, done) => lib.applyEach({ a: (x, cb) => cb(null, x), b: (x, cb) => cb(null, x * 2) }, 3)(done),
   'constant and apply in waterfall': (lib, log, done) => lib.waterfall([lib.constant(1, 2), lib.apply((p, a, b, cb) => cb(null, p + a + b), 10)], done),
+  // An anonymous function that never calls back: the error's message names
+  // no function, and without info it gets no `info` property.
+  'timeout of an anonymous function, without info': (lib, log, done) =>
+    lib.timeout((_cb) => {}, 1)((err) => {
+      log.push(`${err.code} ${Object.keys(err)}`)
+      done(err)
+    }),
+  // Its callback, called once the time is up, is ignored.
+  'timeout: a call back after the time is up is ignored': (lib, log, done) => {
+    let late = null
+    lib.timeout(function slow (cb) { late = cb }, 1)((...args) => {
+      done(...args)
+      const cb = late
+      late = null
+      if (cb !== null) cb(null, 'late')
+    })
+  },
   'memoize concurrent calls': (lib, log, done) => {
     const m = lib.memoize((x, cb) => { log.push(`compute ${x}`); setImmediate(cb, null, x * 2) })
     m(1, () => log.push('first'))
