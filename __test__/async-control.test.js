@@ -50,6 +50,25 @@ test('waterfall runs the next task inside a synchronous callback, as async does'
   assert.deepStrictEqual(order, [1, 3, 4, 2])
 })
 
+test('waterfall nests 1,000 synchronous steps, then starts each once the one before returns', async () => {
+  const returned = new Set()
+  const waited = []
+  const tasks = Array.from({ length: 1003 }, (_, i) => (...args) => {
+    const cb = args.pop()
+    if (returned.has(i - 1)) waited.push(i)
+    cb(null)
+    returned.add(i)
+  })
+  await async.waterfall(tasks)
+  assert.deepStrictEqual(waited, [1000, 1001, 1002])
+})
+
+test('whilst runs past 1,000 iterations whose body calls back later', async () => {
+  let n = 0
+  await async.whilst((cb) => cb(null, n < 1100), (cb) => queueMicrotask(() => cb(null, ++n)))
+  assert.strictEqual(n, 1100)
+})
+
 test('waterfall: an async task that rejects passes (err, undefined) on', async () => {
   const args = await new Promise((resolve) => async.waterfall([
     async () => { throw new Error('w') }

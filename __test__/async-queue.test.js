@@ -289,3 +289,21 @@ test('queue: a task pushed for a Promise is not kept once it is done', async () 
   await collectGarbage()
   assert.strictEqual(ref.deref(), undefined)
 })
+
+test('queue: no task is kept once done after the task list grew', async () => {
+  // Seventeen tasks waiting make the task list grow; none of them is held
+  // by the queue once all are done.
+  const q = async.queue((task, cb) => later(cb), 1)
+  const refs = []
+  await (async () => {
+    q.pause()
+    const tasks = Array.from({ length: 17 }, (_, i) => ({ i }))
+    for (const task of tasks.slice(1)) q.push(task)
+    q.unshift(tasks[0])
+    for (const task of tasks) refs.push(new WeakRef(task))
+    q.resume()
+    await q.drain()
+  })()
+  await collectGarbage()
+  assert.strictEqual(refs.filter((ref) => ref.deref() !== undefined).length, 0)
+})

@@ -102,6 +102,18 @@ test('log and dir print results or errors', async (t) => {
   assert.deepStrictEqual(logged, [['log', 1], ['log', 2], ['dir', { a: 1 }], ['error', 'bad'], ['log', 20]])
 })
 
+test('log and dir print nothing where console lacks the method', () => {
+  const { error, dir } = console
+  console.error = undefined
+  console.dir = undefined
+  try {
+    assert.doesNotThrow(() => async.log((cb) => cb(new Error('unseen'))))
+    assert.doesNotThrow(() => async.dir((cb) => cb(null, 'unseen')))
+  } finally {
+    Object.assign(console, { error, dir })
+  }
+})
+
 test('nextTick and setImmediate defer with arguments', async () => {
   const order = []
   await new Promise((resolve) => {

@@ -5,7 +5,7 @@ const { wrapAsync } = require('../internal/wrap-async')
 const { checkLimit } = require('../internal/errors')
 const { awaitify } = require('../internal/awaitify')
 const { isNativeCall, runNative, RESULTS } = require('../internal/native')
-const { isArrayLike } = require('../internal/collection')
+const { isArrayLike, isAsyncIterable } = require('../internal/collection')
 
 // Preallocating is much faster than growing; the engine trims the array on
 // error so partial results look exactly like async's.
@@ -23,7 +23,9 @@ function mapPlain (coll, iteratee, callback) {
 
 function mapLimited (coll, limit, iteratee, callback) {
   const fn = wrapAsync(iteratee)
-  const results = newResults(coll)
+  // A limited run reads an async-iterable array through its iterator, which
+  // may yield fewer items than the array's length: grow the results then.
+  const results = isAsyncIterable(coll) ? [] : newResults(coll)
   runLimit(coll || [], limit, MAP, fn, results, (err) => callback(err, results))
 }
 

@@ -21,10 +21,6 @@ class Heap {
     this.up(this.heap.length - 1)
   }
 
-  unshift (item) {
-    this.push(item)
-  }
-
   shift () {
     const heap = this.heap
     if (heap.length === 0) return undefined
@@ -47,31 +43,31 @@ class Heap {
     }
   }
 
+  // As async: an item stays above its first child only when it comes before
+  // it, which differs from "the child does not come before it" for
+  // priorities that compare neither way (null and 0, NaN).
   down (index) {
     const heap = this.heap
     for (;;) {
-      const left = 2 * index + 1
-      const right = left + 1
-      let best = index
-      if (left < heap.length && before(heap[left], heap[best])) best = left
-      if (right < heap.length && before(heap[right], heap[best])) best = right
-      if (best === index) return;
-      [heap[index], heap[best]] = [heap[best], heap[index]]
-      index = best
+      let child = 2 * index + 1
+      if (child >= heap.length) return
+      if (child + 1 < heap.length && before(heap[child + 1], heap[child])) child++
+      if (before(heap[index], heap[child])) return;
+      [heap[index], heap[child]] = [heap[child], heap[index]]
+      index = child
     }
   }
 
-  toArray () {
-    return this.heap.slice()
-  }
-
+  // As async: the items kept close up in place, then the heap is rebuilt from
+  // the last parent down, so [...q] lists them in the order async does.
   remove (testFn) {
-    const kept = this.heap.filter((item) => !testFn(item))
-    this.heap = []
-    for (const item of kept) {
-      this.heap.push(item)
-      this.up(this.heap.length - 1)
+    const heap = this.heap
+    let kept = 0
+    for (let i = 0; i < heap.length; i++) {
+      if (!testFn(heap[i])) heap[kept++] = heap[i]
     }
+    heap.length = kept
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.down(i)
     return this
   }
 
