@@ -177,12 +177,14 @@ test('the legend names each part of a waterfall bar in the colour it is drawn in
 test('the report data of a small run: its rows in start order, its counts by size, its rate', () => {
   const recorder = new Recorder()
   // Added out of order; times from 1000, the first queued moment.
-  recorder.add({ index: 2, status: 404, timing: { queued: 1000, start: 1002, connected: 1003.0004, firstByte: 1004, end: 1010 } })
+  recorder.add({ index: 2, status: 404, bytes: 9, timing: { queued: 1000, start: 1002, connected: 1003.0004, firstByte: 1004, end: 1010 } })
   recorder.add({ index: 4, error: 'ECONNREFUSED', timing: { queued: 1050 } })
-  recorder.add({ index: 0, status: 200, timing: { queued: 1000, start: 1090, connected: 1091, firstByte: 1095, end: 1100 } })
+  recorder.add({ index: 0, status: 200, bytes: 11, timing: { queued: 1000, start: 1090, connected: 1091, firstByte: 1095, end: 1100 } })
   recorder.add({ index: 1, status: 200, timing: { queued: 1000, start: 1005, connected: 1006, firstByte: 1008, end: 1010 } })
   recorder.add({ index: 3, error: 'ETIMEDOUT', timing: { queued: 1000, start: 1200, end: 1240 } })
   recorder.add({ index: 5, error: 'ETIMEDOUT', timing: { queued: 1000, start: 1100, end: 1110 } })
+  // The summary's bytes: a record without any counts none.
+  assert.equal(recorder.bytes, 20)
   const data = reportData(recorder, fromColumns(recorder.timelineColumns()))
   // [queued, start, connected, firstByte, end, status, errorId, index]; -1 for
   // a moment that never came, and a request that never started by its queued.
