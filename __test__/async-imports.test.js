@@ -28,6 +28,21 @@ describe('names', () => {
     assert.deepStrictEqual([...NAMES].sort(), perFile.sort())
   })
 
+  test("each is a plain property of the module, as async's are, before and after its first read", () => {
+    const fetchpool = require('..')
+    const listed = Object.keys(fetchpool)
+    for (const name of NAMES) assert.ok(listed.includes(name), name)
+    const value = fetchpool.mapLimit
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(fetchpool, 'mapLimit'),
+      { value, writable: true, enumerable: true, configurable: true })
+    // A name assigned before its first read keeps what it was given.
+    const timesLimit = require('../lib/async/lazy').load('timesLimit')
+    const mine = () => {}
+    fetchpool.timesLimit = mine
+    assert.strictEqual(fetchpool.timesLimit, mine)
+    fetchpool.timesLimit = timesLimit
+  })
+
   test('index.mjs, fn/ and its types are what scripts/deep-paths.js generates', () => {
     const expected = files()
     for (const [file, text] of expected) {

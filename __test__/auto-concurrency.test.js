@@ -102,6 +102,24 @@ test("plain fetch() calls on an 'auto' client share its limit; mapLimit's number
   }
 })
 
+test("map with an 'auto' client's fetch and no limit runs under the client's 'auto'", async () => {
+  reset()
+  const fetchpool = require('..')
+  const client = new Client({ concurrency: 'auto', maxConcurrency: 3 })
+  try {
+    const urls = Array.from({ length: 20 }, (_, i) => `${base}/ok?ms=20&i=${i}`)
+    const limits = []
+    const poll = setInterval(() => limits.push(client.stats().limits), 2)
+    const responses = await fetchpool.map(urls, client.fetch)
+    clearInterval(poll)
+    assert.ok(responses.every((r) => r.status === 200))
+    assert.ok(Math.max(...seen.map((s) => s.inFlight)) <= 3)
+    assert.ok(limits.some((l) => Object.keys(l).length > 0), 'map ran without an adaptive limit')
+  } finally {
+    client.close()
+  }
+})
+
 test("'auto' backs off when the origin answers 503", async () => {
   reset()
   const client = new Client()

@@ -180,6 +180,10 @@ test('module-level stats come from the default client', async () => {
   const before = fetchpool.stats().done
   await fetchpool.fetch(server.url('/count'))
   assert.equal(fetchpool.stats().done, before + 1)
+  // defaultClient is that client, the same on every read.
+  assert.ok(fetchpool.defaultClient instanceof Client)
+  assert.strictEqual(fetchpool.defaultClient, fetchpool.defaultClient)
+  assert.deepEqual(fetchpool.defaultClient.stats(), fetchpool.stats())
 })
 
 test('batch ids wrap around before they leave the 31-bit range', async () => {

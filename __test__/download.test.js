@@ -158,9 +158,12 @@ test("a request's own file name is kept over the response's Content-Disposition"
 test('ifChanged: a second run of the same list transfers nothing', async () => {
   const { dir } = freshDir('rerun')
   const list = [`${base}/one.bin`, `${base}/two.bin`]
-  const first = await fetchpool.download(list, dir, { ifChanged: true, concurrency: 2 })
-  assert.deepEqual(first.map((r) => r.status), [200, 200])
   const progress = []
+  const first = await fetchpool.download(list, dir, { ifChanged: true, concurrency: 2, onProgress: (p) => progress.push(p) })
+  assert.deepEqual(first.map((r) => r.status), [200, 200])
+  // A saved body counts in onProgress's bytes as one held in memory would.
+  assert.equal(progress.at(-1).bytes, 'body of /one.bin'.length + 'body of /two.bin'.length)
+  progress.length = 0
   const second = await fetchpool.download(list, dir, { ifChanged: true, onProgress: (p) => progress.push(p) })
   assert.deepEqual(second.map((r) => [r.status, r.notModified, r.saved]), [[304, true, false], [304, true, false]])
   assert.equal(fs.readFileSync(path.join(dir, 'one.bin'), 'utf8'), 'body of /one.bin')

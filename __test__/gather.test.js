@@ -7,6 +7,8 @@ const { startServer, refusedPort, delay } = require('./support/server')
 const { waitFor } = require('./support/wait')
 const { startHttpServer } = require('./support/http-server')
 const { getEventListeners } = require('node:events')
+const { execFile } = require('node:child_process')
+const { promisify } = require('node:util')
 
 let server
 before(async () => { server = await startServer() })
@@ -373,7 +375,9 @@ test("onProgress reports the call's concurrency in flight, else the client's", a
     // The first result is the refused request's: nine others are left, as
     // many of them in flight as the concurrency allows.
     const urls = [`http://127.0.0.1:${port}/`, ...Array.from({ length: 9 }, held)]
-    for (const [options, inFlight] of [[{}, 3], [{ timeout: 60000 }, 3], [{ concurrency: 2 }, 2], [{ concurrency: 5 }, 5]]) {
+    // Nine left under a concurrency of 20: all nine are in flight, no more.
+    for (const [options, inFlight] of [[{}, 3], [{ timeout: 60000 }, 3], [{ concurrency: 2 }, 2], [{ concurrency: 5 }, 5],
+      [{ concurrency: 20 }, 9]]) {
       const reports = []
       const err = await client.gather(urls, { ...options, onProgress: (p) => reports.push(p) }).then(() => null, (e) => e)
       assert.equal(err.code, 'ECONNREFUSED')
@@ -474,4 +478,21 @@ test('a signal aborted from the last onProgress report settles a gather once', a
     })
   })
   assert.equal(outcomes.length, 1)
+})
+
+test('an onProgress that throws: the error is uncaught, the call still resolves', async () => {
+  // In a child: the throw is an uncaught exception, which the test runner
+  // would count against this file.
+  const script = `
+    const fetchpool = require(${JSON.stringify(require.resolve('..'))})
+    const uncaught = []
+    process.on('uncaughtException', (err) => uncaught.push(err.message))
+    fetchpool.gather(${JSON.stringify([server.url('/a'), server.url('/b')])}, {
+      onProgress: () => { throw new Error('progress threw') }
+    }).then((results) => setImmediate(() => {
+      console.log(JSON.stringify({ statuses: results.map((r) => r.status), uncaught: [...new Set(uncaught)] }))
+      fetchpool.defaultClient.close()
+    }))`
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 20000 })
+  assert.deepEqual(JSON.parse(stdout), { statuses: [200, 200], uncaught: ['progress threw'] })
 })

@@ -13,6 +13,7 @@ const { Recorder } = require('../lib/cli/record')
 const { fromColumns } = require('../lib/timeline')
 const { reportData } = require('../lib/report')
 const { pageHtml } = require('../lib/report/page')
+const { foldCurve } = require('../lib/report/aggregate')
 
 const BIN = path.join(__dirname, '..', 'bin', 'fetchpool.js')
 const CHROMIUM = process.env.CHROMIUM || 'chromium'
@@ -137,10 +138,107 @@ test("the report draws each origin's adaptive limit on the curve's buckets", () 
   assert.equal(a.at(-1), 30)
   assert.equal(b[0], null)
   assert.equal(b.at(-1), 5)
+  // 100 requests over one second, on 600 buckets of 5/3 ms: 100 a second.
+  const mean = curve.rate.reduce((sum, r) => sum + r, 0) / curve.rate.length
+  assert.ok(Math.abs(mean - 100) < 5, `mean rate ${mean}`)
+})
+
+test('the report draws the four origins with the most limit samples, the most first', () => {
+  const recorder = new Recorder()
+  recorder.add({ index: 0, status: 200, timing: { queued: 0, start: 0, end: 100 } })
+  for (let n = 1; n <= 5; n++) {
+    for (let i = 0; i < n; i++) recorder.addLimits(i, { [`http://o${n}:80`]: n })
+  }
+  const { curve } = reportData(recorder, fromColumns(recorder.timelineColumns()))
+  assert.deepEqual(curve.limits.map((l) => l.origin), ['http://o5:80', 'http://o4:80', 'http://o3:80', 'http://o2:80'])
 })
 
 test('no text in the data can end the data element of the page', () => {
-  const html = pageHtml({ evil: '</script><script>alert(1)</script>' }, { css: '', script: '', license: '' }, '')
-  assert.equal(html.match(/<\/script>/g).length, 3)
-  assert.deepEqual(pageData(html), { evil: '</script><script>alert(1)</script>' })
+  const evil = '</script><script>alert(1)</script>\u2028\u2029'
+  const html = pageHtml({ evil }, { css: '', script: 'const s = "</script>"', license: 'a */ b' }, 'const t = "</SCRIPT>"')
+  assert.equal(html.match(/<\/script>/gi).length, 3)
+  assert.deepEqual(pageData(html), { evil })
+  assert.ok(!/[\u2028\u2029]/.test(html))
+  // The inlined scripts keep their text, and the licence its comment.
+  assert.ok(html.includes('const s = "<\\/script>"') && html.includes('const t = "<\\/SCRIPT>"'))
+  assert.ok(html.includes('a * / b'))
+})
+
+test('the legend names each part of a waterfall bar in the colour it is drawn in', () => {
+  const html = pageHtml({}, { css: '', script: '', license: '' }, '')
+  const legend = [['queued', '#c8c8c8'], ['connect', '#f0a030'], ['waiting for first byte', '#4a90d9'], ['body', '#3aa757'],
+    ['failed', '#d93025']].map(([name, color]) => `<span><i style="background:${color}"></i>${name}</span>`).join('')
+  assert.ok(html.includes(`<p class="legend">${legend}</p>`))
+  // The same colours as the drawing script's.
+  const script = fs.readFileSync(path.join(__dirname, '..', 'lib', 'report', 'page-script.js'), 'utf8')
+  for (const color of ['#c8c8c8', '#f0a030', '#4a90d9', '#3aa757', '#d93025']) assert.ok(script.includes(`'${color}'`), color)
+})
+
+test('the report data of a small run: its rows in start order, its counts by size, its rate', () => {
+  const recorder = new Recorder()
+  // Added out of order; times from 1000, the first queued moment.
+  recorder.add({ index: 2, status: 404, bytes: 9, timing: { queued: 1000, start: 1002, connected: 1003.0004, firstByte: 1004, end: 1010 } })
+  recorder.add({ index: 4, error: 'ECONNREFUSED', timing: { queued: 1050 } })
+  recorder.add({ index: 0, status: 200, bytes: 11, timing: { queued: 1000, start: 1090, connected: 1091, firstByte: 1095, end: 1100 } })
+  recorder.add({ index: 1, status: 200, timing: { queued: 1000, start: 1005, connected: 1006, firstByte: 1008, end: 1010 } })
+  recorder.add({ index: 3, error: 'ETIMEDOUT', timing: { queued: 1000, start: 1200, end: 1240 } })
+  recorder.add({ index: 5, error: 'ETIMEDOUT', timing: { queued: 1000, start: 1100, end: 1110 } })
+  // The summary's bytes: a record without any counts none.
+  assert.equal(recorder.bytes, 20)
+  const data = reportData(recorder, fromColumns(recorder.timelineColumns()))
+  // [queued, start, connected, firstByte, end, status, errorId, index]; -1 for
+  // a moment that never came, and a request that never started by its queued.
+  assert.deepEqual(data.waterfall, {
+    rows: [
+      [0, 2, 3, 4, 10, 404, 0, 2],
+      [0, 5, 6, 8, 10, 200, 0, 1],
+      [50, -1, -1, -1, -1, 0, 1, 4],
+      [0, 90, 91, 95, 100, 200, 0, 0],
+      [0, 100, -1, -1, 110, 0, 2, 5],
+      [0, 200, -1, -1, 240, 0, 2, 3]
+    ],
+    sampled: false,
+    total: 6
+  })
+  assert.deepEqual(data.codes, ['ECONNREFUSED', 'ETIMEDOUT'])
+  assert.deepEqual(data.summary.statuses, [['200', 2], ['404', 1]])
+  assert.deepEqual(data.summary.errors, [['ETIMEDOUT', 2], ['ECONNREFUSED', 1]])
+  // 240 buckets of 1 ms; the rate is averaged over 5 of them (2 each side),
+  // fewer at the ends, and the request that never ended counts nowhere.
+  const { rate } = data.curve
+  assert.equal(rate.length, 240)
+  assert.deepEqual([0, 7, 8, 10, 12, 13, 100, 236, 237, 238, 239].map((b) => rate[b]), [0, 0, 400, 400, 400, 0, 200, 0, 200, 250, 333])
+  assert.equal(rate.reduce((sum, r) => sum + r, 0), 5 * 400 + 10 * 200 + 200 + 250 + 333)
+})
+
+test('the waterfall of a large run: every other request, and failed ones up to 500', () => {
+  const recorder = new Recorder()
+  for (let k = 0; k < 3000; k++) {
+    const record = { index: k, status: 200, timing: { queued: 0, start: k, end: k + 1 } }
+    if (k % 2 === 1) Object.assign(record, { status: undefined, error: 'ECONNRESET' })
+    recorder.add(record)
+  }
+  const { waterfall } = reportData(recorder, fromColumns(recorder.timelineColumns()))
+  assert.equal(waterfall.sampled, true)
+  assert.equal(waterfall.total, 3000)
+  // The 1500 even ones by the stride of 2, and the first 500 failed ones.
+  assert.equal(waterfall.rows.length, 2000)
+  assert.deepEqual(waterfall.rows.filter((r) => r[6] !== 0).map((r) => r[7]), Array.from({ length: 500 }, (_, i) => 2 * i + 1))
+})
+
+test('f(t) folded into buckets: the mean weighted by time, the maximum', () => {
+  const curve = [{ t: 0, inFlight: 0 }, { t: 1, inFlight: 2 }, { t: 2, inFlight: 1 }, { t: 3.5, inFlight: 0 }]
+  assert.deepEqual(foldCurve(curve, 4), { width: 1, t: [0, 1, 2, 3], mean: [0, 2, 1, 0.5], max: [0, 2, 1, 1] })
+  const across = [{ t: 0, inFlight: 0 }, { t: 1, inFlight: 2 }, { t: 2.5, inFlight: 1 }, { t: 4, inFlight: 0 }]
+  assert.deepEqual(foldCurve(across, 4), { width: 1, t: [0, 1, 2, 3], mean: [0, 2, 1.5, 1], max: [0, 2, 2, 1] })
+  // Means to two decimals; a run of no length is one bucket of 1 ms.
+  assert.deepEqual(foldCurve([{ t: 0, inFlight: 1 }, { t: 0.125, inFlight: 0 }], 3).mean, [0.13, 0, 0])
+  assert.deepEqual(foldCurve([{ t: 0, inFlight: 0 }], 0), { width: 1, t: [0], mean: [0], max: [0] })
+  // Past 600 ms the buckets widen so there are no more than 600.
+  const long = foldCurve([{ t: 0, inFlight: 0 }, { t: 400, inFlight: 3 }, { t: 800, inFlight: 1 }, { t: 1200, inFlight: 0 }], 1200)
+  assert.equal(long.width, 2)
+  assert.equal(long.t.length, 600)
+  const levels = [...Array(200).fill(0), ...Array(200).fill(3), ...Array(200).fill(1)]
+  assert.deepEqual(long.mean, levels)
+  assert.deepEqual(long.max, levels)
 })

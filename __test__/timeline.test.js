@@ -4,6 +4,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fetchpool = require('..')
 const { timeline } = fetchpool
+const { fromColumns } = require('../lib/timeline')
 const { startServer, refusedPort } = require('./support/server')
 
 let server
@@ -80,10 +81,19 @@ test('timeline of nothing is all zero', () => {
 })
 
 test('timeline refuses what is not a list of results, with Node codes', () => {
-  assert.throws(() => timeline(42), { code: 'ERR_INVALID_ARG_TYPE' })
+  for (const results of [42, null, {}, '']) {
+    assert.throws(() => timeline(results), { code: 'ERR_INVALID_ARG_TYPE' }, JSON.stringify(results))
+  }
   assert.throws(() => timeline([null]), { code: 'ERR_INVALID_ARG_TYPE' })
-  assert.throws(() => timeline([], { bucket: 0 }), { code: 'ERR_OUT_OF_RANGE' })
-  assert.throws(() => timeline([], { buckets: 1.5 }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => timeline([42]), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => timeline([], 5), { code: 'ERR_INVALID_ARG_TYPE' })
+  for (const options of [{ bucket: 0 }, { buckets: 1.5 }, { buckets: 0 }, { buckets: 1e6 + 1 }]) {
+    assert.throws(() => timeline([], options), { code: 'ERR_OUT_OF_RANGE' }, JSON.stringify(options))
+  }
+  // The bounds themselves are accepted, and null options are none.
+  assert.equal(timeline([req(0, 0, 10)], { buckets: 1 }).throughput.length, 1)
+  assert.equal(timeline([req(0, 0, 10)], { buckets: 1e6 }).bucket, 1)
+  assert.equal(timeline([req(0, 0, 10)], null).done, 1)
 })
 
 test('timeline of a real batch peaks at the concurrency the server saw', async () => {
@@ -96,6 +106,9 @@ test('timeline of a real batch peaks at the concurrency the server saw', async (
   assert.ok(t.peakInFlight >= server.stats.maxInFlight, `peak ${t.peakInFlight} < server ${server.stats.maxInFlight}`)
   assert.equal(t.concurrency.at(-1).inFlight, 0)
   assert.equal(t.throughput.reduce((s, b) => s + b.done, 0), 24)
+  const bytes = results.reduce((sum, res) => sum + res.buffer.length, 0)
+  assert.ok(bytes > 0)
+  assert.equal(t.bytes, bytes)
 })
 
 test('a failed request carries its timing, so timeline draws it', async () => {
@@ -125,5 +138,63 @@ test('timeline throughput: nice bucket widths, every completion counted once', (
   // A run with no length still has one bucket holding its completions.
   const instant = timeline([req(5, 5, 5), req(5, 5, 5)])
   assert.equal(instant.makespan, 0)
+  assert.equal(instant.rate, 0)
+  assert.equal(instant.meanInFlight, 0)
   assert.deepEqual(instant.throughput.map((b) => b.done), [2])
+})
+
+test('timeline reads results given in any order', () => {
+  // In flight [120,150), [100,110) and [105,130), ends out of order.
+  const t = timeline([req(100, 120, 150), req(100, 100, 110), req(100, 105, 130)], { bucket: 10 })
+  assert.deepEqual(t.concurrency, [
+    { t: 0, inFlight: 1 },
+    { t: 5, inFlight: 2 },
+    { t: 10, inFlight: 1 },
+    { t: 20, inFlight: 2 },
+    { t: 30, inFlight: 1 },
+    { t: 50, inFlight: 0 }
+  ])
+  assert.equal(t.end, 150)
+  assert.equal(t.makespan, 50)
+  assert.deepEqual(t.throughput.map((b) => b.done), [0, 1, 0, 1, 1])
+  assert.deepEqual(t.latency, { min: 10, mean: 65 / 3, p50: 25, p90: 30, p95: 30, p99: 30, max: 30 })
+})
+
+test('timeline reads each kind of result by what it is', () => {
+  const t = timeline([
+    Object.assign(new Error('reset'), { code: 'ECONNRESET', timing: { queued: 0, start: 0, end: 10 } }),
+    req(0, 0, 10, { error: null, bytes: 3 }),
+    { status: 'rejected', reason: null },
+    { status: 'rejected', reason: undefined },
+    { status: 'rejected', reason: 'boom' },
+    { timing: null },
+    // Plain records, not settled outcomes, whatever their fields are named.
+    req(0, 0, 10, { value: 'x' }),
+    req(0, 0, 10, { reason: 'x' }),
+    // A body saved to a file counts by its saved length.
+    req(0, 0, 10, { savedBytes: 5, buffer: Buffer.alloc(0) })
+  ])
+  assert.deepEqual([t.done, t.failed, t.untimed, t.bytes], [9, 4, 4, 8])
+})
+
+test('timeline uses a timing only when it is whole and in order', () => {
+  const t = timeline([
+    { timing: { queued: 0, start: 1 } },
+    { timing: { queued: 0, start: 5, end: 3 } },
+    { timing: { queued: 0, start: 0, end: Infinity } },
+    // A start below zero is no start: the interval runs from queued.
+    { timing: { queued: 0, start: -1, end: 10 } }
+  ])
+  assert.deepEqual([t.done, t.untimed, t.start, t.makespan, t.latency.max], [4, 3, 0, 10, 10])
+})
+
+test('timeline bucket widths are 1, 2 or 5 times a power of ten, from options.buckets', () => {
+  for (const [makespan, buckets, width] of [[1000, 100, 10], [1500, 100, 20], [1000, 50, 20], [3000, 100, 50],
+    [1000, 20, 50], [700, 1, 1000], [50, 100, 1]]) {
+    const t = timeline([req(0, 0, makespan)], { buckets })
+    assert.equal(t.bucket, width, `${makespan} ms in ${buckets} buckets`)
+  }
+  // fromColumns, which the command uses, takes the same default of 100.
+  const cols = { done: 1, failed: 0, bytes: 0, from: Float64Array.of(0), to: Float64Array.of(1300), queued: Float64Array.of(0) }
+  assert.equal(fromColumns(cols).bucket, 20)
 })
