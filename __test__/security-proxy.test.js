@@ -121,7 +121,8 @@ describe('a proxy URL the URL parser accepts is used, never bypassed', () => {
 
   test('no character of a password shows in an error, with or without a scheme', () => {
     // No Q appears in an error but for the password; inspect() shows the
-    // message, the stack, every own property and the cause.
+    // message, the stack, every own property and the cause. The stack's
+    // frames name files, whose paths may hold a Q, and are left out.
     const forms = [
       'u:QQQQ@127.0.0.1:99999',
       'u:QQQQ@127.0.0.1:99999/?q=1',
@@ -141,6 +142,7 @@ describe('a proxy URL the URL parser accepts is used, never bypassed', () => {
       'socks5://u:QQ#QQ@127.0.0.1:1080'
     ]
     const shown = (err) => inspect(err, { depth: 5 })
+      .split('\n').filter((line) => !/^\s+at /.test(line)).join('\n')
     for (const bad of forms) {
       const fromOption = (() => { try { clients.client({ proxy: bad }) } catch (e) { return e } })()
       assert.equal(fromOption && fromOption.code, 'ERR_INVALID_ARG_VALUE', bad)
