@@ -118,10 +118,10 @@ test('--concurrency bounds what the server sees in flight', async () => {
   assert.ok(server.stats.maxInFlight <= 3, `server saw ${server.stats.maxInFlight}`)
 })
 
-test('--connections-per-host and --max-redirects reach the client', async () => {
+test('--connections-per-host, --http2 off and --max-redirects reach the client', async () => {
   server.reset()
   const file = writeFile('per-host.txt', Array.from({ length: 12 }, (_, i) => server.url(`/slow?ms=40&id=${i}`)).join('\n'))
-  const { code } = await cli(['--concurrency', '6', '--connections-per-host', '2', file])
+  const { code } = await cli(['--concurrency', '6', '--connections-per-host', '2', '--http2', 'off', file])
   assert.equal(code, 0)
   assert.equal(server.stats.requests, 12)
   assert.ok(server.stats.maxInFlight <= 2, `server saw ${server.stats.maxInFlight}`)
@@ -139,6 +139,31 @@ test('--concurrency auto keeps within --max-concurrency and reports its limit', 
   assert.equal(server.stats.requests, 24)
   assert.ok(server.stats.maxInFlight <= 3, `server saw ${server.stats.maxInFlight}`)
   assert.match(stderr, new RegExp(`auto limit +${server.url('/').slice(0, -1)}: [1-3] at the end`))
+})
+
+test('the summary: counts, rate, latency, time in flight, and each auto limit at the end and its range', () => {
+  const { Recorder } = require('../lib/cli/record')
+  const { fromColumns } = require('../lib/timeline')
+  const { summaryText } = require('../lib/cli/summary')
+  const recorder = new Recorder()
+  recorder.add({ index: 0, status: 200, bytes: 100, timing: { queued: 0, start: 0, end: 1500 } })
+  recorder.add({ index: 1, status: 404, bytes: 5, timing: { queued: 0, start: 500, end: 1000 } })
+  recorder.add({ index: 2, error: 'ECONNREFUSED', timing: { queued: 0, start: 1000, end: 1002.5 } })
+  // The limit rose, then fell: the last sample is neither the first nor the highest.
+  recorder.addLimits(0, { 'http://a:80': 4 })
+  recorder.addLimits(100, { 'http://a:80': 9 })
+  recorder.addLimits(200, { 'http://a:80': 6 })
+  // 3 requests in 1.5 s; durations 1500, 500 and 2.5 ms, 2002.5 ms in flight
+  // over 1500 ms, two at once from 500 to 1000 ms.
+  assert.equal(summaryText(recorder, fromColumns(recorder.timelineColumns())), [
+    'fetchpool: 3 requests, 2 responses, 1 failed, 2 req/s, makespan 1.50 s',
+    '  by status      200: 1  404: 1',
+    '  by error code  ECONNREFUSED: 1',
+    '  latency        p50 500.0 ms  p95 1.50 s  p99 1.50 s  max 1.50 s',
+    '  in flight      mean 1.3  peak 2  bytes 105',
+    '  auto limit     http://a:80: 6 at the end, 4–9 during the run',
+    ''
+  ].join('\n'))
 })
 
 test('--retries, --timeout, --method and --data reach the requests', async () => {
@@ -222,7 +247,10 @@ test('a malformed line or option stops with exit 2 before anything is sent', asy
     ['--max-concurrency', '4', good], ['--concurrency', 'auto', '--max-concurrency', '0', good],
     ['--ca', path.join(dir, 'no-such.pem'), good], ['--http2', 'sometimes', good],
     [path.join(dir, 'missing.txt')], ['--rate', ' ', good], ['--header', ': no name', good],
-    [good, good], ['--progress', '--no-progress', good], ['--demo', good]]) {
+    [good, good], ['--progress', '--no-progress', good], ['--demo', good],
+    // A whole number in another notation; an option the parser takes and the
+    // Client refuses (a proxy's scheme), which is a usage error all the same.
+    ['--retries', '1e3', good], ['--proxy', 'ftp://127.0.0.1:1', good]]) {
     const { code, stdout } = await cli(args)
     assert.equal(code, 2, args.join(' '))
     assert.equal(stdout, '')
