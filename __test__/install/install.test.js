@@ -145,10 +145,12 @@ test('without a platform package the error names the targets and the way to buil
   fs.rmSync(path.join(project, 'node_modules', platformPackages[0]), { recursive: true })
   fs.writeFileSync(path.join(project, 'missing.cjs'), `
 try { require('fetchpool') } catch (err) {
-  console.log(JSON.stringify({ code: err.code, targets: err.targets, packages: err.packages }))
+  console.log(JSON.stringify({ code: err.code, targets: err.targets, packages: err.packages, cause: err.cause instanceof Error }))
 }`)
   const seen = await node('missing.cjs')
   assert.strictEqual(seen.code, 'ERR_NO_NATIVE_BINARY')
+  // The loader's own error, with every path it tried, stays on as the cause.
+  assert.strictEqual(seen.cause, true)
   assert.deepStrictEqual(seen.targets, pkg.napi.targets)
   const published = fs.readdirSync(path.join(repo, 'npm'))
     .map((dir) => require(path.join(repo, 'npm', dir, 'package.json')).name)
