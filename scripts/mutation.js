@@ -1,11 +1,13 @@
 'use strict'
 
 // Mutation testing, outside `npm test` because it takes a long while (see
-// docs/mutation.md): Stryker over lib/ and index.js (stryker.config.mjs),
-// then cargo-mutants over the engine (.cargo/mutants.toml).
+// docs/mutation.md): Stryker over lib/ and index.js (stryker.config.mjs) and
+// over the command-line tool (stryker.cli.config.mjs), then cargo-mutants
+// over the engine (.cargo/mutants.toml).
 //
-//   npm run mutation            both
-//   npm run mutation -- --js    Stryker only
+//   npm run mutation            all three
+//   npm run mutation -- --js    Stryker over lib/ and index.js only
+//   npm run mutation -- --cli   Stryker over the command-line tool only
 //   npm run mutation -- --rust  cargo-mutants only
 //
 // Any other argument goes to the tool that runs, e.g. `--js --force` to
@@ -24,11 +26,11 @@ function run (command, args) {
   return result.status === null ? 1 : result.status
 }
 
-function stryker (extra) {
+function stryker (config, extra) {
   // Incremental: a re-run after a small change tests only the mutants whose
-  // code or covering tests changed (the file is under reports/mutation/).
+  // code or covering tests changed (the files are under reports/mutation/).
   const bin = path.join(root, 'node_modules', '.bin', 'stryker')
-  return run(bin, ['run', '--incremental', ...extra])
+  return run(bin, ['run', config, '--incremental', ...extra])
 }
 
 function cargoMutants (extra) {
@@ -41,13 +43,15 @@ function cargoMutants (extra) {
 }
 
 function main (argv) {
-  const js = argv.includes('--js')
-  const rust = argv.includes('--rust')
-  const extra = argv.filter((arg) => arg !== '--js' && arg !== '--rust')
-  const both = js === rust
+  const flags = ['--js', '--cli', '--rust']
+  const [js, cli, rust] = flags.map((flag) => argv.includes(flag))
+  const extra = argv.filter((arg) => !flags.includes(arg))
+  const all = !js && !cli && !rust
+  const only = all ? [] : extra
   let status = 0
-  if (both || js) status = stryker(both ? [] : extra) || status
-  if (both || rust) status = cargoMutants(both ? [] : extra) || status
+  if (all || js) status = stryker('stryker.config.mjs', only) || status
+  if (all || cli) status = stryker('stryker.cli.config.mjs', only) || status
+  if (all || rust) status = cargoMutants(only) || status
   return status
 }
 
