@@ -158,7 +158,9 @@ test('a stream whose source is slow stays cancellable and keeps settling bad ite
 })
 
 test('stream checks its input', () => {
-  assert.throws(() => fetchpool.stream(42), { code: 'ERR_INVALID_ARG_TYPE' })
+  for (const requests of [42, null, undefined]) {
+    assert.throws(() => fetchpool.stream(requests), { code: 'ERR_INVALID_ARG_TYPE' })
+  }
   assert.throws(() => fetchpool.stream([], { concurrency: -1 }), { code: 'ERR_OUT_OF_RANGE' })
 })
 
