@@ -393,6 +393,18 @@ test('a callback-style fetch on a closed client throws; one in flight at close i
   }
 })
 
+test('every kind of call on a closed client fails with ERR_INVALID_STATE', async () => {
+  const client = new fetchpool.Client()
+  client.close()
+  const url = server.url('/json')
+  const state = { code: 'ERR_INVALID_STATE' }
+  await assert.rejects(client.gather([url]), state)
+  await assert.rejects(client.gather([url], { settle: true }), state)
+  await assert.rejects(async () => { for await (const res of client.stream([url])) assert.fail(`got ${res.status}`) }, state)
+  await assert.rejects(client.fetch({ url }), state)
+  assert.throws(() => client.fetch({ url }, () => assert.fail('not called')), state)
+})
+
 test('options the engine refuses fail the calls that carry them, and no other', { timeout: 10000 }, async () => {
   // The checks in lib/options.js catch every option the engine would refuse
   // today; this stands in for one they miss.
