@@ -642,7 +642,9 @@ test('a call-level signal on a URL joins, cancels only its call, and keeps its r
     const gone = new AbortController()
     gone.abort(reason)
     const before = server.stats.requests
+    const done = client.stats().done
     await assert.rejects(client.fetch(server.url('/json'), { signal: gone.signal }), (err) => err.code === 'ABORT_ERR' && err.cause === reason)
+    assert.equal(client.stats().done, done, 'the pool ran nothing for it')
     // Aborted in the same tick as the call.
     const late = new AbortController()
     const pending = client.fetch(server.url('/slow?ms=2000&id=d'), { signal: late.signal })
@@ -651,6 +653,25 @@ test('a call-level signal on a URL joins, cancels only its call, and keeps its r
     await delay(30)
     assert.ok(server.stats.requests - before <= 1)
     assert.equal(client.stats().inFlight, 0)
+  } finally {
+    client.close()
+  }
+})
+
+test('a signal aborted before the call fails every other form of fetch, and the pool runs nothing', async () => {
+  const client = new fetchpool.Client()
+  try {
+    const reason = new Error('too late')
+    const signal = AbortSignal.abort(reason)
+    const url = server.url('/json')
+    const aborted = (err) => err.code === 'ABORT_ERR' && err.cause === reason
+    await assert.rejects(client.fetch(new URL(url), { signal }), aborted)
+    await assert.rejects(client.fetch({ url }, { signal }), aborted)
+    for (const request of [url, { url }]) {
+      const err = await new Promise((resolve) => client.fetch(request, { signal }, (err) => resolve(err)))
+      assert.ok(err && aborted(err), `callback style, ${typeof request}: ${err}`)
+    }
+    assert.equal(client.stats().done, 0)
   } finally {
     client.close()
   }
