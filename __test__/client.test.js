@@ -120,6 +120,30 @@ test('close cancels what is in flight and refuses later calls', async () => {
   client.close()
 })
 
+test('a closed client leaves no timer behind, however often it went idle', async () => {
+  // Work in flight holds the event loop with a timer; each idle-to-busy turn
+  // must reuse it and close() must clear it. A refused port runs no server
+  // here, so every timer made while the hook is on is the client's.
+  const url = `http://127.0.0.1:${await refusedPort()}/`
+  const live = new Set()
+  const hook = require('node:async_hooks').createHook({
+    init (id, type) { if (type === 'Timeout') live.add(id) },
+    destroy (id) { live.delete(id) }
+  }).enable()
+  try {
+    const client = new Client()
+    for (let turn = 0; turn < 3; turn++) {
+      await assert.rejects(client.fetch(url), { code: 'ECONNREFUSED' })
+    }
+    client.close()
+    // Destroy hooks run from the queue Node drains on a later turn.
+    await new Promise(setImmediate)
+    assert.equal(live.size, 0)
+  } finally {
+    hook.disable()
+  }
+})
+
 test('close closes the connections the client keeps idle', async () => {
   // A raw server that answers every request on a connection and counts the
   // connections still open from its side.
