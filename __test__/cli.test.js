@@ -258,6 +258,20 @@ test('a malformed line or option stops with exit 2 before anything is sent', asy
   assert.equal(server.stats.requests, 0)
 })
 
+test('values the Client would take but the command does not stop with exit 2 too', async () => {
+  server.reset()
+  const good = writeFile('good-too.txt', `${server.url('/a')}\n`)
+  // The Client takes Infinity as "no limit"; the command wants a number.
+  // A header with no colon would otherwise be cut into a name and a value.
+  for (const args of [['--rate', 'Infinity', good], ['--timeout', 'Infinity', good], ['--header', 'x-no-colon', good],
+    ['--demo', '-n', '0']]) {
+    const { code, stdout } = await cli(args)
+    assert.equal(code, 2, args.join(' '))
+    assert.equal(stdout, '')
+  }
+  assert.equal(server.stats.requests, 0)
+})
+
 test('--output writes the results to a file, and --demo needs no input', async () => {
   const out = path.join(dir, 'demo.ndjson')
   const { code, stdout, stderr } = await cli(['--demo', '-n', '50', '-o', out])
