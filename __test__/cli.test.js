@@ -272,6 +272,19 @@ test('values the Client would take but the command does not stop with exit 2 too
   assert.equal(server.stats.requests, 0)
 })
 
+test('each value of --redirect and --http2 reaches the client', async () => {
+  const hop = writeFile('one-hop.txt', `${server.url('/redirect?n=1')}\n`)
+  const outcomes = []
+  for (const args of [['--redirect', 'follow'], ['--redirect', 'manual'], ['--redirect', 'error'],
+    ['--http2', 'auto'], ['--http2', 'prior-knowledge']]) {
+    const { code, stdout } = await cli([...args, hop])
+    const [line] = parseLines(stdout)
+    outcomes.push([code, line.status ?? line.error])
+  }
+  // The test server speaks HTTP/1.1 only: prior knowledge of HTTP/2 fails.
+  assert.deepEqual(outcomes, [[0, 200], [0, 302], [1, 'ERR_TOO_MANY_REDIRECTS'], [0, 200], [1, 'ERR_HTTP_PROTOCOL']])
+})
+
 test('--output writes the results to a file, and --demo needs no input', async () => {
   const out = path.join(dir, 'demo.ndjson')
   const { code, stdout, stderr } = await cli(['--demo', '-n', '50', '-o', out])
