@@ -285,6 +285,15 @@ test('each value of --redirect and --http2 reaches the client', async () => {
   assert.deepEqual(outcomes, [[0, 200], [0, 302], [1, 'ERR_TOO_MANY_REDIRECTS'], [0, 200], [1, 'ERR_HTTP_PROTOCOL']])
 })
 
+test('--header: name and value trimmed, a one-letter name taken', async () => {
+  const saveDir = path.join(dir, 'headers')
+  const file = writeFile('echo.txt', `${server.url('/echo')}\n`)
+  const { code } = await cli(['-H', ' x-spaced : yes', '-H', 'x: 1', '--save-dir', saveDir, file])
+  assert.equal(code, 0)
+  const echoed = JSON.parse(fs.readFileSync(path.join(saveDir, '0-echo'), 'utf8'))
+  assert.deepEqual([echoed.headers['x-spaced'], echoed.headers.x], ['yes', '1'])
+})
+
 test('--output writes the results to a file, and --demo needs no input', async () => {
   const out = path.join(dir, 'demo.ndjson')
   const { code, stdout, stderr } = await cli(['--demo', '-n', '50', '-o', out])
