@@ -294,6 +294,22 @@ test('--header: name and value trimmed, a one-letter name taken', async () => {
   assert.deepEqual([echoed.headers['x-spaced'], echoed.headers.x], ['yes', '1'])
 })
 
+test('--progress draws the bar on a pipe; --no-progress draws none, on a terminal either', async () => {
+  const file = writeFile('bar.txt', `${server.url('/a')}\n`)
+  const drawn = await cli(['--progress', file])
+  assert.equal(drawn.code, 0)
+  assert.match(drawn.stderr, BAR)
+  const none = await cli(['--no-progress', file])
+  assert.equal(none.code, 0)
+  assert.doesNotMatch(none.stderr, BAR)
+  if (!hasScript) return
+  const out = path.join(dir, 'no-bar.ndjson')
+  const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --no-progress ${JSON.stringify(file)} -o ${JSON.stringify(out)}`
+  const tty = await cli([], { command })
+  assert.equal(tty.code, 0)
+  assert.doesNotMatch(tty.stdout, BAR)
+})
+
 test('--output writes the results to a file, and --demo needs no input', async () => {
   const out = path.join(dir, 'demo.ndjson')
   const { code, stdout, stderr } = await cli(['--demo', '-n', '50', '-o', out])
