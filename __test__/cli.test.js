@@ -310,6 +310,15 @@ test('--progress draws the bar on a pipe; --no-progress draws none, on a termina
   assert.doesNotMatch(tty.stdout, BAR)
 })
 
+test('the command\'s own defaults, and --rate and --concurrency auto, as the Client gets them', () => {
+  const { parse } = require('../lib/cli/args')
+  const { configOf } = require('../lib/cli/config')
+  const plain = configOf(parse([]))
+  assert.deepEqual([plain.client.concurrency, plain.count], [64, 2000])
+  const auto = configOf(parse(['--concurrency', 'auto', '--rate', '2.5']))
+  assert.deepEqual([auto.client.concurrency, auto.client.rateLimit], ['auto', 2.5])
+})
+
 test('--output writes the results to a file, and --demo needs no input', async () => {
   const out = path.join(dir, 'demo.ndjson')
   const { code, stdout, stderr } = await cli(['--demo', '-n', '50', '-o', out])
