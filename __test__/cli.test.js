@@ -302,6 +302,14 @@ test('--version prints the version; no input on a terminal is a usage error; oth
   await assert.rejects(main(['--demo', '-n', '1', '-o', path.join(dir, 'no-such-dir', 'out')], fakeIo()), { code: 'ENOENT' })
 })
 
+test('standard output closed by its reader (| head) ends the output, not the run', async () => {
+  const { main } = require('../lib/cli/main')
+  const io = fakeIo()
+  io.stdout = new Writable({ highWaterMark: 1, write (chunk, enc, cb) { cb(Object.assign(new Error('gone'), { code: 'EPIPE' })) } })
+  assert.equal(await main(['--demo', '-n', '5'], io), 0)
+  assert.match(io.stderr.text, /^fetchpool: 5 requests, 5 responses/)
+})
+
 test('plain URL lines with --save-dir: each body saved, the directory made with its parents', async () => {
   const { main } = require('../lib/cli/main')
   const saveDir = path.join(dir, 'plain', 'bodies')
