@@ -7,6 +7,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const https = require('node:https')
+const { PassThrough, Readable, Writable } = require('node:stream')
 const { startServer, refusedPort } = require('./support/server')
 const { blackHole } = require('./support/black-hole')
 const { makeCerts, which } = require('./support/certs')
@@ -326,6 +327,110 @@ test('--output writes the results to a file, and --demo needs no input', async (
   assert.equal(stdout, '')
   assert.equal(parseLines(fs.readFileSync(out, 'utf8')).length, 50)
   assert.match(stderr, /50 requests, 50 responses, 0 failed/)
+})
+
+/** Standard input, output and error for main() in this process, each a terminal or not. */
+function fakeIo ({ stdin = false, stdout = false, stderr = false } = {}) {
+  const sink = (isTTY) => Object.assign(new PassThrough(), { isTTY, text: '' })
+  const io = { stdin: Object.assign(Readable.from([]), { isTTY: stdin }), stdout: sink(stdout), stderr: sink(stderr) }
+  for (const name of ['stdout', 'stderr']) io[name].on('data', (c) => { io[name].text += c })
+  return io
+}
+
+test('the bar goes to a terminal, not when the results go to that same one; --progress overrides', async () => {
+  const { main } = require('../lib/cli/main')
+  const out = path.join(dir, 'bar.ndjson')
+  const bothTTY = { stdout: true, stderr: true }
+  for (const [args, isTTY, drawn] of [[[], bothTTY, false], [['-o', '-'], bothTTY, false],
+    [['-o', out], bothTTY, true], [['--progress'], {}, true]]) {
+    const io = fakeIo(isTTY)
+    assert.equal(await main(['--demo', '-n', '5', ...args], io), 0)
+    assert.equal(BAR.test(io.stderr.text), drawn, args.join(' '))
+    // The results are complete when main() resolves, in the file or on stdout.
+    assert.equal(parseLines(args[0] === '-o' && args[1] === out ? fs.readFileSync(out, 'utf8') : io.stdout.text).length, 5)
+  }
+})
+
+test('--version prints the version; no input on a terminal is a usage error; other errors are not', async () => {
+  const { main } = require('../lib/cli/main')
+  const version = fakeIo()
+  assert.equal(await main(['--version'], version), 0)
+  assert.equal(version.stdout.text, `${require('../package.json').version}\n`)
+  const noInput = fakeIo({ stdin: true })
+  assert.equal(await main([], noInput), 2)
+  assert.equal(noInput.stdout.text, '')
+  // An output file that cannot be opened is no usage error: main() rejects (exit 1 from bin/).
+  await assert.rejects(main(['--demo', '-n', '1', '-o', path.join(dir, 'no-such-dir', 'out')], fakeIo()), { code: 'ENOENT' })
+})
+
+test('standard output closed by its reader (| head) ends the output, not the run', async () => {
+  const { main } = require('../lib/cli/main')
+  const io = fakeIo()
+  io.stdout = new Writable({ highWaterMark: 1, write (chunk, enc, cb) { cb(Object.assign(new Error('gone'), { code: 'EPIPE' })) } })
+  assert.equal(await main(['--demo', '-n', '5'], io), 0)
+  assert.match(io.stderr.text, /^fetchpool: 5 requests, 5 responses/)
+})
+
+test('plain URL lines with --save-dir: each body saved, the directory made with its parents', async () => {
+  const { main } = require('../lib/cli/main')
+  const saveDir = path.join(dir, 'plain', 'bodies')
+  const file = writeFile('plain.txt', [server.url('/p/0'), server.url('/p/1')].join('\n'))
+  assert.equal(await main(['--save-dir', saveDir, file], fakeIo()), 0)
+  const files = fs.readdirSync(saveDir).sort()
+  assert.deepEqual(files.map((f) => fs.readFileSync(path.join(saveDir, f), 'utf8')), ['hello /p/0', 'hello /p/1'])
+})
+
+test('an NDJSON line has finalUrl only after a redirect, an error its code, status and attempts', async () => {
+  const { main } = require('../lib/cli/main')
+  const { recordOf } = require('../lib/cli/output')
+  const io = fakeIo()
+  const file = writeFile('final.txt', [server.url('/redirect?n=1'), server.url('/a')].join('\n'))
+  assert.equal(await main([file], io), 0)
+  const lines = parseLines(io.stdout.text).sort((a, b) => a.index - b.index)
+  assert.deepEqual(lines.map((l) => l.finalUrl), [server.url('/echo'), undefined])
+  // As the line is written: JSON drops a field left undefined.
+  const line = (reason) => JSON.parse(JSON.stringify(recordOf({ status: 'rejected', reason, index: 0 }, ['http://a/'])))
+  const withStatus = line(Object.assign(new Error('x'), { code: 'ERR_HTTP', status: 503, attempts: 2 }))
+  assert.deepEqual([withStatus.error, withStatus.status, withStatus.attempts], ['ERR_HTTP', 503, 2])
+  const bare = line(new Error('x'))
+  assert.deepEqual([bare.error, 'status' in bare, 'attempts' in bare], ['ERR_UNKNOWN', false, false])
+})
+
+test('LineWriter: pieces of 64 KiB with backpressure; a reader gone ends the output, other errors the run', async () => {
+  const { LineWriter } = require('../lib/cli/output')
+  let got = ''
+  const slow = new Writable({ highWaterMark: 1, write (chunk, enc, cb) { got += chunk; setImmediate(cb) } })
+  const writer = new LineWriter(slow)
+  const big = { a: 'x'.repeat(64 * 1024 - 9) } // 64 KiB with its newline
+  await writer.write(big)
+  assert.equal(got.length, 64 * 1024)
+  await writer.write({ b: 1 })
+  assert.equal(got.length, 64 * 1024, 'a short line waits for more')
+  await writer.write(big)
+  await writer.end(true)
+  assert.equal(got, [big, { b: 1 }, big].map((r) => JSON.stringify(r) + '\n').join(''))
+  assert.ok(slow.writableFinished)
+  // Every wait took its listeners off again: only LineWriter's own 'error' listener stays.
+  assert.deepEqual(['drain', 'close', 'finish', 'error'].map((e) => slow.listenerCount(e)), [0, 0, 0, 1])
+
+  const failing = (code, options) => new Writable({
+    highWaterMark: 1, ...options, write (chunk, enc, cb) { cb(Object.assign(new Error(code), { code })) }
+  })
+  const gone = new LineWriter(failing('EPIPE'))
+  for (let i = 0; i < 2; i++) {
+    await gone.write({ i })
+    await gone.end(false)
+  }
+  const full = new LineWriter(failing('ENOSPC'))
+  for (let i = 0; i < 2; i++) {
+    await full.write({ i })
+    await assert.rejects(full.end(false), { code: 'ENOSPC' })
+  }
+  const unfinished = new LineWriter(new Writable({
+    write (chunk, enc, cb) { cb() }, final (cb) { cb(Object.assign(new Error('final'), { code: 'EIO' })) }
+  }))
+  await unfinished.write({ i: 0 })
+  await assert.rejects(unfinished.end(true), { code: 'EIO' })
 })
 
 const hasScript = spawnSync('script', ['--version']).status === 0
