@@ -294,3 +294,28 @@ test('with standard error piped there is no bar and no escape sequence', async (
   assert.ok(!stderr.includes('\x1b['))
   assert.match(stderr, /^fetchpool: 50 requests/)
 })
+
+test('--demo: the statuses and body sizes of its items, and a server on 127.0.0.1 only', async () => {
+  const { code, stdout } = await cli(['--demo', '-n', '100'])
+  assert.equal(code, 0)
+  const lines = parseLines(stdout).sort((a, b) => a.index - b.index)
+  assert.equal(lines.length, 100)
+  // Item 13 answers 500; items 7, 48 and 89 answer 404; each body is 256 + (n * 131) % 4096 bytes.
+  for (const { index: n, status, bytes } of lines) {
+    assert.deepEqual([status, bytes], [n === 13 ? 500 : n % 41 === 7 ? 404 : 200, 256 + (n * 131) % 4096], `item ${n}`)
+  }
+  const net = require('node:net')
+  const { startDemo } = require('../lib/cli/demo')
+  const demo = await startDemo()
+  try {
+    const port = Number(new URL(demo.urls(1)[0]).port)
+    const reached = (host) => new Promise((resolve) => {
+      const socket = net.connect(port, host, () => { socket.destroy(); resolve('connected') })
+      socket.on('error', (err) => resolve(err.code))
+    })
+    assert.equal(await reached('127.0.0.1'), 'connected')
+    assert.equal(await reached('127.0.0.2'), 'ECONNREFUSED')
+  } finally {
+    await demo.close()
+  }
+})
