@@ -319,3 +319,20 @@ test('--demo: the statuses and body sizes of its items, and a server on 127.0.0.
     await demo.close()
   }
 })
+
+test('the summary: singular counts, 1000 ms as 1.00 s, counts by most then by name, no empty "by" line', () => {
+  const { Recorder } = require('../lib/cli/record')
+  const { fromColumns } = require('../lib/timeline')
+  const { summaryText } = require('../lib/cli/summary')
+  const summaryOf = (records) => {
+    const recorder = new Recorder()
+    records.forEach((record, index) => recorder.add({ index, bytes: 0, timing: { queued: 0, start: 0, end: 1000 }, ...record }))
+    return summaryText(recorder, fromColumns(recorder.timelineColumns())).split('\n')
+  }
+  const one = summaryOf([{ status: 200 }])
+  assert.equal(one[0], 'fetchpool: 1 request, 1 response, 0 failed, 1 req/s, makespan 1.00 s')
+  assert.deepEqual(one.filter((line) => line.includes(' by ')), ['  by status      200: 1'])
+  // Inserted in neither order: the most first, a tie by name.
+  const failed = summaryOf(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ECONNRESET'].map((error) => ({ error })))
+  assert.deepEqual(failed.filter((line) => line.includes(' by ')), ['  by error code  ECONNRESET: 2  ECONNREFUSED: 1  ETIMEDOUT: 1'])
+})
