@@ -336,3 +336,43 @@ test('the summary: singular counts, 1000 ms as 1.00 s, counts by most then by na
   const failed = summaryOf(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ECONNRESET'].map((error) => ({ error })))
   assert.deepEqual(failed.filter((line) => line.includes(' by ')), ['  by error code  ECONNRESET: 2  ECONNREFUSED: 1  ETIMEDOUT: 1'])
 })
+
+test('the progress bar: none for no requests, its frames with and without a terminal, its rate, SIGINT', (t) => {
+  const { performance } = require('node:perf_hooks')
+  const { startProgress } = require('../lib/cli/progress')
+  const streamOf = (isTTY) => {
+    const stream = { isTTY, columns: 200, text: '', write (chunk) { stream.text += chunk; return true } }
+    return stream
+  }
+  const empty = streamOf(true)
+  startProgress(0, empty, true).stop()
+  assert.equal(empty.text, '')
+  // Forced (--progress) onto a pipe: frames all the same, as lines.
+  const piped = streamOf(false)
+  startProgress(3, piped, true).stop()
+  assert.match(piped.text, /^ .* 0% \| 0\/3 \| 0 req\/s \| 0 failed \|/)
+  const sigint = process.listeners('SIGINT')
+  const tty = streamOf(true)
+  const began = performance.now()
+  const bar = startProgress(1000, tty, true)
+  t.after(() => bar.stop())
+  assert.equal(process.listeners('SIGINT').length, sigint.length + 1)
+  bar.tick(1000, 7)
+  const seconds = (performance.now() - began) / 1000
+  bar.stop()
+  assert.deepEqual(process.listeners('SIGINT'), sigint)
+  assert.ok(tty.text.startsWith('\x1b7\x1b[?25l'), 'cursor not hidden')
+  // The rate is the requests done over the time since the bar began, which is at most `seconds`.
+  const [, rate] = /1000\/1000 \| (\d+) req\/s \| 7 failed/.exec(tty.text)
+  assert.ok(Number(rate) >= Math.floor(1000 / seconds), `rate ${rate}`)
+  // Interrupted, the bar gives the cursor back and the process is sent SIGINT again.
+  const kill = t.mock.method(process, 'kill', () => true)
+  const interruptedTty = streamOf(true)
+  const interruptedBar = startProgress(5, interruptedTty, true)
+  t.after(() => interruptedBar.stop())
+  process.listeners('SIGINT').find((listener) => !sigint.includes(listener))()
+  assert.deepEqual(kill.mock.calls.map((call) => call.arguments), [[process.pid, 'SIGINT']])
+  assert.ok(interruptedTty.text.includes('\x1b[?25h'), 'cursor not shown again')
+  interruptedBar.stop()
+  assert.deepEqual(process.listeners('SIGINT'), sigint)
+})
