@@ -376,3 +376,12 @@ test('the progress bar: none for no requests, its frames with and without a term
   interruptedBar.stop()
   assert.deepEqual(process.listeners('SIGINT'), sigint)
 })
+
+test('--method alone sets the method of plain URL lines, not of request objects, which need no body', async () => {
+  const saveDir = path.join(dir, 'method-alone')
+  const input = `${server.url('/echo')}\n${JSON.stringify({ url: server.url('/echo') })}\n`
+  const { code } = await cli(['-X', 'DELETE', '--save-dir', saveDir], { input })
+  assert.equal(code, 0)
+  const methods = ['0-echo', '1-echo'].map((name) => JSON.parse(fs.readFileSync(path.join(saveDir, name), 'utf8')).method)
+  assert.deepEqual(methods, ['DELETE', 'GET'])
+})
