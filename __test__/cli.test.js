@@ -460,3 +460,94 @@ test('with standard error piped there is no bar and no escape sequence', async (
   assert.ok(!stderr.includes('\x1b['))
   assert.match(stderr, /^fetchpool: 50 requests/)
 })
+
+test('--demo: the statuses and body sizes of its items, and a server on 127.0.0.1 only', async () => {
+  const { code, stdout } = await cli(['--demo', '-n', '100'])
+  assert.equal(code, 0)
+  const lines = parseLines(stdout).sort((a, b) => a.index - b.index)
+  assert.equal(lines.length, 100)
+  // Item 13 answers 500; items 7, 48 and 89 answer 404; each body is 256 + (n * 131) % 4096 bytes.
+  for (const { index: n, status, bytes } of lines) {
+    assert.deepEqual([status, bytes], [n === 13 ? 500 : n % 41 === 7 ? 404 : 200, 256 + (n * 131) % 4096], `item ${n}`)
+  }
+  const net = require('node:net')
+  const { startDemo } = require('../lib/cli/demo')
+  const demo = await startDemo()
+  try {
+    const port = Number(new URL(demo.urls(1)[0]).port)
+    const reached = (host) => new Promise((resolve) => {
+      const socket = net.connect(port, host, () => { socket.destroy(); resolve('connected') })
+      socket.on('error', (err) => resolve(err.code))
+    })
+    assert.equal(await reached('127.0.0.1'), 'connected')
+    assert.equal(await reached('127.0.0.2'), 'ECONNREFUSED')
+  } finally {
+    await demo.close()
+  }
+})
+
+test('the summary: singular counts, 1000 ms as 1.00 s, counts by most then by name, no empty "by" line', () => {
+  const { Recorder } = require('../lib/cli/record')
+  const { fromColumns } = require('../lib/timeline')
+  const { summaryText } = require('../lib/cli/summary')
+  const summaryOf = (records) => {
+    const recorder = new Recorder()
+    records.forEach((record, index) => recorder.add({ index, bytes: 0, timing: { queued: 0, start: 0, end: 1000 }, ...record }))
+    return summaryText(recorder, fromColumns(recorder.timelineColumns())).split('\n')
+  }
+  const one = summaryOf([{ status: 200 }])
+  assert.equal(one[0], 'fetchpool: 1 request, 1 response, 0 failed, 1 req/s, makespan 1.00 s')
+  assert.deepEqual(one.filter((line) => line.includes(' by ')), ['  by status      200: 1'])
+  // Inserted in neither order: the most first, a tie by name.
+  const failed = summaryOf(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ECONNRESET'].map((error) => ({ error })))
+  assert.deepEqual(failed.filter((line) => line.includes(' by ')), ['  by error code  ECONNRESET: 2  ECONNREFUSED: 1  ETIMEDOUT: 1'])
+})
+
+test('the progress bar: none for no requests, its frames with and without a terminal, its rate, SIGINT', (t) => {
+  const { performance } = require('node:perf_hooks')
+  const { startProgress } = require('../lib/cli/progress')
+  const streamOf = (isTTY) => {
+    const stream = { isTTY, columns: 200, text: '', write (chunk) { stream.text += chunk; return true } }
+    return stream
+  }
+  const empty = streamOf(true)
+  startProgress(0, empty, true).stop()
+  assert.equal(empty.text, '')
+  // Forced (--progress) onto a pipe: frames all the same, as lines.
+  const piped = streamOf(false)
+  startProgress(3, piped, true).stop()
+  assert.match(piped.text, /^ .* 0% \| 0\/3 \| 0 req\/s \| 0 failed \|/)
+  const sigint = process.listeners('SIGINT')
+  const tty = streamOf(true)
+  const began = performance.now()
+  const bar = startProgress(1000, tty, true)
+  t.after(() => bar.stop())
+  assert.equal(process.listeners('SIGINT').length, sigint.length + 1)
+  bar.tick(1000, 7)
+  const seconds = (performance.now() - began) / 1000
+  bar.stop()
+  assert.deepEqual(process.listeners('SIGINT'), sigint)
+  assert.ok(tty.text.startsWith('\x1b7\x1b[?25l'), 'cursor not hidden')
+  // The rate is the requests done over the time since the bar began, which is at most `seconds`.
+  const [, rate] = /1000\/1000 \| (\d+) req\/s \| 7 failed/.exec(tty.text)
+  assert.ok(Number(rate) >= Math.floor(1000 / seconds), `rate ${rate}`)
+  // Interrupted, the bar gives the cursor back and the process is sent SIGINT again.
+  const kill = t.mock.method(process, 'kill', () => true)
+  const interruptedTty = streamOf(true)
+  const interruptedBar = startProgress(5, interruptedTty, true)
+  t.after(() => interruptedBar.stop())
+  process.listeners('SIGINT').find((listener) => !sigint.includes(listener))()
+  assert.deepEqual(kill.mock.calls.map((call) => call.arguments), [[process.pid, 'SIGINT']])
+  assert.ok(interruptedTty.text.includes('\x1b[?25h'), 'cursor not shown again')
+  interruptedBar.stop()
+  assert.deepEqual(process.listeners('SIGINT'), sigint)
+})
+
+test('--method alone sets the method of plain URL lines, not of request objects, which need no body', async () => {
+  const saveDir = path.join(dir, 'method-alone')
+  const input = `${server.url('/echo')}\n${JSON.stringify({ url: server.url('/echo') })}\n`
+  const { code } = await cli(['-X', 'DELETE', '--save-dir', saveDir], { input })
+  assert.equal(code, 0)
+  const methods = ['0-echo', '1-echo'].map((name) => JSON.parse(fs.readFileSync(path.join(saveDir, name), 'utf8')).method)
+  assert.deepEqual(methods, ['DELETE', 'GET'])
+})
