@@ -282,8 +282,13 @@ test('each value of --redirect and --http2 reaches the client', async () => {
     const [line] = parseLines(stdout)
     outcomes.push([code, line.status ?? line.error])
   }
-  // The test server speaks HTTP/1.1 only: prior knowledge of HTTP/2 fails.
-  assert.deepEqual(outcomes, [[0, 200], [0, 302], [1, 'ERR_TOO_MANY_REDIRECTS'], [0, 200], [1, 'ERR_HTTP_PROTOCOL']])
+  // The test server speaks HTTP/1.1 only: prior knowledge of HTTP/2 fails,
+  // with the protocol error, or with EPIPE when the server has closed the
+  // connection on the preface before the rest of it is written.
+  const [code, error] = outcomes.pop()
+  assert.equal(code, 1)
+  assert.ok(['ERR_HTTP_PROTOCOL', 'EPIPE', 'ECONNRESET'].includes(error), error)
+  assert.deepEqual(outcomes, [[0, 200], [0, 302], [1, 'ERR_TOO_MANY_REDIRECTS'], [0, 200]])
 })
 
 test('--header: name and value trimmed, a one-letter name taken', async () => {
