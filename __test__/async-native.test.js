@@ -226,6 +226,37 @@ describe('native path through require(\'..\')', { skip: skipReal }, () => {
     await assert.rejects(fetchpool.mapSeries(source()), (e) => e === broken)
   })
 
+  test('a native map closed part-way calls back with ABORT_ERR and the results up to the last that finished', async () => {
+    // /held is never answered; /quick is. Results come back in completion
+    // order through one queue per client, so once a fetch sent after /quick
+    // finished has resolved, /quick's result has been handed to the map.
+    const held = []
+    const server = http.createServer((req, res) => {
+      if (req.url === '/held') held.push(res)
+      else res.end(`body ${req.url}`)
+    })
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const origin = `http://127.0.0.1:${server.address().port}`
+    const client = new fetchpool.Client()
+    try {
+      const list = [`${origin}/held`, `${origin}/quick`, `${origin}/held`, `${origin}/held`]
+      const called = new Promise((resolve) => fetchpool.map(list, client.fetch, (e, r) => resolve([e, r])))
+      while (client.stats().done < 1 || held.length < 3) await new Promise((resolve) => setTimeout(resolve, 5))
+      await (await client.fetch(`${origin}/after`)).text()
+      client.close()
+      const [err, results] = await called
+      assert.strictEqual(err.code, 'ABORT_ERR')
+      assert.strictEqual(results.length, 2)
+      assert.strictEqual(0 in results, false)
+      assert.strictEqual(await results[1].text(), 'body /quick')
+    } finally {
+      client.close()
+      for (const res of held) res.destroy()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
   test('mapValues that fails keeps only the keys that succeeded, as async', async () => {
     const closed = http.createServer()
     await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve))

@@ -4,8 +4,10 @@ const { abortError } = require('./errors')
 const { Progress } = require('./progress')
 
 /**
- * The engine of gather and the native map: `done(err, results)` once, with
- * the live partial results on error. A signal or `close()` cancels it.
+ * The engine of gather and the native map: `done(err, results)` once. On an
+ * error or an abort (a signal, `close()`) the partial results are left as
+ * async's map leaves them on an error: up to the last request that
+ * finished, with holes for those still in flight.
  */
 function gatherResults (client, list, opts, done) {
   const n = list.length
@@ -17,16 +19,17 @@ function gatherResults (client, list, opts, done) {
   }
   const batch = client._batch(settle)
   let finished = false
+  let lastIndex = -1
   const finish = (err) => {
     if (finished) return
     finished = true
+    if (err) results.length = lastIndex + 1
     if (progress !== null) progress.report(0)
     done(err, results)
   }
   const progress = opts.onProgress ? new Progress(opts.onProgress, n) : null
   const concurrency = (opts.native && opts.native.concurrency) || client._concurrency
   let received = 0
-  let lastIndex = -1
   batch.onResult = (index, err, res) => {
     received++
     if (index > lastIndex) lastIndex = index
@@ -35,10 +38,7 @@ function gatherResults (client, list, opts, done) {
       results[index] = err ? { status: 'rejected', reason: err } : { status: 'fulfilled', value: res }
       if (received === n) finish(null)
     } else if (err) {
-      // The partial results as async's map leaves them: up to the last
-      // request that finished, the failed one's slot set to undefined.
-      results[index] = undefined
-      results.length = lastIndex + 1
+      results[index] = undefined // an own slot, as async's map sets it
       finish(err)
     } else {
       results[index] = res
