@@ -239,9 +239,18 @@ export interface Stats {
   batches: number;
 }
 
+/**
+ * `fetch(url, init)`: a request's fields beside the call's options, as
+ * WHATWG's fetch takes them. Only with a URL: a request object carries its
+ * own, and other calls refuse them in their options (`ERR_INVALID_ARG_VALUE`).
+ */
+export type FetchInit = CallOptions & Omit<RequestObject, 'url' | 'timeout' | 'signal' | 'maxBodySize'>;
+
 export interface FetchFunction {
+  (request: string | URL, init?: FetchInit): Promise<Response>;
   (request: RequestInput, options?: CallOptions): Promise<Response>;
   (request: RequestInput, callback: Callback<Response>): void;
+  (request: string | URL, init: FetchInit | undefined, callback: Callback<Response>): void;
   (request: RequestInput, options: CallOptions | undefined, callback: Callback<Response>): void;
 }
 

@@ -3,6 +3,7 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
+const os = require('node:os')
 const { performance } = require('node:perf_hooks')
 const fetchpool = require('..')
 const { startServer, refusedPort, delay } = require('./support/server')
@@ -203,6 +204,37 @@ test('a URL object and request objects with method, headers, body and json', asy
   const headers = new Headers([['x-h', 'v']])
   const viaHeaders = await (await fetchpool.fetch({ url: server.url('/echo'), headers })).json()
   assert.equal(viaHeaders.headers['x-h'], 'v')
+})
+
+test('fetch(url, init) takes method, headers, body and json as WHATWG\'s fetch does; other calls refuse them', async () => {
+  const echo = async (url, init) => (await fetchpool.fetch(url, init)).json()
+  const posted = await echo(server.url('/echo'), { method: 'POST', headers: { 'x-one': '1' }, body: 'payload', timeout: 5000, redirect: 'manual' })
+  assert.equal(posted.method, 'POST')
+  assert.equal(posted.headers['x-one'], '1')
+  assert.equal(posted.body, 'payload')
+  const json = await echo(new URL(server.url('/echo')), { json: { a: 1 } })
+  assert.equal(json.method, 'POST')
+  assert.equal(json.headers['content-type'], 'application/json')
+  assert.equal(json.body, '{"a":1}')
+  const called = await new Promise((resolve, reject) => fetchpool.fetch(server.url('/echo'), { method: 'PUT', body: 'cb' },
+    (err, res) => (err ? reject(err) : resolve(res.json()))))
+  assert.equal(called.method, 'PUT')
+  assert.equal(called.body, 'cb')
+  // Init is checked as a request is: a bad header name is refused before sending.
+  await assert.rejects(fetchpool.fetch(server.url('/echo'), { headers: { 'a b': 'c' } }), { code: 'ERR_INVALID_HTTP_TOKEN' })
+  await assert.rejects(fetchpool.fetch(server.url('/echo'), { body: 42 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  // Where the options cannot be one request's, a request's field in them
+  // would do nothing: refused, and nothing is sent.
+  server.reset()
+  const url = server.url('/echo')
+  await assert.rejects(fetchpool.fetch({ url }, { method: 'POST' }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.method/ })
+  assert.throws(() => fetchpool.fetch({ url }, { body: 'x' }, () => assert.fail('not called')), { code: 'ERR_INVALID_ARG_VALUE' })
+  await assert.rejects(fetchpool.gather([url], { headers: { 'x-one': '1' } }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.headers/ })
+  await assert.rejects(fetchpool.gather([url], { settle: true, method: 'POST' }), { code: 'ERR_INVALID_ARG_VALUE' })
+  assert.throws(() => fetchpool.stream([url], { json: {} }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.json/ })
+  await assert.rejects(fetchpool.download([url], os.tmpdir(), { integrity: 'sha256-x', resume: true }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.integrity/ })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.equal(server.stats.requests, 0)
 })
 
 test('request bodies of every kind send their bytes; a body makes a POST', async () => {

@@ -3,7 +3,7 @@
 const { performance } = require('node:perf_hooks')
 const { NativeClient } = require('./native')
 const { inputError, abortError, invalidArgType } = require('./errors')
-const { callOptions, clientOptions } = require('./options')
+const { callOptions, clientOptions, refuseRequestFields, requestFromInit } = require('./options')
 const { urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
 const { Batch } = require('./batch')
@@ -97,6 +97,7 @@ class Client {
     [options, callback] = tail(options, callback)
     let opts
     try {
+      [request, options] = requestFromInit(request, options)
       opts = callOptions(options)
       if (request === undefined || request === null || (typeof request !== 'string' && typeof request !== 'object')) {
         throw invalidArgType('request', 'a string, a URL or a request object', request)
@@ -186,6 +187,7 @@ class Client {
     let list, opts
     try {
       list = toArray(requests)
+      refuseRequestFields(options, 'each request')
       opts = callOptions(options)
     } catch (err) {
       if (callback !== undefined) throw err
@@ -209,6 +211,7 @@ class Client {
    * order. At most `window` requests are submitted and not yet consumed.
    */
   stream (requests, options) {
+    refuseRequestFields(options, 'each request')
     const opts = callOptions(options)
     if (requests === null || requests === undefined ||
         (typeof requests[Symbol.iterator] !== 'function' && typeof requests[Symbol.asyncIterator] !== 'function')) {

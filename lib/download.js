@@ -8,6 +8,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { invalidArgType } = require('./errors')
+const { refuseRequestFields } = require('./options')
 const { nameFromUrl, nameFromDisposition, safeName, claimName } = require('./filename')
 
 /** Options of download() itself; the rest are gather's. */
@@ -29,6 +30,7 @@ function splitOptions (options) {
     if (typeof options[key] !== 'boolean') throw invalidArgType(`options.${key}`, 'of type boolean', options[key])
     own[key] = options[key]
   }
+  refuseRequestFields(call, 'each request')
   return { own, call }
 }
 

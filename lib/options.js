@@ -246,6 +246,40 @@ function resolveMap (map) {
   return resolve
 }
 
+// The fields of a request that are no option of a call: in a call's options
+// they would do nothing, and `gather(urls, { method: 'POST' })` would send
+// GETs. `fetch(url, init)` takes them, as WHATWG's fetch does.
+const REQUEST_FIELDS = ['method', 'headers', 'body', 'json', 'saveTo', 'saveAnyStatus', 'resume', 'ifChanged', 'integrity']
+
+/** Throws ERR_INVALID_ARG_VALUE for the first request field set in `options`. */
+function refuseRequestFields (options, where) {
+  if (!isObject(options)) return
+  for (const key of REQUEST_FIELDS) {
+    if (options[key] !== undefined) {
+      throw invalidArgValue(`options.${key}`, options[key], `is a field of ${where}, not an option of the call`)
+    }
+  }
+}
+
+/**
+ * `fetch(url, init)`: the request fields of `init` moved onto a request
+ * object, the rest left as the call's options. A request object keeps its
+ * own fields; given beside it in the options, they are refused.
+ */
+function requestFromInit (request, options) {
+  if (!isObject(options) || !REQUEST_FIELDS.some((key) => options[key] !== undefined)) return [request, options]
+  if (typeof request !== 'string' && !(request instanceof URL)) {
+    refuseRequestFields(options, 'the request object')
+  }
+  const own = { url: request }
+  const rest = { ...options }
+  for (const key of REQUEST_FIELDS) {
+    if (options[key] !== undefined) own[key] = options[key]
+    delete rest[key]
+  }
+  return [own, rest]
+}
+
 /** Client options: its own settings plus defaults for every call. */
 function clientOptions (options) {
   if (options === undefined || options === null) options = {}
@@ -305,6 +339,8 @@ function clientOptions (options) {
 }
 
 module.exports = {
+  refuseRequestFields,
+  requestFromInit,
   callOptions,
   clientOptions,
   headerPairs,

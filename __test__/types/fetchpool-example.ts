@@ -43,6 +43,14 @@ async function calls(): Promise<void> {
   }
   void native;
 
+  const posted: Response = await fetch('http://a/', { method: 'POST', headers: { 'x-a': '1' }, body: 'x', timeout: 1000 });
+  fetch(new URL('http://a/'), { json: { a: 1 } }, (err, r) => { void err; void r.status; });
+  // @ts-expect-error a request object carries its own fields
+  await fetch({ url: 'http://a/' }, { method: 'POST' });
+  // @ts-expect-error a request's field is no option of a call of many
+  await gather(['http://a/'], { method: 'POST' });
+  void posted;
+
   const saved = await fetch({ url: 'http://a/f', saveTo: '/tmp/f', resume: true, ifChanged: true, integrity: 'sha256-x' });
   const kept: boolean | undefined = saved.notModified;
   const results: DownloadResult[] = await download(['http://a/f', { url: 'http://a/g', file: 'g.txt' }], '/tmp/d', { resume: true, concurrency: 8 });
