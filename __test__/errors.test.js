@@ -157,6 +157,13 @@ test('client options are checked', () => {
   assert.throws(() => new fetchpool.Client('x'), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => new fetchpool.Client({ timeout: { connect: 0 } }), { code: 'ERR_OUT_OF_RANGE' })
   assert.throws(() => new fetchpool.Client({ userAgent: 5 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  // Default headers by the rule of a request's, in every form they take.
+  assert.throws(() => new fetchpool.Client({ headers: [[' x ', 'y']] }), { code: 'ERR_INVALID_HTTP_TOKEN' })
+  assert.throws(() => new fetchpool.Client({ headers: { '': 'y' } }), { code: 'ERR_INVALID_HTTP_TOKEN' })
+  assert.throws(() => new fetchpool.Client({ headers: { a: 'b\r\nx: y' } }), { code: 'ERR_INVALID_CHAR' })
+  assert.throws(() => new fetchpool.Client({ headers: { a: 'caf\u00e9' } }), { code: 'ERR_INVALID_CHAR' })
+  assert.throws(() => new fetchpool.Client({ userAgent: 'a\nb' }), { code: 'ERR_INVALID_CHAR', message: /options\.userAgent/ })
+  new fetchpool.Client({ headers: { 'x-a': ' spaced\tvalue ' }, userAgent: 'agent/1 (x)' }).close()
   // null is no options; true is HTTP/2 where the server offers it.
   new fetchpool.Client(null).close()
   new fetchpool.Client({ http2: true }).close()

@@ -330,12 +330,26 @@ function clientOptions (options) {
   }
   Object.assign(out, proxyOptions(options.proxy))
   const headers = headerPairs(options.headers, 'options.headers')
+  checkFields(headers, 'options.headers')
   if (options.userAgent !== undefined) {
     if (typeof options.userAgent !== 'string') throw invalidArgType('options.userAgent', 'of type string', options.userAgent)
     headers.push(['user-agent', options.userAgent])
+    checkFields(headers.slice(-1), 'options.userAgent')
   }
   if (headers.length > 0) out.headers = headers
   return out
+}
+
+/**
+ * The client's header fields, by the rule the engine applies to a request's
+ * (src/engine/request.rs `fields_of`): a name is a token, a value is visible
+ * ASCII, spaces and tabs.
+ */
+function checkFields (pairs, name) {
+  for (const [key, value] of pairs) {
+    if (!HTTP_TOKEN.test(key)) throw inputError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"] in ${name}`)
+    if (!/^[\t\x20-\x7e]*$/.test(value)) throw inputError('ERR_INVALID_CHAR', `Invalid character in header content ["${key}"] in ${name}`)
+  }
 }
 
 module.exports = {
