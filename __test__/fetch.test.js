@@ -237,6 +237,31 @@ test('fetch(url, init) takes method, headers, body and json as WHATWG\'s fetch d
   assert.equal(server.stats.requests, 0)
 })
 
+test('a fetch sends its request as it was when called, whatever the caller changes before the tick ends', async () => {
+  const request = { url: '', headers: { 'x-id': '' } }
+  const buf = Buffer.alloc(4)
+  const payload = { id: 0 }
+  const calls = []
+  for (let i = 0; i < 3; i++) {
+    request.url = server.url(`/echo?n=${i}`)
+    request.headers['x-id'] = String(i)
+    calls.push(fetchpool.fetch(request))
+    buf.write(`id=${i}`)
+    calls.push(fetchpool.fetch(server.url('/echo'), { method: 'PUT', body: buf }))
+    payload.id = i
+    calls.push(fetchpool.fetch({ url: server.url('/echo'), json: payload, headers: [['x-id', String(i)]] }))
+  }
+  const echoes = await Promise.all(calls.map(async (call) => (await call).json()))
+  for (let i = 0; i < 3; i++) {
+    const [byObject, byBuffer, byJson] = echoes.slice(3 * i, 3 * i + 3)
+    assert.equal(byObject.url, `/echo?n=${i}`)
+    assert.equal(byObject.headers['x-id'], String(i))
+    assert.equal(byBuffer.body, `id=${i}`)
+    assert.deepEqual(JSON.parse(byJson.body), { id: i })
+    assert.equal(byJson.headers['x-id'], String(i))
+  }
+})
+
 test('request bodies of every kind send their bytes; a body makes a POST', async () => {
   const echo = async (request) => (await fetchpool.fetch({ url: server.url('/echo'), ...request })).json()
   const whole = new TextEncoder().encode('..view..')

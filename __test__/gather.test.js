@@ -60,6 +60,24 @@ test('tabs and newlines inside URLs are dropped, as WHATWG\'s parser drops them'
   assert.equal((await fetchpool.fetch(odd[2])).url, server.url('/p/de'))
 })
 
+test('gather and the native map fetch the list as it was when called, though the caller refills it', async () => {
+  // Over 1,024 items a call reads its list in parts, over later turns.
+  const n = 3000
+  const list = (tag) => Array.from({ length: n }, (_, i) => server.url(`/${tag}/${i}`))
+  const first = list('first')
+  const gathered = fetchpool.gather(first)
+  first.length = 0
+  first.push(...list('later'))
+  const second = list('second')
+  const mapped = fetchpool.mapLimit(second, 64)
+  second.length = 1
+  for (const [call, tag] of [[gathered, 'first'], [mapped, 'second']]) {
+    const responses = await call
+    assert.equal(responses.length, n)
+    assert.deepEqual(responses.map((r) => new URL(r.url).pathname), list(tag).map((u) => new URL(u).pathname))
+  }
+})
+
 test('gather accepts any iterable and an empty list', async () => {
   const set = new Set([server.url('/s1'), server.url('/s2')])
   const results = await fetchpool.gather(set)

@@ -6,8 +6,12 @@ const { invalidArgType } = require('./errors')
 // array or iterable, `(args…, [options], [callback])`, and the callback or
 // Promise style over one implementation.
 
+/**
+ * The call's own list of requests. An array is copied: a call reads its
+ * items in parts over later turns, and the caller may refill the array.
+ */
 function toArray (requests, name = 'requests') {
-  if (Array.isArray(requests)) return requests
+  if (Array.isArray(requests)) return requests.slice()
   if (requests !== null && typeof requests === 'object' && typeof requests[Symbol.iterator] === 'function' &&
       typeof requests !== 'string') {
     return Array.from(requests)

@@ -4,7 +4,7 @@ const { performance } = require('node:perf_hooks')
 const { NativeClient } = require('./native')
 const { inputError, abortError, invalidArgType } = require('./errors')
 const { callOptions, clientOptions, refuseRequestFields, requestFromInit } = require('./options')
-const { urlOf } = require('./requests')
+const { snapshot, urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
 const { Batch } = require('./batch')
 const { TickJoin } = require('./join')
@@ -109,8 +109,10 @@ class Client {
     if (callback === undefined) {
       const signal = opts.signal
       if (signal === undefined) {
+        // Sent at the end of the tick: the request as it is now.
+        const own = snapshot(request)
         return new Promise((resolve, reject) => {
-          this._joins.join(request, opts.native, undefined, (err, res) => (err ? reject(err) : resolve(res)))
+          this._joins.join(own, opts.native, undefined, (err, res) => (err ? reject(err) : resolve(res)))
         })
       }
       // A call-level signal on a URL joins as that request's own signal.

@@ -120,6 +120,45 @@ function objectRequest (request, i, name) {
   return { url: href, extra, signal }
 }
 
+// The fields an object request is read for.
+const FIELDS = ['url', 'method', 'headers', 'body', 'json', 'timeout', 'signal', 'saveTo',
+  'saveAnyStatus', 'resume', 'ifChanged', 'integrity', 'maxBodySize']
+
+/**
+ * An object request as it is now, for a call that reads it later (a
+ * Promise-style `fetch` is sent at the end of its tick): its fields, its
+ * headers, its body's bytes and its `json` are copied, so the caller may
+ * change or reuse them once the call is made. Whatever is malformed is
+ * left as it is, for the read to refuse.
+ */
+function snapshot (request) {
+  if (request === null || typeof request !== 'object' || request instanceof URL) return request
+  const copy = {}
+  for (const key of FIELDS) {
+    const value = request[key]
+    if (value !== undefined) copy[key] = value
+  }
+  const { headers, body, json } = copy
+  if (headers !== null && typeof headers === 'object') {
+    copy.headers = typeof headers[Symbol.iterator] === 'function'
+      ? Array.from(headers, (entry) => (Array.isArray(entry) ? entry.slice() : entry))
+      : { ...headers }
+  }
+  if (body instanceof Uint8Array) copy.body = Buffer.from(body) // a copy of the bytes
+  else if (body instanceof ArrayBuffer) copy.body = body.slice(0)
+  else if (body instanceof URLSearchParams) copy.body = new URLSearchParams(body)
+  if (json !== undefined) {
+    let text
+    try {
+      text = JSON.stringify(json)
+    } catch {
+      return copy
+    }
+    if (text !== undefined) copy.json = JSON.parse(text)
+  }
+  return copy
+}
+
 /**
  * Normalises `items[from..to)` (positions counted from `base` in the batch).
  * Returns `{ lines, urls, extras, signals, errors }`: `errors` maps a batch
@@ -159,4 +198,4 @@ function normalize (items, from, to, base, single = false) {
   return { lines: urls.join('\n'), urls, extras, signals, errors }
 }
 
-module.exports = { normalize, objectRequest, urlOf }
+module.exports = { normalize, objectRequest, snapshot, urlOf }

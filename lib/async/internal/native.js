@@ -16,10 +16,12 @@ function isNativeCall (native, iteratee) {
 }
 
 // Items and keys as the JS path would visit them: a Map gives [key, value]
-// entries, an object its own values, null/undefined nothing.
+// entries, an object its own values, null/undefined nothing. An array is
+// copied: the pool reads it in parts over later turns, and the caller may
+// refill it once the call is made.
 function normalise (coll) {
   if (!coll) return { items: [], keys: null }
-  if (isArrayLike(coll)) return { items: Array.isArray(coll) ? coll : Array.from(coll), keys: null }
+  if (isArrayLike(coll)) return { items: Array.isArray(coll) ? coll.slice() : Array.from(coll), keys: null }
   const iter = getIterator(coll)
   if (iter !== null) {
     const items = []
