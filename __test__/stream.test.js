@@ -355,6 +355,43 @@ test('once the consumer has stopped, an async source is read no further', async 
   assert.equal(reads, 2)
 })
 
+test('a stream over a source waiting on its own await ends at once on a break, an error or an abort', { timeout: 20000 }, async () => {
+  // An async generator runs return() only once its pending next() settles,
+  // and a Readable's iterator likewise: here, never. The stream must not
+  // wait for it. (The timeout turns a regression into a failure, not a
+  // hang: the test takes milliseconds.)
+  const { PassThrough } = require('node:stream')
+  const stuck = (first) => (async function * () {
+    yield first
+    await new Promise(() => {})
+  })()
+  const idleReadable = (first) => {
+    const source = new PassThrough({ objectMode: true })
+    source.write(first)
+    return source
+  }
+  for (const make of [stuck, idleReadable]) {
+    server.reset()
+    for await (const res of fetchpool.stream(make(server.url('/x')))) {
+      assert.equal(res.index, 0)
+      break
+    }
+    await assert.rejects(async () => {
+      for await (const res of fetchpool.stream(make(`http://127.0.0.1:${await refusedPort()}/`))) assert.fail(`no result: ${res.status}`)
+    }, { code: 'ECONNREFUSED' })
+    const ac = new AbortController()
+    await assert.rejects(async () => {
+      for await (const res of fetchpool.stream(make(server.url('/x')), { signal: ac.signal })) {
+        assert.equal(res.status, 200)
+        ac.abort()
+      }
+    }, { code: 'ABORT_ERR' })
+    await assert.rejects(async () => {
+      for await (const res of fetchpool.stream(make(server.url('/x')))) throw new Error(`the loop's own ${res.status}`)
+    }, { message: "the loop's own 200" })
+  }
+})
+
 test('with settle, each malformed item of an async source keeps its own error', async () => {
   // Each item of an async source crosses on its own, before any result of
   // the ones before it is back.

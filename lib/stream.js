@@ -116,11 +116,21 @@ class StreamCall {
   /** The consumer is gone (done, failed or stopped early): lets go of everything. */
   async close () {
     this.batch.open = false
-    if (!this.exhausted && typeof this.iterator.return === 'function') {
-      try { await this.iterator.return() } catch { /* the source's own cleanup failed; nothing to add */ }
-    }
     this.batch.end()
     if (this.progress !== null) this.progress.report(0)
+    if (this.exhausted || typeof this.iterator.return !== 'function') return
+    let stopped
+    try {
+      stopped = this.iterator.return()
+    } catch {
+      return // the source's own cleanup failed; nothing to add
+    }
+    if (stopped === null || typeof stopped !== 'object' || typeof stopped.then !== 'function') return
+    stopped = Promise.resolve(stopped).catch(() => {})
+    // An async source with a pull in progress (an async generator at an
+    // `await` of its own, an idle Readable) runs `return()` only once that
+    // pull settles, which may be never: it is asked to stop, not waited for.
+    if (!this.pumping) await stopped
   }
 }
 
