@@ -50,6 +50,10 @@ before(async () => {
       body = whole.subarray(0, Math.floor(whole.length / 2))
     } else if (kind === 'bomb') body = zstdBomb(1024 * MiB) // 1 GiB from 32 KiB
     else if (kind === 'unknown') body = Buffer.from('left as it is')
+    else if (kind === 'empty') {
+      res.writeHead(Number(url.searchParams.get('status')), { 'content-encoding': coding, etag: '"v1"' })
+      return res.end()
+    }
     else {
       res.statusCode = 404
       return res.end()
@@ -102,6 +106,16 @@ describe('on by default', () => {
       assert.equal(res.headers.get('content-encoding'), null)
     })
   }
+
+  test('no bytes under a coding is an empty body: a 304 or 204 that names it, or an empty 200', async () => {
+    for (const coding of ['gzip', 'deflate', 'br', 'zstd']) {
+      for (const status of [200, 204, 304]) {
+        const res = await client.fetch(node.url(`/empty?coding=${coding}&status=${status}`))
+        assert.equal(res.status, status)
+        assert.equal(res.buffer.length, 0, `${coding} ${status}`)
+      }
+    }
+  })
 
   test('an unknown coding is left as it is, header and all', async () => {
     const res = await client.fetch(node.url('/unknown?coding=compress'))

@@ -201,21 +201,22 @@ pub async fn read_body(
                     std::future::ready(checked.map_err(io::Error::other))
                 });
             let mut reader = StreamReader::new(stream);
+            // No bytes at all is an empty body, whatever the coding: a 304 or
+            // 204 that names its representation's coding, or an empty file
+            // served with one, as browsers and Node's fetch read them.
+            let head = with_idle(limits.idle, reader.fill_buf())
+                .await?
+                .map_err(read_error)?;
+            let empty = head.is_empty();
+            let zlib = is_zlib_header(head);
             let mut decoded: Pin<Box<dyn AsyncRead + Send>> = match coding {
                 None => Box::pin(reader),
+                _ if empty => Box::pin(reader),
                 Some(Coding::Gzip) => Box::pin(GzipDecoder::new(reader)),
-                Some(Coding::Deflate) => {
-                    // HTTP's deflate is zlib-wrapped, but some servers send raw
-                    // deflate; browsers accept both, and so does fetchpool.
-                    let head = with_idle(limits.idle, reader.fill_buf())
-                        .await?
-                        .map_err(read_error)?;
-                    if head.is_empty() || is_zlib_header(head) {
-                        Box::pin(ZlibDecoder::new(reader))
-                    } else {
-                        Box::pin(DeflateDecoder::new(reader))
-                    }
-                }
+                // HTTP's deflate is zlib-wrapped, but some servers send raw
+                // deflate; browsers accept both, and so does fetchpool.
+                Some(Coding::Deflate) if zlib => Box::pin(ZlibDecoder::new(reader)),
+                Some(Coding::Deflate) => Box::pin(DeflateDecoder::new(reader)),
                 Some(Coding::Brotli) => Box::pin(BrotliDecoder::new(reader)),
                 Some(Coding::Zstd) => Box::pin(ZstdDecoder::new(reader)),
             };
@@ -581,11 +582,19 @@ mod tests {
             let read = read(chunked(&packed, 512), Some(Coding::Deflate), None, None).await;
             assert_eq!(read.expect("decoded").bytes, body);
         }
-        let empty = read(chunked(b"", 1), Some(Coding::Deflate), None, None).await;
-        assert!(matches!(
-            empty.err().map(|e| e.code()),
-            Some("ERR_DECOMPRESS")
-        ));
+    }
+
+    #[tokio::test]
+    async fn no_bytes_under_any_coding_is_an_empty_body() {
+        for coding in [Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd] {
+            let read = read(chunked(b"", 1), Some(coding), None, None).await;
+            assert_eq!(read.expect("an empty body").bytes, Bytes::new());
+        }
+        // One byte is no stream of any of them.
+        for coding in [Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd] {
+            let read = read(chunked(b"x", 1), Some(coding), None, None).await;
+            assert_eq!(read.err().map(|e| e.code()), Some("ERR_DECOMPRESS"));
+        }
     }
 
     /// A plain body of `len` bytes in chunks of 100, saved to a file under
