@@ -187,6 +187,18 @@ test('numeric options: NaN, Infinity where it is no limit, and the edges of each
   assert.throws(() => make({ retry: { codes: ['ECONNRESET', 5] } }), { code: 'ERR_INVALID_ARG_TYPE' })
 })
 
+test('a timeout of any size is a limit that is never reached, not an engine error', async () => {
+  const huge = 1e300
+  const client = new fetchpool.Client({ timeout: { connect: huge, headers: huge, body: huge }, poolIdleTimeout: huge, retry: { retries: 1, maxDelay: Number.MAX_SAFE_INTEGER } })
+  try {
+    const res = await client.fetch(server.url('/'), { timeout: huge, minSpeed: { limit: 1, time: huge } })
+    assert.equal(res.status, 200)
+    assert.equal((await client.fetch({ url: server.url('/'), timeout: Number.MAX_VALUE })).status, 200)
+  } finally {
+    client.close()
+  }
+})
+
 test('concurrency: Infinity runs every request of a call at once', async () => {
   const { startGate } = require('./support/gate')
   const gate = await startGate()

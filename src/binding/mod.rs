@@ -70,10 +70,7 @@ fn apply_extra(raw: &mut RawRequest, extra: RequestExtra) {
         }
     }
     raw.body = extra.body.map(|b| Bytes::copy_from_slice(&b));
-    raw.timeout = extra
-        .timeout
-        .filter(|t| t.is_finite() && *t > 0.0)
-        .map(|t| Duration::from_secs_f64(t / 1000.0));
+    raw.timeout = extra.timeout.and_then(options::millis);
     // Infinity lifts the call's limit for this request alone.
     raw.max_body_size = extra.max_body_size.map(|m| {
         if m.is_finite() {

@@ -74,8 +74,21 @@ pub struct ClientOptionsJs {
 }
 
 /// Milliseconds, where 0 or less (or Infinity) means "no limit".
-fn millis(value: f64) -> Option<Duration> {
-    (value.is_finite() && value > 0.0).then(|| Duration::from_secs_f64(value / 1000.0))
+pub(crate) fn millis(value: f64) -> Option<Duration> {
+    (value.is_finite() && value > 0.0).then(|| duration_ms(value))
+}
+
+/// The longest wait taken as given: a century. A longer one waits no
+/// differently, and past it a deadline would overflow the clock.
+const LONGEST_MS: f64 = 100.0 * 365.25 * 24.0 * 3600.0 * 1000.0;
+
+/// Milliseconds as a `Duration`: none below 0 (or NaN), a century at most.
+pub(crate) fn duration_ms(value: f64) -> Duration {
+    if value > 0.0 {
+        Duration::from_secs_f64(value.min(LONGEST_MS) / 1000.0)
+    } else {
+        Duration::ZERO
+    }
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -158,10 +171,10 @@ fn retry_policy(base: &RetryPolicy, js: RetryOptions) -> Result<RetryPolicy> {
         policy.retries = v;
     }
     if let Some(v) = js.min_delay {
-        policy.min_delay = Duration::from_secs_f64(v.max(0.0) / 1000.0);
+        policy.min_delay = duration_ms(v);
     }
     if let Some(v) = js.max_delay {
-        policy.max_delay = Duration::from_secs_f64(v.max(0.0) / 1000.0);
+        policy.max_delay = duration_ms(v);
     }
     if let Some(v) = js.statuses {
         policy.statuses = v.into_iter().map(|s| s as u16).collect();
@@ -194,7 +207,7 @@ pub fn client_config(js: ClientOptionsJs) -> Result<ClientConfig> {
         config.pool_max_idle = Some(v as usize);
     }
     if let Some(v) = js.pool_idle_timeout {
-        config.pool_idle_timeout = Duration::from_secs_f64(v.max(0.0) / 1000.0);
+        config.pool_idle_timeout = duration_ms(v);
     }
     if let Some(v) = js.max_connections_per_host {
         config.max_connections_per_host = (v > 0).then_some(v as usize);
