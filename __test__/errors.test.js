@@ -164,6 +164,9 @@ test('client options are checked', () => {
   assert.throws(() => new fetchpool.Client({ headers: { a: 'caf\u00e9' } }), { code: 'ERR_INVALID_CHAR' })
   assert.throws(() => new fetchpool.Client({ userAgent: 'a\nb' }), { code: 'ERR_INVALID_CHAR', message: /options\.userAgent/ })
   new fetchpool.Client({ headers: { 'x-a': ' spaced\tvalue ' }, userAgent: 'agent/1 (x)' }).close()
+  // What only the engine can tell, a certificate that does not parse, has its code too.
+  assert.throws(() => new fetchpool.Client({ ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }),
+    (err) => err instanceof TypeError && err.code === 'ERR_INVALID_ARG_VALUE' && /^Invalid ca/.test(err.message))
   // null is no options; true is HTTP/2 where the server offers it.
   new fetchpool.Client(null).close()
   new fetchpool.Client({ http2: true }).close()

@@ -2,7 +2,7 @@
 
 const { performance } = require('node:perf_hooks')
 const { NativeClient } = require('./native')
-const { inputError, abortError, invalidArgType } = require('./errors')
+const { inputError, isInputCode, abortError, invalidArgType } = require('./errors')
 const { callOptions, clientOptions, refuseRequestFields, requestFromInit } = require('./options')
 const { snapshot, urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
@@ -43,8 +43,7 @@ class Client {
     this._concurrency = typeof concurrency === 'number' ? concurrency : 64
     // Under 'auto', windows and progress are sized by the most it may reach.
     if (native.defaults && native.defaults.adaptive) this._concurrency = native.defaults.concurrency
-    this._native = new NativeClient(native, performance.now(),
-      (rows, data, bodies, extras) => this._onChunk(rows, data, bodies, extras))
+    this._native = makeNative(native, (rows, data, bodies, extras) => this._onChunk(rows, data, bodies, extras))
     this.fetch = this.fetch.bind(this)
     this.fetch[kNativeFetch] = this
   }
@@ -251,6 +250,23 @@ class Client {
       clearInterval(this._keepAlive)
       this._keepAlive = null
     }
+  }
+}
+
+/**
+ * The engine's client. What the engine refuses when it builds one (a `ca`
+ * that does not parse, say) comes back as `<code>: <message>`, and is
+ * thrown with that code, as every other refused option is.
+ */
+function makeNative (options, onChunk) {
+  try {
+    return new NativeClient(options, performance.now(), onChunk)
+  } catch (cause) {
+    const coded = /^([A-Z][A-Z0-9_]+): ([\s\S]*)$/.exec(cause && cause.message)
+    if (coded === null) throw cause
+    const err = isInputCode(coded[1]) ? inputError(coded[1], coded[2]) : Object.assign(new Error(coded[2]), { code: coded[1] })
+    err.cause = cause
+    throw err
   }
 }
 
