@@ -262,6 +262,21 @@ test('a fetch sends its request as it was when called, whatever the caller chang
   }
 })
 
+test('text() and json() read UTF-8 as WHATWG does: a leading byte order mark is dropped', async () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf])
+  const bodies = { '/json': Buffer.concat([bom, Buffer.from('{"a":"\u00e9"}')]), '/twice': Buffer.concat([bom, bom, Buffer.from('x')]), '/bad': Buffer.from([0x61, 0xff]) }
+  const own = await startHttpServer((req, res, url) => res.end(bodies[url.pathname]))
+  try {
+    const json = await fetchpool.fetch(own.url('/json'))
+    assert.deepEqual(await json.json(), { a: '\u00e9' })
+    assert.equal(json.buffer.length, bodies['/json'].length, 'the bytes keep it')
+    assert.equal(await (await fetchpool.fetch(own.url('/twice'))).text(), '\ufeffx', 'only the first is dropped')
+    assert.equal(await (await fetchpool.fetch(own.url('/bad'))).text(), 'a\ufffd')
+  } finally {
+    await own.close()
+  }
+})
+
 test('request bodies of every kind send their bytes; a body makes a POST', async () => {
   const echo = async (request) => (await fetchpool.fetch({ url: server.url('/echo'), ...request })).json()
   const whole = new TextEncoder().encode('..view..')

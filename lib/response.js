@@ -27,6 +27,15 @@ const kBuffer = Symbol('buffer')
 const OWN_MEMORY_TRANSFERS = Number(process.versions.node.split('.')[0]) < 21
 
 /**
+ * The body as text, as WHATWG's UTF-8 decode gives it: a leading byte order
+ * mark is dropped, and malformed sequences become U+FFFD.
+ */
+function utf8 (buf) {
+  const bom = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf
+  return buf.toString('utf8', bom ? 3 : 0)
+}
+
+/**
  * A response is row `off` of a chunk's Float64Array `rows` (fields: lib/layout.js,
  * defined in src/binding/layout.rs). Header block and small body are in `data`;
  * a body of its own is `bodies[-BODY_END - 1]`.
@@ -107,11 +116,11 @@ class Response {
   }
 
   async text () {
-    return this.buffer.toString('utf8')
+    return utf8(this.buffer)
   }
 
   async json () {
-    return JSON.parse(this.buffer.toString('utf8'))
+    return JSON.parse(utf8(this.buffer))
   }
 
   /**
