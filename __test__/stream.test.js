@@ -158,7 +158,8 @@ test('a stream whose source is slow stays cancellable and keeps settling bad ite
 })
 
 test('stream checks its input', () => {
-  for (const requests of [42, null, undefined]) {
+  // A URL alone is no list, though a string is iterable (by its characters).
+  for (const requests of [42, null, undefined, server.url('/x')]) {
     assert.throws(() => fetchpool.stream(requests), { code: 'ERR_INVALID_ARG_TYPE' })
   }
   assert.throws(() => fetchpool.stream([], { concurrency: -1 }), { code: 'ERR_OUT_OF_RANGE' })

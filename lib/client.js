@@ -214,7 +214,8 @@ class Client {
   stream (requests, options) {
     refuseRequestFields(options, 'each request')
     const opts = callOptions(options)
-    if (requests === null || requests === undefined ||
+    // A string is iterable too, but as characters: a URL alone is refused.
+    if (requests === null || requests === undefined || typeof requests === 'string' ||
         (typeof requests[Symbol.iterator] !== 'function' && typeof requests[Symbol.asyncIterator] !== 'function')) {
       throw invalidArgType('requests', 'an iterable or async iterable of requests', requests)
     }
