@@ -3,8 +3,8 @@
 
 import type { AsyncSurface, QueueObject } from './lib/async';
 
-/** A request: a URL string, a URL, or an object. */
-export type RequestInput = string | URL | RequestObject;
+/** A request: a URL string, a URL, an object, or a WHATWG `Request` without a body. */
+export type RequestInput = string | URL | RequestObject | Request;
 
 export interface RequestObject {
   url: string | URL;

@@ -277,6 +277,24 @@ test('text() and json() read UTF-8 as WHATWG does: a leading byte order mark is 
   }
 })
 
+test('a WHATWG Request without a body is taken: its URL, method, headers and signal', async () => {
+  const echo = await (await fetchpool.fetch(new Request(server.url('/echo?r'), { method: 'DELETE', headers: { 'x-one': '1' } }))).json()
+  assert.equal(echo.method, 'DELETE')
+  assert.equal(echo.url, '/echo?r')
+  assert.equal(echo.headers['x-one'], '1')
+  const [viaGather] = await fetchpool.gather([new Request(server.url('/echo?g'))])
+  assert.equal((await viaGather.json()).url, '/echo?g')
+  const ac = new AbortController()
+  const aborted = fetchpool.fetch(new Request(server.url('/slow?ms=3000'), { signal: ac.signal }))
+  ac.abort()
+  await assert.rejects(aborted, { code: 'ABORT_ERR' })
+  // Its body is a stream: refused, before anything is sent.
+  server.reset()
+  await assert.rejects(fetchpool.fetch(new Request(server.url('/echo'), { method: 'POST', body: 'x' })), { code: 'ERR_INVALID_ARG_VALUE' })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.equal(server.stats.requests, 0)
+})
+
 test('request bodies of every kind send their bytes; a body makes a POST', async () => {
   const echo = async (request) => (await fetchpool.fetch({ url: server.url('/echo'), ...request })).json()
   const whole = new TextEncoder().encode('..view..')

@@ -120,6 +120,20 @@ function objectRequest (request, i, name) {
   return { url: href, extra, signal }
 }
 
+/**
+ * A WHATWG `Request` as fetchpool's request object: its URL, method,
+ * headers and signal. Its body is a stream, which only an asynchronous read
+ * could take: a Request with one is refused, before anything is sent.
+ */
+function fromWhatwg (request, name) {
+  if (request.body !== null) {
+    throw invalidArgValue(name, request, 'is a Request with a body; give { url, method, headers, body } instead')
+  }
+  return { url: request.url, method: request.method, headers: request.headers, signal: request.signal }
+}
+
+const isWhatwg = (request) => typeof Request === 'function' && request instanceof Request
+
 // The fields an object request is read for.
 const FIELDS = ['url', 'method', 'headers', 'body', 'json', 'timeout', 'signal', 'saveTo',
   'saveAnyStatus', 'resume', 'ifChanged', 'integrity', 'maxBodySize']
@@ -133,6 +147,10 @@ const FIELDS = ['url', 'method', 'headers', 'body', 'json', 'timeout', 'signal',
  */
 function snapshot (request) {
   if (request === null || typeof request !== 'object' || request instanceof URL) return request
+  if (isWhatwg(request)) {
+    if (request.body !== null) return request // refused when read
+    request = fromWhatwg(request)
+  }
   const copy = {}
   for (const key of FIELDS) {
     const value = request[key]
@@ -177,7 +195,8 @@ function normalize (items, from, to, base, single = false) {
     if (url === null) {
       if (request !== null && typeof request === 'object') {
         try {
-          const parsed = objectRequest(request, pos, single ? 'request' : `requests[${base + pos}]`)
+          const name = single ? 'request' : `requests[${base + pos}]`
+          const parsed = objectRequest(isWhatwg(request) ? fromWhatwg(request, name) : request, pos, name)
           url = parsed.url
           if (parsed.extra !== null) (extras || (extras = [])).push(parsed.extra)
           if (parsed.signal !== undefined) (signals || (signals = new Map())).set(base + pos, parsed.signal)

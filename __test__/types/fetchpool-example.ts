@@ -50,6 +50,7 @@ async function calls(): Promise<void> {
   // @ts-expect-error a request's field is no option of a call of many
   await gather(['http://a/'], { method: 'POST' });
   void posted;
+  await fetch(new Request('http://a/', { method: 'DELETE' }));
 
   const saved = await fetch({ url: 'http://a/f', saveTo: '/tmp/f', resume: true, ifChanged: true, integrity: 'sha256-x' });
   const kept: boolean | undefined = saved.notModified;
