@@ -122,7 +122,13 @@ const badInputs = [
   ['an unknown redirect mode', () => [server.url('/'), { redirect: 'sometimes' }], 'ERR_INVALID_ARG_VALUE', TypeError],
   ['a signal that is not an AbortSignal', () => [server.url('/'), { signal: {} }], 'ERR_INVALID_ARG_TYPE', TypeError],
   ['a per-call connect timeout', () => [server.url('/'), { timeout: { connect: 5 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
-  ['a retry method that is not a token', () => [server.url('/'), { retry: { methods: ['GET', 'GE T'] } }], 'ERR_INVALID_HTTP_TOKEN', TypeError]
+  ['a retry method that is not a token', () => [server.url('/'), { retry: { methods: ['GET', 'GE T'] } }], 'ERR_INVALID_HTTP_TOKEN', TypeError],
+  // Options that are none of fetchpool's, misspelt or another library's.
+  ['a misspelt option', () => [server.url('/'), { timout: 5 }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ["another library's option", () => [server.url('/'), { data: { a: 1 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ['an unknown timeout', () => [server.url('/'), { timeout: { request: 300 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ['an unknown retry key', () => [server.url('/'), { retry: { limit: 2 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ['an unknown minSpeed key', () => [server.url('/'), { minSpeed: { bytes: 2 } }], 'ERR_INVALID_ARG_VALUE', TypeError]
 ]
 
 for (const [what, args, code, Ctor] of badInputs) {
@@ -167,6 +173,12 @@ test('client options are checked', () => {
   // What only the engine can tell, a certificate that does not parse, has its code too.
   assert.throws(() => new fetchpool.Client({ ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }),
     (err) => err instanceof TypeError && err.code === 'ERR_INVALID_ARG_VALUE' && /^Invalid ca/.test(err.message))
+  // An option that is none of a client's, or one only a call takes.
+  assert.throws(() => new fetchpool.Client({ concurency: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.concurency/ })
+  assert.throws(() => new fetchpool.Client({ settle: true }), { code: 'ERR_INVALID_ARG_VALUE' })
+  assert.throws(() => new fetchpool.Client({ timeout: { connect: 5, idle: 5 } }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.timeout\.idle/ })
+  // An undefined value is no option at all, as everywhere else.
+  new fetchpool.Client({ concurency: undefined, timeout: { connect: 5, headers: 5 } }).close()
   // null is no options; true is HTTP/2 where the server offers it.
   new fetchpool.Client(null).close()
   new fetchpool.Client({ http2: true }).close()

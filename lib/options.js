@@ -20,6 +20,19 @@ function checkObject (value, name) {
   }
 }
 
+/**
+ * Refuses a key of `value` that is none of `known`: an option misspelt, or
+ * another library's (`timeout: { request }`, `data`), would otherwise do
+ * nothing without a word.
+ */
+function checkKeys (value, known, name, what) {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key) && value[key] !== undefined) {
+      throw invalidArgValue(`${name}.${key}`, value[key], `is not an option of ${what} (see docs/api.md)`)
+    }
+  }
+}
+
 function checkBoolean (value, name) {
   if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value)
   return value
@@ -78,6 +91,7 @@ function retryOptions (value, name) {
     return { retries: checkInteger(value, name, 0, 1000) }
   }
   if (!isObject(value)) throw invalidArgType(name, 'of type number or object', value)
+  checkKeys(value, ['retries', 'minDelay', 'maxDelay', 'statuses', 'codes', 'methods'], name, 'retry')
   const out = {}
   if (value.retries !== undefined) out.retries = checkInteger(value.retries, `${name}.retries`, 0, 1000)
   if (value.minDelay !== undefined) out.minDelay = checkInteger(value.minDelay, `${name}.minDelay`, 0)
@@ -120,13 +134,24 @@ function concurrencyOptions (options, name, set) {
   set('adaptive', false)
 }
 
+/** The options of a call; a client takes them too, as its defaults, but the last three. */
+const CALL_OPTIONS = ['concurrency', 'maxConcurrency', 'timeout', 'redirect', 'maxRedirects', 'maxBodySize',
+  'maxSaveSize', 'minSpeed', 'decompress', 'failOnStatus', 'retry', 'settle', 'signal', 'onProgress']
+
+/** A client's own options, beside the calls' defaults. */
+const CLIENT_OPTIONS = ['workers', 'http2', 'ca', 'rejectUnauthorized', 'allowPrivateNetworks', 'proxy', 'resolve',
+  'headers', 'userAgent', 'connectionsPerHost', 'rateLimit', 'rateLimitPerHost', 'poolMaxIdlePerHost', 'poolMaxIdle',
+  'poolIdleTimeout', ...CALL_OPTIONS.slice(0, -3)]
+
 /**
  * Options of one call. Returns `{ native, settle, signal, onProgress }` where
- * `native` is null when nothing differs from the client's defaults.
+ * `native` is null when nothing differs from the client's defaults. A
+ * client's options are read here too, their keys checked by the caller.
  */
-function callOptions (options, name = 'options') {
+function callOptions (options, name = 'options', ofClient = false) {
   if (options === undefined || options === null) return EMPTY
   if (!isObject(options)) throw invalidArgType(name, 'of type object', options)
+  if (!ofClient) checkKeys(options, CALL_OPTIONS, name, 'a call')
   let native = null
   const set = (key, value) => {
     if (native === null) native = {}
@@ -140,6 +165,7 @@ function callOptions (options, name = 'options') {
         throw invalidArgValue(`${name}.timeout.connect`, timeout.connect,
           'is a client option (new Client({ timeout: { connect } }))')
       }
+      checkKeys(timeout, ['headers', 'body', 'total', 'connect'], `${name}.timeout`, 'timeout')
       if (timeout.headers !== undefined) set('headersTimeout', checkTimeout(timeout.headers, `${name}.timeout.headers`))
       if (timeout.body !== undefined) set('bodyTimeout', checkTimeout(timeout.body, `${name}.timeout.body`))
       if (timeout.total !== undefined) set('totalTimeout', checkTimeout(timeout.total, `${name}.timeout.total`))
@@ -181,6 +207,7 @@ function callOptions (options, name = 'options') {
 function minSpeedOptions (value, name, set) {
   if (value === false || value === Infinity) return set('minSpeedLimit', 0)
   if (!isObject(value)) throw invalidArgType(name, 'an object or false', value)
+  checkKeys(value, ['limit', 'time'], name, 'minSpeed')
   if (value.limit !== undefined) set('minSpeedLimit', checkInteger(value.limit, `${name}.limit`, 0))
   if (value.time !== undefined) {
     // A window that never ends is no guard at all.
@@ -294,7 +321,8 @@ function clientOptions (options) {
     delete rest.connect
     callDefaults = { ...options, timeout: rest }
   }
-  const defaults = callOptions(callDefaults, 'options')
+  checkKeys(options, CLIENT_OPTIONS, 'options', 'a client')
+  const defaults = callOptions(callDefaults, 'options', true)
   if (defaults.native !== null) out.defaults = defaults.native
   if (options.http2 !== undefined) {
     const mode = options.http2 === true ? 'auto' : options.http2 === false ? 'off' : options.http2
