@@ -167,9 +167,11 @@ test('client options are checked', () => {
   assert.throws(() => new fetchpool.Client({ headers: [[' x ', 'y']] }), { code: 'ERR_INVALID_HTTP_TOKEN' })
   assert.throws(() => new fetchpool.Client({ headers: { '': 'y' } }), { code: 'ERR_INVALID_HTTP_TOKEN' })
   assert.throws(() => new fetchpool.Client({ headers: { a: 'b\r\nx: y' } }), { code: 'ERR_INVALID_CHAR' })
-  assert.throws(() => new fetchpool.Client({ headers: { a: 'caf\u00e9' } }), { code: 'ERR_INVALID_CHAR' })
+  assert.throws(() => new fetchpool.Client({ headers: { a: 'b\u0001c' } }), { code: 'ERR_INVALID_CHAR' })
+  assert.throws(() => new fetchpool.Client({ headers: { a: 'b\u007fc' } }), { code: 'ERR_INVALID_CHAR' })
   assert.throws(() => new fetchpool.Client({ userAgent: 'a\nb' }), { code: 'ERR_INVALID_CHAR', message: /options\.userAgent/ })
-  new fetchpool.Client({ headers: { 'x-a': ' spaced\tvalue ' }, userAgent: 'agent/1 (x)' }).close()
+  // As a request's, other characters are taken (and sent as UTF-8).
+  new fetchpool.Client({ headers: { 'x-a': ' spaced\tvalue ', 'x-b': 'caf\u00e9 \u4e2d' }, userAgent: 'agent/1 (x)' }).close()
   // What only the engine can tell, a certificate that does not parse, has its code too.
   assert.throws(() => new fetchpool.Client({ ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }),
     (err) => err instanceof TypeError && err.code === 'ERR_INVALID_ARG_VALUE' && /^Invalid ca/.test(err.message))

@@ -370,13 +370,13 @@ function clientOptions (options) {
 
 /**
  * The client's header fields, by the rule the engine applies to a request's
- * (src/engine/request.rs `fields_of`): a name is a token, a value is visible
- * ASCII, spaces and tabs.
+ * (src/engine/request.rs `fields_of`): a name is a token, a value holds no
+ * control character but tab (other characters are sent as UTF-8).
  */
 function checkFields (pairs, name) {
   for (const [key, value] of pairs) {
     if (!HTTP_TOKEN.test(key)) throw inputError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"] in ${name}`)
-    if (!/^[\t\x20-\x7e]*$/.test(value)) throw inputError('ERR_INVALID_CHAR', `Invalid character in header content ["${key}"] in ${name}`)
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw inputError('ERR_INVALID_CHAR', `Invalid character in header content ["${key}"] in ${name}`)
   }
 }
 
