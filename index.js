@@ -52,7 +52,9 @@ const native = {
       signal: undefined,
       onProgress: undefined
     }
-    client._gather(items, opts, done)
+    // Never called back synchronously, though a malformed item fails the
+    // call before anything is sent.
+    client._gather(items, opts, (err, results) => process.nextTick(done, err, results))
   },
   fetch (request, callback) {
     return getDefaultClient().fetch(request, callback)

@@ -257,6 +257,15 @@ describe('native path through require(\'..\')', { skip: skipReal }, () => {
     }
   })
 
+  test('a malformed item fails a native map before anything is sent, and calls back later', async () => {
+    let returned = false
+    const called = new Promise((resolve) => fetchpool.map([`${base}/fine`, 'not a url'], fetchpool.fetch, (err) => resolve([err, returned])))
+    returned = true
+    const [err, after] = await called
+    assert.strictEqual(err.code, 'ERR_INVALID_URL')
+    assert.strictEqual(after, true, 'called back after map returned')
+  })
+
   test('mapValues that fails keeps only the keys that succeeded, as async', async () => {
     const closed = http.createServer()
     await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve))
