@@ -638,6 +638,12 @@ test('response.url is the URL as WHATWG serializes it, in whatever form it was g
   const [viaGather] = await fetchpool.gather([unicode])
   assert.equal(viaGather.url, encoded)
   assert.ok(server.stats.paths.includes('/json?q=caf%C3%A9&k=%E6%97%A5'))
+  // The fragment is left out, as WHATWG leaves it; it is never sent either.
+  assert.equal((await fetchpool.fetch(`${normal}?q#part`)).url, `${normal}?q`)
+  assert.equal((await fetchpool.fetch(`${normal}#a#b`)).url, normal)
+  const moved = await fetchpool.fetch(server.url('/redirect?n=1&to=/json%23x#frag')) // Location: /json#x
+  assert.equal(moved.redirected, true)
+  assert.equal(moved.url, normal)
 })
 
 test('fetch calls joined in one tick: an aborted one fails alone; close fails the rest', async () => {

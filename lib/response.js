@@ -35,6 +35,12 @@ function utf8 (buf) {
   return buf.toString('utf8', bom ? 3 : 0)
 }
 
+/** WHATWG's `response.url` leaves the fragment out; a serialized URL has `#` only before it. */
+function withoutFragment (url) {
+  const hash = url.indexOf('#')
+  return hash === -1 ? url : url.slice(0, hash)
+}
+
 /**
  * A response is row `off` of a chunk's Float64Array `rows` (fields: lib/layout.js,
  * defined in src/binding/layout.rs). Header block and small body are in `data`;
@@ -49,7 +55,7 @@ class Response {
     // a field V8 sees a double in keeps each value in a heap box of its own,
     // three more objects per response for the garbage collector to copy.
     this.status = rows[off + L.STATUS] | 0
-    this.url = rows[off + L.EXTRA] < 0 ? requestUrl : extras[rows[off + L.EXTRA]]
+    this.url = withoutFragment(rows[off + L.EXTRA] < 0 ? requestUrl : extras[rows[off + L.EXTRA]])
     this.redirected = rows[off + L.REDIRECTED] === 1
     this.index = index <= 0x7fffffff ? index | 0 : index
     this.attempts = rows[off + L.ATTEMPTS] | 0
