@@ -128,6 +128,7 @@ const badInputs = [
   ["another library's option", () => [server.url('/'), { data: { a: 1 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
   ['an unknown timeout', () => [server.url('/'), { timeout: { request: 300 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
   ['an unknown retry key', () => [server.url('/'), { retry: { limit: 2 } }], 'ERR_INVALID_ARG_VALUE', TypeError],
+  ['onProgress on a lone fetch, which would never call it', () => [server.url('/'), { onProgress: () => {} }], 'ERR_INVALID_ARG_VALUE', TypeError],
   ['an unknown minSpeed key', () => [server.url('/'), { minSpeed: { bytes: 2 } }], 'ERR_INVALID_ARG_VALUE', TypeError]
 ]
 

@@ -2,7 +2,7 @@
 
 const { performance } = require('node:perf_hooks')
 const { NativeClient } = require('./native')
-const { inputError, isInputCode, abortError, invalidArgType } = require('./errors')
+const { inputError, isInputCode, abortError, invalidArgType, invalidArgValue } = require('./errors')
 const { callOptions, clientOptions, refuseRequestFields, requestFromInit } = require('./options')
 const { snapshot, urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
@@ -98,6 +98,9 @@ class Client {
     try {
       [request, options] = requestFromInit(request, options)
       opts = callOptions(options)
+      if (opts.onProgress !== undefined) {
+        throw invalidArgValue('options.onProgress', opts.onProgress, 'applies to calls of many requests (gather, stream, download)')
+      }
       if (request === undefined || request === null || (typeof request !== 'string' && typeof request !== 'object')) {
         throw invalidArgType('request', 'a string, a URL or a request object', request)
       }
