@@ -6,6 +6,7 @@ const fetchpool = require('..')
 const { FetchError } = fetchpool
 const { startServer, startRawServer, refusedPort } = require('./support/server')
 const { blackHole } = require('./support/black-hole')
+const { waitFor } = require('./support/wait')
 
 let server
 before(async () => { server = await startServer() })
@@ -66,9 +67,19 @@ test('an ABORT_ERR names the request its own signal cancelled; the call\'s names
   const url = server.url('/slow?ms=30000')
   const own = new AbortController()
   const settled = fetchpool.gather([server.url('/a'), { url, signal: own.signal }], { settle: true })
-  own.abort()
+  const why = new Error('the caller gave up')
+  own.abort(why)
   const { reason } = (await settled)[1]
   assert.deepEqual([reason.code, reason.url, reason.index, reason.attempts], ['ABORT_ERR', url, 1, 0])
+  assert.equal(reason.cause, why, "the signal's reason is the cause, as for a call's signal")
+  // Aborted once on the wire, by a signal without a reason of its own.
+  server.reset()
+  const late = new AbortController()
+  const started = fetchpool.fetch({ url, signal: late.signal }).then(() => null, (e) => e)
+  await waitFor(() => server.stats.inFlight === 1, 'the request on the wire')
+  late.abort()
+  const lateErr = await started
+  assert.deepEqual([lateErr.code, lateErr.cause && lateErr.cause.name], ['ABORT_ERR', 'AbortError'])
   const whole = new AbortController()
   const failed = fetchpool.gather([url], { signal: whole.signal }).then(() => null, (e) => e)
   whole.abort()

@@ -58,6 +58,8 @@ class Batch {
     this.preErrors = null
     // index → unsubscribe, for requests with their own signal
     this.itemSignals = null
+    // index → the reason of a request's own signal that fired, for its error's cause
+    this.itemReasons = null
     this.unwatch = null
     this.ended = false
     // More requests may still be submitted (a stream): do not end when idle.
@@ -193,7 +195,11 @@ class Batch {
   watchItems (signals) {
     if (this.itemSignals === null) this.itemSignals = new Map()
     for (const [index, signal] of signals) {
-      const cancel = () => this.client._native.cancelItem(this.id, index)
+      const cancel = () => {
+        if (this.itemReasons === null) this.itemReasons = new Map()
+        this.itemReasons.set(index, signal.reason)
+        this.client._native.cancelItem(this.id, index)
+      }
       if (signal.aborted) cancel()
       else this.itemSignals.set(index, this.client._signals.subscribe(signal, cancel))
     }
@@ -233,6 +239,10 @@ class Batch {
     if (rows[off + L.STATUS] === 0) {
       const pre = this.preErrors !== null ? this.preErrors.get(index) : undefined
       const err = pre !== undefined ? pre : rowError(rows, off, extras[rows[off + L.EXTRA]], shown)
+      if (this.itemReasons !== null && this.itemReasons.has(index)) {
+        if (err.code === 'ABORT_ERR') err.cause = this.itemReasons.get(index)
+        this.itemReasons.delete(index)
+      }
       if (!this.settle) this.end()
       this.onResult(index, err, undefined)
     } else {
@@ -264,6 +274,7 @@ class Batch {
       for (const unsubscribe of this.itemSignals.values()) unsubscribe()
       this.itemSignals = null
     }
+    this.itemReasons = null
     this.onEnd()
   }
 }
