@@ -1,7 +1,6 @@
 'use strict'
 
 const { performance } = require('node:perf_hooks')
-const { NativeClient } = require('./native')
 const { inputError, isInputCode, abortError, invalidArgType, invalidArgValue } = require('./errors')
 const { callOptions, clientOptions, refuseRequestFields, requestFromInit } = require('./options')
 const { snapshot, urlOf } = require('./requests')
@@ -263,6 +262,9 @@ class Client {
  * thrown with that code, as every other refused option is.
  */
 function makeNative (options, onChunk) {
+  // The addon is loaded by the first client, not with the module: the async
+  // surface is JavaScript, and works where no binary does.
+  const { NativeClient } = require('./native')
   try {
     return new NativeClient(options, performance.now(), onChunk)
   } catch (cause) {

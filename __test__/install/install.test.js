@@ -138,17 +138,27 @@ test('a TypeScript file type-checks against the shipped types and fetches', asyn
   assert.deepStrictEqual(await node(path.join('out', 'check.js')), [200, 'body of /d', 'body of /e'])
 })
 
-test('without a platform package the error names the targets and the way to build', async () => {
+test('without a platform package the async surface works, and the first client names the targets and the way to build', async () => {
   const platformPackages = fs.readdirSync(path.join(project, 'node_modules'))
     .filter((name) => name.startsWith('fetchpool-'))
   assert.strictEqual(platformPackages.length, 1)
   fs.rmSync(path.join(project, 'node_modules', platformPackages[0]), { recursive: true })
+  // The async surface is JavaScript and works; the first client needs the
+  // addon, and says what is missing.
   fs.writeFileSync(path.join(project, 'missing.cjs'), `
-try { require('fetchpool') } catch (err) {
-  console.log(JSON.stringify({ code: err.code, targets: err.targets, packages: err.packages, cause: err.cause instanceof Error }))
-}`)
+const fetchpool = require('fetchpool')
+fetchpool.mapLimit([1, 2, 3], 2, async (n) => n * 2, (err, doubled) => {
+  let seen = { err, doubled }
+  try { new fetchpool.Client() } catch (err) {
+    seen = { ...seen, code: err.code, targets: err.targets, packages: err.packages, cause: err.cause instanceof Error }
+  }
+  try { fetchpool.fetch('http://127.0.0.1:1/') } catch (err) { seen.fetchCode = err.code }
+  console.log(JSON.stringify(seen))
+})`)
   const seen = await node('missing.cjs')
+  assert.deepStrictEqual([seen.err, seen.doubled], [null, [2, 4, 6]])
   assert.strictEqual(seen.code, 'ERR_NO_NATIVE_BINARY')
+  assert.strictEqual(seen.fetchCode, 'ERR_NO_NATIVE_BINARY')
   // The loader's own error, with every path it tried, stays on as the cause.
   assert.strictEqual(seen.cause, true)
   assert.deepStrictEqual(seen.targets, pkg.napi.targets)
