@@ -73,10 +73,9 @@ test('an ABORT_ERR names the request its own signal cancelled; the call\'s names
   assert.deepEqual([reason.code, reason.url, reason.index, reason.attempts], ['ABORT_ERR', url, 1, 0])
   assert.equal(reason.cause, why, "the signal's reason is the cause, as for a call's signal")
   // Aborted once on the wire, by a signal without a reason of its own.
-  server.reset()
   const late = new AbortController()
-  const started = fetchpool.fetch({ url, signal: late.signal }).then(() => null, (e) => e)
-  await waitFor(() => server.stats.inFlight === 1, 'the request on the wire')
+  const started = fetchpool.fetch({ url: `${url}&late`, signal: late.signal }).then(() => null, (e) => e)
+  await waitFor(() => server.stats.paths.includes('/slow?ms=30000&late'), 'the request on the wire')
   late.abort()
   const lateErr = await started
   assert.deepEqual([lateErr.code, lateErr.cause && lateErr.cause.name], ['ABORT_ERR', 'AbortError'])
