@@ -72,6 +72,12 @@ test('an ABORT_ERR names the request its own signal cancelled; the call\'s names
   const { reason } = (await settled)[1]
   assert.deepEqual([reason.code, reason.url, reason.index, reason.attempts], ['ABORT_ERR', url, 1, 0])
   assert.equal(reason.cause, why, "the signal's reason is the cause, as for a call's signal")
+  // Two requests cancelled by their own signals: each keeps its own reason.
+  const [one, two] = [new AbortController(), new AbortController()]
+  const both = fetchpool.gather([{ url, signal: one.signal }, { url, signal: two.signal }], { settle: true })
+  one.abort('first')
+  two.abort('second')
+  assert.deepEqual((await both).map((o) => o.reason.cause), ['first', 'second'])
   // Aborted once on the wire, by a signal without a reason of its own.
   const late = new AbortController()
   const started = fetchpool.fetch({ url: `${url}&late`, signal: late.signal }).then(() => null, (e) => e)

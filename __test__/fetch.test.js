@@ -241,6 +241,7 @@ test('a fetch sends its request as it was when called, whatever the caller chang
   const request = { url: '', headers: { 'x-id': '' } }
   const buf = Buffer.alloc(4)
   const payload = { id: 0 }
+  const pairs = [['x-id', '0']]
   const calls = []
   for (let i = 0; i < 3; i++) {
     request.url = server.url(`/echo?n=${i}`)
@@ -249,7 +250,8 @@ test('a fetch sends its request as it was when called, whatever the caller chang
     buf.write(`id=${i}`)
     calls.push(fetchpool.fetch(server.url('/echo'), { method: 'PUT', body: buf }))
     payload.id = i
-    calls.push(fetchpool.fetch({ url: server.url('/echo'), json: payload, headers: [['x-id', String(i)]] }))
+    calls.push(fetchpool.fetch({ url: server.url('/echo'), json: payload, headers: pairs }))
+    pairs[0][1] = String(i + 1)
   }
   const echoes = await Promise.all(calls.map(async (call) => (await call).json()))
   for (let i = 0; i < 3; i++) {
@@ -260,11 +262,36 @@ test('a fetch sends its request as it was when called, whatever the caller chang
     assert.deepEqual(JSON.parse(byJson.body), { id: i })
     assert.equal(byJson.headers['x-id'], String(i))
   }
+  // The other kinds of body, and a Request's headers, changed once sent.
+  const array = new Uint8Array([0x61])
+  const params = new URLSearchParams({ a: '1' })
+  const whatwg = new Request(server.url('/echo'), { headers: { 'x-id': 'first' } })
+  const sent = [
+    fetchpool.fetch(server.url('/echo'), { method: 'PUT', body: array.buffer }),
+    fetchpool.fetch(server.url('/echo'), { method: 'PUT', body: params }),
+    fetchpool.fetch(whatwg)
+  ]
+  array[0] = 0x62
+  params.set('a', '2')
+  whatwg.headers.set('x-id', 'later')
+  const [byArrayBuffer, byParams, byRequest] = await Promise.all(sent.map(async (call) => (await call).json()))
+  assert.equal(byArrayBuffer.body, 'a')
+  assert.equal(byParams.body, 'a=1')
+  assert.equal(byRequest.headers['x-id'], 'first')
 })
 
 test('text() and json() read UTF-8 as WHATWG does: a leading byte order mark is dropped', async () => {
   const bom = Buffer.from([0xef, 0xbb, 0xbf])
-  const bodies = { '/json': Buffer.concat([bom, Buffer.from('{"a":"\u00e9"}')]), '/twice': Buffer.concat([bom, bom, Buffer.from('x')]), '/bad': Buffer.from([0x61, 0xff]) }
+  const bodies = {
+    '/json': Buffer.concat([bom, Buffer.from('{"a":"\u00e9"}')]),
+    '/twice': Buffer.concat([bom, bom, Buffer.from('x')]),
+    '/bad': Buffer.from([0x61, 0xff]),
+    '/only': bom,
+    // Three bytes that are not a BOM, each close to one.
+    '/near': Buffer.from([0xef, 0xbf, 0xbf, 0x61]),
+    '/tail': Buffer.from([0x61, 0xbb, 0xbf]),
+    '/third': Buffer.from('a\u00bf')
+  }
   const own = await startHttpServer((req, res, url) => res.end(bodies[url.pathname]))
   try {
     const json = await fetchpool.fetch(own.url('/json'))
@@ -272,6 +299,10 @@ test('text() and json() read UTF-8 as WHATWG does: a leading byte order mark is 
     assert.equal(json.buffer.length, bodies['/json'].length, 'the bytes keep it')
     assert.equal(await (await fetchpool.fetch(own.url('/twice'))).text(), '\ufeffx', 'only the first is dropped')
     assert.equal(await (await fetchpool.fetch(own.url('/bad'))).text(), 'a\ufffd')
+    assert.equal(await (await fetchpool.fetch(own.url('/only'))).text(), '')
+    assert.equal(await (await fetchpool.fetch(own.url('/near'))).text(), '\uffffa')
+    assert.equal(await (await fetchpool.fetch(own.url('/tail'))).text(), 'a\ufffd\ufffd')
+    assert.equal(await (await fetchpool.fetch(own.url('/third'))).text(), 'a\u00bf')
   } finally {
     await own.close()
   }

@@ -393,6 +393,26 @@ test('a stream over a source waiting on its own await ends at once on a break, a
   }
 })
 
+test('an async source with no read pending is returned, and its cleanup done, before the loop ends', async () => {
+  // Its items come at once, so the window is full and no read is pending
+  // when the consumer stops: as with a plain for await, the generator's
+  // finally has run, awaits and all, once the loop is left.
+  let cleaned = false
+  const source = (async function * () {
+    try {
+      for (let i = 0; i < 100; i++) yield server.url(`/cleanup/${i}`)
+    } finally {
+      await new Promise((resolve) => setImmediate(resolve))
+      cleaned = true
+    }
+  })()
+  for await (const res of fetchpool.stream(source, { concurrency: 2 })) {
+    assert.equal(res.status, 200)
+    break
+  }
+  assert.equal(cleaned, true)
+})
+
 test('with settle, each malformed item of an async source keeps its own error', async () => {
   // Each item of an async source crosses on its own, before any result of
   // the ones before it is back.
