@@ -2,7 +2,7 @@
 
 const { performance } = require('node:perf_hooks')
 const { inputError, isInputCode, abortError, invalidArgType, invalidArgValue } = require('./errors')
-const { callOptions, clientOptions, refuseRequestFields, requestFromInit } = require('./options')
+const { callOptions, clientOptions, requestFromInit } = require('./options')
 const { snapshot, urlOf } = require('./requests')
 const { SignalWatch } = require('./signals')
 const { Batch } = require('./batch')
@@ -190,7 +190,6 @@ class Client {
     let list, opts
     try {
       list = toArray(requests)
-      refuseRequestFields(options, 'each request')
       opts = callOptions(options)
     } catch (err) {
       if (callback !== undefined) throw err
@@ -214,7 +213,6 @@ class Client {
    * order. At most `window` requests are submitted and not yet consumed.
    */
   stream (requests, options) {
-    refuseRequestFields(options, 'each request')
     const opts = callOptions(options)
     // A string is iterable too, but as characters: a URL alone is refused.
     if (requests === null || requests === undefined || typeof requests === 'string' ||

@@ -8,7 +8,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { invalidArgType } = require('./errors')
-const { refuseRequestFields } = require('./options')
+const { checkKeys, CALL_OPTIONS } = require('./options')
 const { nameFromUrl, nameFromDisposition, safeName, claimName } = require('./filename')
 
 /** Options of download() itself; the rest are gather's. */
@@ -30,7 +30,8 @@ function splitOptions (options) {
     if (typeof options[key] !== 'boolean') throw invalidArgType(`options.${key}`, 'of type boolean', options[key])
     own[key] = options[key]
   }
-  refuseRequestFields(call, 'each request')
+  // Checked here, before any file is touched, as gather would check them.
+  checkKeys(call, CALL_OPTIONS, 'options', 'a call')
   return { own, call }
 }
 

@@ -20,6 +20,11 @@ function checkObject (value, name) {
   }
 }
 
+// The fields of a request that are no option of a call: in a call's options
+// they would do nothing, and `gather(urls, { method: 'POST' })` would send
+// GETs. `fetch(url, init)` takes them, as WHATWG's fetch does.
+const REQUEST_FIELDS = ['method', 'headers', 'body', 'json', 'saveTo', 'saveAnyStatus', 'resume', 'ifChanged', 'integrity']
+
 /**
  * Refuses a key of `value` that is none of `known`: an option misspelt, or
  * another library's (`timeout: { request }`, `data`), would otherwise do
@@ -28,7 +33,10 @@ function checkObject (value, name) {
 function checkKeys (value, known, name, what) {
   for (const key of Object.keys(value)) {
     if (!known.includes(key) && value[key] !== undefined) {
-      throw invalidArgValue(`${name}.${key}`, value[key], `is not an option of ${what} (see docs/api.md)`)
+      const reason = REQUEST_FIELDS.includes(key)
+        ? 'is a field of a request, not an option of the call'
+        : `is not an option of ${what} (see docs/api.md)`
+      throw invalidArgValue(`${name}.${key}`, value[key], reason)
     }
   }
 }
@@ -134,14 +142,16 @@ function concurrencyOptions (options, name, set) {
   set('adaptive', false)
 }
 
-/** The options of a call; a client takes them too, as its defaults, but the last three. */
-const CALL_OPTIONS = ['concurrency', 'maxConcurrency', 'timeout', 'redirect', 'maxRedirects', 'maxBodySize',
-  'maxSaveSize', 'minSpeed', 'decompress', 'failOnStatus', 'retry', 'settle', 'signal', 'onProgress']
+/** The options of a call that a client takes too, as its defaults. */
+const DEFAULTED_OPTIONS = ['concurrency', 'maxConcurrency', 'timeout', 'redirect', 'maxRedirects', 'maxBodySize',
+  'maxSaveSize', 'minSpeed', 'decompress', 'failOnStatus', 'retry']
+
+const CALL_OPTIONS = [...DEFAULTED_OPTIONS, 'settle', 'signal', 'onProgress']
 
 /** A client's own options, beside the calls' defaults. */
 const CLIENT_OPTIONS = ['workers', 'http2', 'ca', 'rejectUnauthorized', 'allowPrivateNetworks', 'proxy', 'resolve',
   'headers', 'userAgent', 'connectionsPerHost', 'rateLimit', 'rateLimitPerHost', 'poolMaxIdlePerHost', 'poolMaxIdle',
-  'poolIdleTimeout', ...CALL_OPTIONS.slice(0, -3)]
+  'poolIdleTimeout', ...DEFAULTED_OPTIONS]
 
 /**
  * Options of one call. Returns `{ native, settle, signal, onProgress }` where
@@ -273,31 +283,14 @@ function resolveMap (map) {
   return resolve
 }
 
-// The fields of a request that are no option of a call: in a call's options
-// they would do nothing, and `gather(urls, { method: 'POST' })` would send
-// GETs. `fetch(url, init)` takes them, as WHATWG's fetch does.
-const REQUEST_FIELDS = ['method', 'headers', 'body', 'json', 'saveTo', 'saveAnyStatus', 'resume', 'ifChanged', 'integrity']
-
-/** Throws ERR_INVALID_ARG_VALUE for the first request field set in `options`. */
-function refuseRequestFields (options, where) {
-  if (!isObject(options)) return
-  for (const key of REQUEST_FIELDS) {
-    if (options[key] !== undefined) {
-      throw invalidArgValue(`options.${key}`, options[key], `is a field of ${where}, not an option of the call`)
-    }
-  }
-}
-
 /**
  * `fetch(url, init)`: the request fields of `init` moved onto a request
- * object, the rest left as the call's options. A request object keeps its
- * own fields; given beside it in the options, they are refused.
+ * object, the rest left as the call's options. Beside a request object, or
+ * in any other call's options, `callOptions` refuses them.
  */
 function requestFromInit (request, options) {
-  if (!isObject(options) || !REQUEST_FIELDS.some((key) => options[key] !== undefined)) return [request, options]
-  if (typeof request !== 'string' && !(request instanceof URL)) {
-    refuseRequestFields(options, 'the request object')
-  }
+  if (!isObject(options) || (typeof request !== 'string' && !(request instanceof URL)) ||
+      !REQUEST_FIELDS.some((key) => options[key] !== undefined)) return [request, options]
   const own = { url: request }
   const rest = { ...options }
   for (const key of REQUEST_FIELDS) {
@@ -389,7 +382,9 @@ function checkFields (pairs, name) {
 }
 
 module.exports = {
-  refuseRequestFields,
+  REQUEST_FIELDS,
+  CALL_OPTIONS,
+  checkKeys,
   requestFromInit,
   callOptions,
   clientOptions,

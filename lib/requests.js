@@ -5,7 +5,7 @@
 // body, …) with their positions. A malformed item becomes that item's error.
 
 const { invalidArgType, invalidArgValue } = require('./errors')
-const { headerPairs, checkTimeout, checkInteger, checkBoolean, isAbortSignal } = require('./options')
+const { REQUEST_FIELDS, headerPairs, checkTimeout, checkInteger, checkBoolean, isAbortSignal } = require('./options')
 
 /** WHATWG's URL parser drops ASCII tab and newline, so removing them here changes nothing. */
 function cleanUrl (url) {
@@ -134,9 +134,9 @@ function fromWhatwg (request, name) {
 
 const isWhatwg = (request) => typeof Request === 'function' && request instanceof Request
 
-// The fields an object request is read for.
-const FIELDS = ['url', 'method', 'headers', 'body', 'json', 'timeout', 'signal', 'saveTo',
-  'saveAnyStatus', 'resume', 'ifChanged', 'integrity', 'maxBodySize']
+// The fields an object request is read for: its own, and those it shares
+// with a call's options.
+const FIELDS = ['url', ...REQUEST_FIELDS, 'timeout', 'signal', 'maxBodySize']
 
 /**
  * An object request as it is now, for a call that reads it later (a
