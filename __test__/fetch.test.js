@@ -323,7 +323,8 @@ test('a WHATWG Request without a body is taken: its URL, method, headers and sig
   server.reset()
   await assert.rejects(fetchpool.fetch(new Request(server.url('/echo'), { method: 'POST', body: 'x' })), { code: 'ERR_INVALID_ARG_VALUE' })
   await new Promise((resolve) => setTimeout(resolve, 20))
-  assert.equal(server.stats.requests, 0)
+  // The aborted /slow request may still reach the server after the reset.
+  assert.deepEqual(server.stats.paths.filter((path) => path.startsWith('/echo')), [])
 })
 
 test('request bodies of every kind send their bytes; a body makes a POST', async () => {
