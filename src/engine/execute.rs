@@ -330,13 +330,10 @@ async fn send(
     route: &Route,
     out: &Outgoing<'_>,
 ) -> Result<Response<ResponseBody>, FetchError> {
-    // Each stale connection fails once and leaves the pool, so resending
-    // ends by the time the idle connections to this host are used up.
-    let resends = if is_idempotent(out.method) {
-        net.idle.per_origin() + 1
-    } else {
-        0
-    };
+    // A kept-alive connection found closed sends an idempotent request
+    // again, once: a server that took the request and then dropped the
+    // connection sees it twice at most, whatever `retry` says.
+    let resends = usize::from(is_idempotent(out.method));
     // The first request to an https origin goes alone (see alpn.rs); the
     // protocol it finds tells the others where to go. Without HTTP/2 in
     // Auto mode, every origin speaks HTTP/1.1.
@@ -403,7 +400,8 @@ enum OnLane {
 }
 
 /// Sends on the lane's own connection; a kept-alive one found closed is
-/// resent at once, `resends` times at most.
+/// resent at once on a new connection, which cannot have gone stale,
+/// `resends` times at most.
 async fn send_on_lane(
     net: &Network,
     opts: &CallOptions,
@@ -413,17 +411,21 @@ async fn send_on_lane(
     mut resends: usize,
     probe: &mut Option<Probe<'_>>,
 ) -> Result<OnLane, FetchError> {
+    let mut fresh = false;
     loop {
         let sent_at = Instant::now();
         timing.start.get_or_insert(sent_at);
         let (uri, method) = (out.uri, out.method);
         let pending = lane.send(
-            net, out.key, uri, method, out.fields, out.body, sent_at, probe,
+            net, out.key, uri, method, out.fields, out.body, sent_at, probe, fresh,
         );
         match within_headers_timeout(opts, pending).await? {
             Ok(response) => return Ok(OnLane::Sent((response.map(ResponseBody::Lane), sent_at))),
             Err(SendFailure::SpeaksH2(handed)) => return Ok(OnLane::SpeaksH2(handed, sent_at)),
-            Err(SendFailure::Stale(_)) if resends > 0 => resends -= 1,
+            Err(SendFailure::Stale(_)) if resends > 0 => {
+                resends -= 1;
+                fresh = true;
+            }
             Err(SendFailure::Stale(err) | SendFailure::Fatal(err)) => return Err(classify(err)),
         }
     }
@@ -465,7 +467,9 @@ async fn send_pooled(
             // A kept-alive connection the server had already closed: the
             // request never reached anyone who answers, so an idempotent
             // one goes again at once on another connection, as browsers
-            // and Go's transport do. It is not a retry of `retry`.
+            // and Go's transport do. It is not a retry of `retry`. hyper
+            // picks that connection; when it too was closed, the request
+            // fails, and `retry` decides.
             Err(err) if resends > 0 && is_stale(&err, &connection, sent_at) => resends -= 1,
             // An HTTP/2 server that turned the request away unprocessed
             // (RFC 9113 §8.7) is asked again, whatever the method. hyper

@@ -142,6 +142,7 @@ impl IdleStore {
     }
 
     /// Idle connections kept per origin at most, now.
+    #[cfg(test)]
     pub fn per_origin(&self) -> usize {
         self.per_origin.get()
     }

@@ -65,9 +65,9 @@ impl Lane {
     }
 
     /// Sends a request to the origin `key` (an absolute `uri`) on
-    /// this lane's connection, opening or reusing one as needed. `probe`:
-    /// this is the first request to an https origin (alpn.rs), whose
-    /// version the connection it opens finds out.
+    /// this lane's connection, opening or reusing one as needed; on a new
+    /// one when `fresh`. `probe`: this is the first request to an https
+    /// origin (alpn.rs), whose version the connection it opens finds out.
     #[allow(clippy::too_many_arguments)] // one exchange's whole request
     pub async fn send(
         &mut self,
@@ -79,11 +79,12 @@ impl Lane {
         body: &Bytes,
         sent_at: Instant,
         probe: &mut Option<Probe<'_>>,
+        fresh: bool,
     ) -> Result<Response<WireBody>, SendFailure> {
         // A connection with anything beyond its last response is closed
         // here: those bytes would be read as this request's response.
         let held = match self.take() {
-            Some(mut conn) if &*conn.key == key => conn.is_reusable().then_some(conn),
+            Some(mut conn) if !fresh && &*conn.key == key => conn.is_reusable().then_some(conn),
             Some(other) => {
                 net.idle.put(other);
                 None
@@ -92,7 +93,7 @@ impl Lane {
         };
         let conn = match held {
             Some(conn) => conn,
-            None => open(net, key, uri, probe).await?,
+            None => open(net, key, uri, probe, fresh).await?,
         };
         // A lane's connection to the origin: it speaks HTTP/1.1.
         if let Some(first) = probe.take() {
@@ -119,15 +120,16 @@ impl Lane {
     }
 }
 
-/// An idle connection to `key`, or a new one. A probe's new connection
-/// offers HTTP/2 too; one that gets it goes to the pooled client.
+/// An idle connection to `key`, unless `fresh`, or a new one. A probe's new
+/// connection offers HTTP/2 too; one that gets it goes to the pooled client.
 async fn open(
     net: &Network,
     key: &str,
     uri: &Uri,
     probe: &Option<Probe<'_>>,
+    fresh: bool,
 ) -> Result<Box<Conn>, SendFailure> {
-    if let Some(conn) = net.idle.take(key) {
+    if let Some(conn) = (!fresh).then(|| net.idle.take(key)).flatten() {
         return Ok(conn);
     }
     if probe.is_none() {
