@@ -27,7 +27,11 @@ before(async () => {
   server = await startServer()
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-report-'))
   const refused = `http://127.0.0.1:${await refusedPort()}/`
-  const urls = Array.from({ length: 300 }, (_, i) => (i % 100 === 50 ? refused : server.url(`/slow?ms=${i % 7}&id=${i}`)))
+  // Three failures at once (refused) and three that take time (a reset
+  // after 40 ms), which the waterfall draws as red bars.
+  const urls = Array.from({ length: 300 }, (_, i) => (i % 100 === 50
+    ? refused
+    : server.url(i % 100 === 5 ? `/reset?ms=40&id=${i}` : `/slow?ms=${i % 7}&id=${i}`)))
   fs.writeFileSync(path.join(dir, 'urls.txt'), urls.join('\n'))
   reportFile = path.join(dir, 'report.html')
   const code = await new Promise((resolve) => {
@@ -67,12 +71,12 @@ test('the report is one page that loads nothing from the network', () => {
   assert.match(html, /uPlot/)
   const data = pageData(html)
   assert.equal(data.summary.done, 300)
-  assert.equal(data.summary.failed, 3)
-  assert.deepEqual(data.summary.errors, [['ECONNREFUSED', 3]])
-  assert.deepEqual(data.summary.statuses, [['200', 297]])
+  assert.equal(data.summary.failed, 6)
+  assert.deepEqual(data.summary.errors, [['ECONNREFUSED', 3], ['ECONNRESET', 3]])
+  assert.deepEqual(data.summary.statuses, [['200', 294]])
   assert.equal(data.waterfall.rows.length, 300)
   assert.equal(data.waterfall.sampled, false)
-  assert.equal(data.waterfall.rows.filter((r) => r[6] !== 0).length, 3)
+  assert.equal(data.waterfall.rows.filter((r) => r[6] !== 0).length, 6)
   assert.ok(Math.max(...data.curve.max) <= 16)
 })
 
@@ -82,10 +86,10 @@ test('the report opened in headless Chromium has its elements drawn', { skip: no
   const chart = dom.slice(dom.indexOf('<div id="concurrency">'), dom.indexOf('<h2>Waterfall'))
   assert.match(chart, /class="uplot[\s\S]*<canvas/, 'uPlot drew no chart')
   assert.match(dom, /<canvas id="waterfall" width="\d+" height="\d+"/)
-  assert.match(dom, /by error code<\/td><td>ECONNREFUSED: 3/)
+  assert.match(dom, /by error code<\/td><td>ECONNREFUSED: 3, ECONNRESET: 3/)
   assert.match(dom, /requests<\/td><td>300</)
-  assert.match(dom, /responses<\/td><td>297</)
-  assert.match(dom, /failed<\/td><td>3</)
+  assert.match(dom, /responses<\/td><td>294</)
+  assert.match(dom, /failed<\/td><td>6</)
 })
 
 test('a screenshot of the report shows the curve, throughput and waterfall', { skip: noChromium }, async () => {
@@ -94,7 +98,7 @@ test('a screenshot of the report shows the curve, throughput and waterfall', { s
   const { width, height, bpp, pixels } = decodePng(fs.readFileSync(png))
   const colours = new Set()
   const near = (r, g, b, [R, G, B]) => Math.abs(r - R) + Math.abs(g - G) + Math.abs(b - B) < 12
-  const counts = { fill: 0, throughput: 0, waterfall: 0, queued: 0 }
+  const counts = { fill: 0, throughput: 0, waterfall: 0, queued: 0, failed: 0 }
   for (let p = 0; p < width * height * bpp; p += bpp) {
     const [r, g, b] = [pixels[p], pixels[p + 1], pixels[p + 2]]
     colours.add((r << 16) | (g << 8) | b)
@@ -102,6 +106,7 @@ test('a screenshot of the report shows the curve, throughput and waterfall', { s
     if (near(r, g, b, [0x3a, 0xa7, 0x57])) counts.throughput++
     if (near(r, g, b, [0x4a, 0x90, 0xd9])) counts.waterfall++
     if (near(r, g, b, [0xc8, 0xc8, 0xc8])) counts.queued++
+    if (near(r, g, b, [0xd9, 0x30, 0x25])) counts.failed++
   }
   assert.ok(colours.size > 50, `only ${colours.size} colours`)
   assert.ok(counts.fill > 5000, `curve fill: ${counts.fill} pixels`)
@@ -113,6 +118,9 @@ test('a screenshot of the report shows the curve, throughput and waterfall', { s
   // their share of the waterfall does not shrink.
   assert.ok(counts.waterfall > 3000, `waterfall's waiting bars: ${counts.waterfall} pixels`)
   assert.ok(counts.queued > 3000, `waterfall's queued bars: ${counts.queued} pixels`)
+  // The red of a failure that took time: a bar some hundreds of pixels
+  // long; the legend's swatch alone is 144.
+  assert.ok(counts.failed > 500, `waterfall's failed bars: ${counts.failed} pixels`)
 })
 
 test('a report of a million requests stays a light page', () => {

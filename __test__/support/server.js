@@ -93,6 +93,8 @@ async function handle (server, req, res, url) {
     return res.socket.destroy()
   }
   if (path === '/reset') {
+    // After `ms`, if given: a failure that takes time.
+    if (q.has('ms')) await hold(res, Number(q.get('ms')))
     return req.socket.resetAndDestroy()
   }
   res.writeHead(200, { 'content-type': 'text/plain', 'x-path': path })
