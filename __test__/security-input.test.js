@@ -9,9 +9,33 @@
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const http2 = require('node:http2')
+const net = require('node:net')
 const { clientTracker } = require('./support/clients')
 const { startHttpServer } = require('./support/http-server')
 const { freePorts } = require('./support/ports')
+
+describe('method CONNECT', () => {
+  test('is refused in any case before anything is sent: it asks for a tunnel', async () => {
+    // A raw server: Node's http server would take CONNECT aside, out of
+    // sight of a count of requests.
+    let received = 0
+    const raw = net.createServer((socket) => {
+      socket.on('data', (data) => { received += data.length })
+      socket.on('error', () => {})
+    })
+    await new Promise((resolve) => raw.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${raw.address().port}/`
+      for (const method of ['CONNECT', 'connect']) {
+        await assert.rejects(clients.client().fetch({ url, method }), { code: 'ERR_INVALID_ARG_VALUE' })
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.equal(received, 0)
+    } finally {
+      await new Promise((resolve) => raw.close(resolve))
+    }
+  })
+})
 
 let h2
 let h2Port

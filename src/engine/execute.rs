@@ -362,7 +362,6 @@ async fn send(
     let fast = to_lanes
         && req.save_to.is_none()
         && (speaks_h1 || probe.is_some())
-        && *out.method != Method::CONNECT
         && !out.fields.contains_key(header::TRANSFER_ENCODING);
     let (response, sent_at) = match lane {
         Some(lane) if fast => {

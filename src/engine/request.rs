@@ -299,6 +299,14 @@ fn method_of(method: Option<&str>) -> Result<Method, FetchError> {
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Err(invalid());
     }
+    // CONNECT asks for a tunnel, not a resource; fetch and undici refuse
+    // it too, in any case.
+    if upper == "CONNECT" {
+        return Err(FetchError::invalid(
+            InvalidInput::ArgValue,
+            format!("Method must not be CONNECT, which asks for a tunnel [\"{m}\"]"),
+        ));
+    }
     Method::from_bytes(name.as_bytes()).map_err(|_| invalid())
 }
 
@@ -371,6 +379,15 @@ mod tests {
 
     fn kind_of(raw: RawRequest) -> ErrorKind {
         raw.validate().unwrap_err().kind().clone()
+    }
+
+    #[test]
+    fn connect_is_refused_in_any_case() {
+        for m in ["CONNECT", "connect", "Connect"] {
+            let mut raw = RawRequest::get("http://a.test/x");
+            raw.method = Some(m.into());
+            assert_eq!(kind_of(raw), ErrorKind::Invalid(InvalidInput::ArgValue));
+        }
     }
 
     #[test]
