@@ -50,6 +50,15 @@ before(async () => {
       body = whole.subarray(0, Math.floor(whole.length / 2))
     } else if (kind === 'bomb') body = zstdBomb(1024 * MiB) // 1 GiB from 32 KiB
     else if (kind === 'unknown') body = Buffer.from('left as it is')
+    else if (kind === 'stacked') {
+      // Codings applied in the order listed; on one field line, or each on
+      // its own with `lines`.
+      const codings = url.searchParams.get('codings').split(',')
+      const stacked = codings.reduce((b, c) => ENCODE[c](b), TEXT)
+      const header = url.searchParams.has('lines') ? codings : codings.join(', ')
+      res.writeHead(200, { 'content-encoding': header, 'content-length': stacked.length })
+      return res.end(stacked)
+    }
     else if (kind === 'empty') {
       res.writeHead(Number(url.searchParams.get('status')), { 'content-encoding': coding, etag: '"v1"' })
       return res.end()
@@ -121,6 +130,25 @@ describe('on by default', () => {
     const res = await client.fetch(node.url('/unknown?coding=compress'))
     assert.equal(await res.text(), 'left as it is')
     assert.equal(res.headers.get('content-encoding'), 'compress')
+  })
+
+  test('codings applied one over another are undone, last first, from one line or several', async () => {
+    for (const query of ['codings=gzip,br', 'codings=deflate,zstd,gzip&lines', 'codings=br,deflate',
+      'codings=gzip,gzip,gzip,gzip,gzip']) {
+      const res = await client.fetch(node.url(`/stacked?${query}`))
+      assert.ok(res.buffer.equals(TEXT), `${query}: ${res.buffer.length} bytes`)
+      assert.equal(res.headers.get('content-encoding'), null, query)
+    }
+  })
+
+  test('more than five codings, or one unknown among them, are left as they are', async () => {
+    const six = 'gzip,gzip,gzip,gzip,gzip,gzip'
+    const res = await client.fetch(node.url(`/stacked?codings=${six}`))
+    assert.ok(res.buffer.equals(six.split(',').reduce((b) => ENCODE.gzip(b), TEXT)))
+    assert.equal(res.headers.get('content-encoding'), six.split(',').join(', '))
+    const mixed = await client.fetch(node.url('/unknown?coding=gzip, compress'))
+    assert.equal(await mixed.text(), 'left as it is')
+    assert.equal(mixed.headers.get('content-encoding'), 'gzip, compress')
   })
 
   test('a HEAD response is not decoded', async () => {

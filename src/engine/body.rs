@@ -15,7 +15,7 @@ use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt};
 use tokio_util::io::StreamReader;
 
 use super::classify::classify;
@@ -108,16 +108,47 @@ pub enum Coding {
 /// The value fetchpool sends as `Accept-Encoding` when decoding is on.
 pub const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
-/// The coding to undo, if the response has exactly one that fetchpool knows.
-pub fn coding_of(headers: &HeaderMap) -> Option<Coding> {
-    let value = headers.get(http::header::CONTENT_ENCODING)?.to_str().ok()?;
-    match value.trim().to_ascii_lowercase().as_str() {
-        "gzip" | "x-gzip" => Some(Coding::Gzip),
-        "deflate" => Some(Coding::Deflate),
-        "br" => Some(Coding::Brotli),
-        "zstd" => Some(Coding::Zstd),
-        _ => None,
+/// Most codings undone on one body; a longer list is left as it came, as
+/// one with a coding fetchpool does not know is.
+pub const MAX_CODINGS: usize = 5;
+
+/// A body's content codings, in the order they were applied: the last is
+/// undone first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Codings {
+    list: [Coding; MAX_CODINGS],
+    len: usize,
+}
+
+impl Codings {
+    /// The codings in the order they are undone.
+    fn undo_order(self) -> impl Iterator<Item = Coding> {
+        self.list.into_iter().take(self.len).rev()
     }
+}
+
+/// The codings to undo, if the response names any and fetchpool knows every
+/// one (`identity` is none); across every `Content-Encoding` line.
+pub fn coding_of(headers: &HeaderMap) -> Option<Codings> {
+    let mut codings = Codings {
+        list: [Coding::Gzip; MAX_CODINGS],
+        len: 0,
+    };
+    for value in headers.get_all(http::header::CONTENT_ENCODING) {
+        for name in value.to_str().ok()?.split(',') {
+            let coding = match name.trim().to_ascii_lowercase().as_str() {
+                "" | "identity" => continue,
+                "gzip" | "x-gzip" => Coding::Gzip,
+                "deflate" => Coding::Deflate,
+                "br" => Coding::Brotli,
+                "zstd" => Coding::Zstd,
+                _ => return None,
+            };
+            *codings.list.get_mut(codings.len)? = coding;
+            codings.len += 1;
+        }
+    }
+    (codings.len > 0).then_some(codings)
 }
 
 pub struct BodyLimits {
@@ -176,52 +207,74 @@ async fn with_idle<T>(
 
 pub async fn read_body(
     body: ResponseBody,
-    coding: Option<Coding>,
+    codings: Option<Codings>,
     size_hint: Option<u64>,
     limits: &BodyLimits,
     target: BodyTarget<'_>,
     pool: Option<&Arc<Prefault>>,
 ) -> Result<BodyRead, FetchError> {
-    if let (None, Some(max), Some(len)) = (coding, limits.max_size, size_hint) {
+    if let (None, Some(max), Some(len)) = (codings, limits.max_size, size_hint) {
         if len > max {
             return Err(too_large(max));
         }
     }
-    match (coding, target) {
-        (None, BodyTarget::Memory) => read_plain(body, size_hint, limits, pool).await,
-        (None, BodyTarget::File(file)) => write_plain(body, limits, file).await,
-        (coding, target) => {
-            // The speed counts bytes as they come off the wire, before decoding.
-            let mut speed = SpeedCheck::new(limits.min_speed);
-            let stream = body
-                .into_data_stream()
-                .map_err(io::Error::other)
-                .and_then(move |data| {
-                    let checked = speed.add(data.len()).map(|()| data);
-                    std::future::ready(checked.map_err(io::Error::other))
-                });
-            let mut reader = StreamReader::new(stream);
-            // No bytes at all is an empty body, whatever the coding: a 304 or
-            // 204 that names its representation's coding, or an empty file
-            // served with one, as browsers and Node's fetch read them.
-            let head = with_idle(limits.idle, reader.fill_buf())
-                .await?
-                .map_err(read_error)?;
-            let empty = head.is_empty();
-            let zlib = is_zlib_header(head);
-            let mut decoded: Pin<Box<dyn AsyncRead + Send>> = match coding {
-                None => Box::pin(reader),
-                _ if empty => Box::pin(reader),
-                Some(Coding::Gzip) => Box::pin(GzipDecoder::new(reader)),
-                // HTTP's deflate is zlib-wrapped, but some servers send raw
-                // deflate; browsers accept both, and so does fetchpool.
-                Some(Coding::Deflate) if zlib => Box::pin(ZlibDecoder::new(reader)),
-                Some(Coding::Deflate) => Box::pin(DeflateDecoder::new(reader)),
-                Some(Coding::Brotli) => Box::pin(BrotliDecoder::new(reader)),
-                Some(Coding::Zstd) => Box::pin(ZstdDecoder::new(reader)),
-            };
-            read_decoded(decoded.as_mut(), limits, target).await
-        }
+    let Some(codings) = codings else {
+        return match target {
+            BodyTarget::Memory => read_plain(body, size_hint, limits, pool).await,
+            BodyTarget::File(file) => write_plain(body, limits, file).await,
+        };
+    };
+    // The speed counts bytes as they come off the wire, before decoding.
+    let mut speed = SpeedCheck::new(limits.min_speed);
+    let stream = body
+        .into_data_stream()
+        .map_err(io::Error::other)
+        .and_then(move |data| {
+            let checked = speed.add(data.len()).map(|()| data);
+            std::future::ready(checked.map_err(io::Error::other))
+        });
+    let mut reader = StreamReader::new(stream);
+    // No bytes at all is an empty body, whatever the coding: a 304 or
+    // 204 that names its representation's coding, or an empty file
+    // served with one, as browsers and Node's fetch read them.
+    let head = with_idle(limits.idle, reader.fill_buf())
+        .await?
+        .map_err(read_error)?;
+    if head.is_empty() {
+        return read_decoded(Box::pin(reader).as_mut(), limits, target).await;
+    }
+    let mut undo = codings.undo_order();
+    let first = undo.next().unwrap_or(Coding::Gzip);
+    let zlib = is_zlib_header(head);
+    let mut decoded = decoder(first, reader, zlib);
+    for coding in undo {
+        // Each further coding reads the one before through a buffer, whose
+        // first bytes tell zlib from raw deflate there too.
+        let mut buffered = tokio::io::BufReader::new(decoded);
+        let head = with_idle(limits.idle, buffered.fill_buf())
+            .await?
+            .map_err(read_error)?;
+        let zlib = is_zlib_header(head);
+        decoded = decoder(coding, buffered, zlib);
+    }
+    read_decoded(decoded.as_mut(), limits, target).await
+}
+
+/// A reader of `input` with `coding` undone. `zlib`: whether a deflate
+/// stream starts with zlib's header.
+fn decoder(
+    coding: Coding,
+    input: impl AsyncBufRead + Send + 'static,
+    zlib: bool,
+) -> Pin<Box<dyn AsyncRead + Send>> {
+    match coding {
+        Coding::Gzip => Box::pin(GzipDecoder::new(input)),
+        // HTTP's deflate is zlib-wrapped, but some servers send raw
+        // deflate; browsers accept both, and so does fetchpool.
+        Coding::Deflate if zlib => Box::pin(ZlibDecoder::new(input)),
+        Coding::Deflate => Box::pin(DeflateDecoder::new(input)),
+        Coding::Brotli => Box::pin(BrotliDecoder::new(input)),
+        Coding::Zstd => Box::pin(ZstdDecoder::new(input)),
     }
 }
 
@@ -424,20 +477,39 @@ mod tests {
         assert!(is_zlib_header(&[]));
     }
 
+    /// The codings of a response with these `Content-Encoding` lines.
+    fn coded(lines: &[&'static str]) -> Option<Vec<Coding>> {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(http::header::CONTENT_ENCODING, line.parse().unwrap());
+        }
+        coding_of(&headers).map(|c| c.list[..c.len].to_vec())
+    }
+
     #[test]
-    fn the_one_known_coding_is_named() {
-        let coded = |value: &'static str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(http::header::CONTENT_ENCODING, value.parse().unwrap());
-            coding_of(&headers)
-        };
-        assert_eq!(coded(" GZIP "), Some(Coding::Gzip));
-        assert_eq!(coded("x-gzip"), Some(Coding::Gzip));
-        assert_eq!(coded("deflate"), Some(Coding::Deflate));
-        assert_eq!(coded("br"), Some(Coding::Brotli));
-        assert_eq!(coded("zstd"), Some(Coding::Zstd));
-        assert_eq!(coded("gzip, br"), None);
-        assert_eq!(coding_of(&HeaderMap::new()), None);
+    fn every_known_coding_is_named_in_the_order_applied() {
+        use Coding::{Brotli, Deflate, Gzip, Zstd};
+        assert_eq!(coded(&[" GZIP "]), Some(vec![Gzip]));
+        assert_eq!(coded(&["x-gzip"]), Some(vec![Gzip]));
+        assert_eq!(coded(&["deflate"]), Some(vec![Deflate]));
+        assert_eq!(coded(&["br"]), Some(vec![Brotli]));
+        assert_eq!(coded(&["zstd"]), Some(vec![Zstd]));
+        assert_eq!(coded(&["gzip, br"]), Some(vec![Gzip, Brotli]));
+        assert_eq!(
+            coded(&["deflate", "zstd,gzip"]),
+            Some(vec![Deflate, Zstd, Gzip])
+        );
+        assert_eq!(coded(&["identity, gzip,"]), Some(vec![Gzip]));
+        assert_eq!(
+            coded(&["gzip, gzip, gzip, gzip, gzip"]).map(|c| c.len()),
+            Some(MAX_CODINGS)
+        );
+        // None to undo, one unknown, or too many: the body stays as it came.
+        assert_eq!(coded(&[]), None);
+        assert_eq!(coded(&["identity"]), None);
+        assert_eq!(coded(&["gzip, compress"]), None);
+        assert_eq!(coded(&["gzip", "x-custom"]), None);
+        assert_eq!(coded(&["gzip, gzip, gzip, gzip, gzip, gzip"]), None);
     }
 
     /// A response of `body` in chunks of `chunk` bytes, each chunk its own
@@ -461,16 +533,37 @@ mod tests {
         }
     }
 
+    /// Reads `response`'s body with `applied` to undo (in the order they
+    /// were applied).
+    async fn read_coded(
+        response: Vec<u8>,
+        applied: &[Coding],
+        size_hint: Option<u64>,
+        max_size: Option<u64>,
+    ) -> Result<BodyRead, FetchError> {
+        let mut codings = Codings {
+            list: [Coding::Gzip; MAX_CODINGS],
+            len: applied.len(),
+        };
+        codings.list[..applied.len()].copy_from_slice(applied);
+        let home = Home::default();
+        let body = ResponseBody::Lane(fetch_on_lane(vec![response], &home).await.into_body());
+        let limits = limits(max_size);
+        let codings = (!applied.is_empty()).then_some(codings);
+        read_body(body, codings, size_hint, &limits, BodyTarget::Memory, None).await
+    }
+
     async fn read(
         response: Vec<u8>,
         coding: Option<Coding>,
         size_hint: Option<u64>,
         max_size: Option<u64>,
     ) -> Result<BodyRead, FetchError> {
-        let home = Home::default();
-        let body = ResponseBody::Lane(fetch_on_lane(vec![response], &home).await.into_body());
-        let limits = limits(max_size);
-        read_body(body, coding, size_hint, &limits, BodyTarget::Memory, None).await
+        let applied: &[Coding] = match &coding {
+            Some(one) => std::slice::from_ref(one),
+            None => &[],
+        };
+        read_coded(response, applied, size_hint, max_size).await
     }
 
     fn text(n: usize) -> Vec<u8> {
@@ -581,6 +674,52 @@ mod tests {
         for packed in [wrapped, raw] {
             let read = read(chunked(&packed, 512), Some(Coding::Deflate), None, None).await;
             assert_eq!(read.expect("decoded").bytes, body);
+        }
+    }
+
+    /// `data` with `coding` applied; deflate raw or zlib-wrapped.
+    async fn encode(coding: Coding, data: &[u8], raw: bool) -> Vec<u8> {
+        use async_compression::tokio::bufread as enc;
+        let mut out = Vec::new();
+        let _ = match coding {
+            Coding::Gzip => enc::GzipEncoder::new(data).read_to_end(&mut out).await,
+            Coding::Deflate if raw => enc::DeflateEncoder::new(data).read_to_end(&mut out).await,
+            Coding::Deflate => enc::ZlibEncoder::new(data).read_to_end(&mut out).await,
+            Coding::Brotli => enc::BrotliEncoder::new(data).read_to_end(&mut out).await,
+            Coding::Zstd => enc::ZstdEncoder::new(data).read_to_end(&mut out).await,
+        }
+        .unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn stacked_codings_are_undone_last_first() {
+        use Coding::{Brotli, Deflate, Gzip, Zstd};
+        let body = text(50_000);
+        // Raw deflate and zlib's, each beneath another coding, where the
+        // decoder tells them apart by the bytes the one above gives it.
+        for (applied, raw) in [
+            (vec![Gzip, Brotli], false),
+            (vec![Deflate, Gzip, Brotli], true),
+            (vec![Zstd, Deflate, Gzip], false),
+            (vec![Gzip, Gzip, Gzip, Gzip, Gzip], false),
+        ] {
+            let mut packed = body.clone();
+            for coding in &applied {
+                packed = encode(*coding, &packed, raw).await;
+            }
+            let whole = read_coded(chunked(&packed, 1000), &applied, None, None).await;
+            assert_eq!(whole.expect("decoded").bytes, body, "{applied:?}");
+            // Named in the wrong order, they do not decode.
+            let mut reversed = applied.clone();
+            reversed.reverse();
+            if reversed != applied {
+                let failed = read_coded(chunked(&packed, 1000), &reversed, None, None).await;
+                assert_eq!(failed.err().map(|e| e.code()), Some("ERR_DECOMPRESS"));
+            }
+            // The limit counts the bytes of the last one undone.
+            let over = read_coded(chunked(&packed, 1000), &applied, None, Some(49_999)).await;
+            assert_eq!(over.err().map(|e| e.code()), Some("ERR_BODY_TOO_LARGE"));
         }
     }
 

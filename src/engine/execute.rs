@@ -11,7 +11,7 @@ use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection}
 
 use super::alpn::{Entry, Probe};
 use super::body::{
-    coding_of, read_body, BodyLimits, BodyRead, BodyTarget, Coding, ResponseBody, ACCEPT_ENCODING,
+    coding_of, read_body, BodyLimits, BodyRead, BodyTarget, Codings, ResponseBody, ACCEPT_ENCODING,
 };
 use super::classify::classify;
 use super::config::CallOptions;
@@ -487,7 +487,7 @@ struct Incoming<'a> {
     parts: &'a http::response::Parts,
     lines: &'a Option<Bytes>,
     body: ResponseBody,
-    coding: Option<Coding>,
+    coding: Option<Codings>,
 }
 
 /// Reads the body into memory or to the request's file. None: the file's

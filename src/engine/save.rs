@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
-use super::body::{read_body, BodyLimits, BodyTarget, Coding, ResponseBody};
+use super::body::{read_body, BodyLimits, BodyTarget, Codings, ResponseBody};
 use super::error::FetchError;
 use super::integrity::Integrity;
 use super::save_file::SaveFile;
@@ -233,7 +233,7 @@ impl<'a> SavePlan<'a> {
         status: StatusCode,
         headers: &HeaderMap,
         body: ResponseBody,
-        coding: Option<Coding>,
+        coding: Option<Codings>,
         limits: &BodyLimits,
     ) -> Result<Received, FetchError> {
         if status == StatusCode::NOT_MODIFIED && self.revalidate.is_some() {
@@ -277,7 +277,7 @@ impl<'a> SavePlan<'a> {
         &mut self,
         status: StatusCode,
         headers: &HeaderMap,
-        coding: Option<Coding>,
+        coding: Option<Codings>,
     ) -> Result<SaveFile, FetchError> {
         let checker = self.opts.integrity.as_ref().map(Integrity::checker);
         if !self.opts.resume || !status.is_success() {
@@ -310,7 +310,7 @@ impl<'a> SavePlan<'a> {
         status: StatusCode,
         headers: &HeaderMap,
         body: ResponseBody,
-        coding: Option<Coding>,
+        coding: Option<Codings>,
         limits: &BodyLimits,
     ) -> Result<Received, FetchError> {
         let limits = BodyLimits {
