@@ -92,6 +92,30 @@ test('an ABORT_ERR names the request its own signal cancelled; the call\'s names
   assert.deepEqual([err.code, err.url, err.index, err.attempts], ['ABORT_ERR', undefined, undefined, 0])
 })
 
+test('a request that failed on its own before its signal fired keeps its own error and cause', async () => {
+  const client = new fetchpool.Client()
+  try {
+    const url = `http://127.0.0.1:${await refusedPort()}/`
+    const own = new AbortController()
+    const before = client.stats().done
+    const pending = client.fetch({ url, signal: own.signal }).then(() => null, (e) => e)
+    // The request goes to the engine in a microtask. The JavaScript thread is
+    // then held until the engine has failed it, so its result waits in the
+    // queue while the signal fires.
+    await new Promise((resolve) => queueMicrotask(resolve))
+    const deadline = Date.now() + 10_000
+    while (client.stats().done === before && Date.now() < deadline);
+    assert.equal(client.stats().done, before + 1, 'the engine failed the request')
+    const reason = new Error('too late')
+    own.abort(reason)
+    const err = await pending
+    assert.equal(err.code, 'ECONNREFUSED')
+    assert.notEqual(err.cause, reason)
+  } finally {
+    client.close()
+  }
+})
+
 test('malformed responses are ERR_HTTP_PROTOCOL; a reset is ECONNRESET', async (t) => {
   const raw = await startRawServer('HELLO THERE\r\n\r\n')
   t.after(() => raw.close())
