@@ -514,3 +514,25 @@ test('an onProgress that throws: the error is uncaught, the call still resolves'
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 20000 })
   assert.deepEqual(JSON.parse(stdout), { statuses: [200, 200], uncaught: ['progress threw'] })
 })
+
+test('results queued for a call that has ended meanwhile are let go', async () => {
+  const client = new fetchpool.Client()
+  try {
+    const url = `http://127.0.0.1:${await refusedPort()}/`
+    const controller = new AbortController()
+    const settled = client.gather(Array.from({ length: 20 }, () => url), { settle: true, signal: controller.signal })
+      .then(() => null, (e) => e)
+    // The JavaScript thread is held until the engine has failed all twenty,
+    // so their results wait in the queue while the call is aborted.
+    const deadline = Date.now() + 10_000
+    while (client.stats().done < 20 && Date.now() < deadline);
+    assert.equal(client.stats().done, 20, 'the engine failed every request')
+    controller.abort()
+    assert.equal((await settled).code, 'ABORT_ERR')
+    // The queued results reach a client that no longer knows their call.
+    await delay(50)
+    assert.equal(client.stats().inFlight, 0)
+  } finally {
+    client.close()
+  }
+})
