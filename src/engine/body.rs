@@ -247,17 +247,105 @@ pub async fn read_body(
     let first = undo.next().unwrap_or(Coding::Gzip);
     let zlib = is_zlib_header(head);
     let mut decoded = decoder(first, reader, zlib);
+    // An inner coding's input is the output of the one above it, which
+    // no limit on the wire bounds: it counts against the body's limit
+    // (a coded stream is hardly larger than what it decodes to), and it
+    // yields now and then, so that timeouts and aborts still run.
+    let inner_limit = limits
+        .max_size
+        .map(|max| max.saturating_add(max / 4).saturating_add(INNER_SLACK));
     for coding in undo {
-        // Each further coding reads the one before through a buffer, whose
-        // first bytes tell zlib from raw deflate there too.
-        let mut buffered = tokio::io::BufReader::new(decoded);
-        let head = with_idle(limits.idle, buffered.fill_buf())
-            .await?
-            .map_err(read_error)?;
-        let zlib = is_zlib_header(head);
-        decoded = decoder(coding, buffered, zlib);
+        let mut layer = Layer::new(decoded, inner_limit);
+        // Its first two bytes tell zlib from raw deflate; a read may give
+        // one, so they are read whole before the decoder takes them back.
+        let mut head = [0u8; 2];
+        let mut got = 0;
+        while got < head.len() {
+            let n = with_idle(limits.idle, layer.read(&mut head[got..]))
+                .await?
+                .map_err(read_error)?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        let zlib = is_zlib_header(&head[..got]);
+        let input = std::io::Cursor::new(head[..got].to_vec()).chain(layer);
+        decoded = decoder(coding, tokio::io::BufReader::new(input), zlib);
     }
     read_decoded(decoded.as_mut(), limits, target).await
+}
+
+/// Room above the body's limit for an inner coding's stream, whose framing
+/// adds a little to what it holds.
+const INNER_SLACK: u64 = 64 * 1024;
+
+/// Bytes an inner coding hands on before its task yields.
+const LAYER_TURN: usize = 64 * 1024;
+
+/// The output of one coding, read by the next: counted against `left`, and
+/// paused after every `LAYER_TURN` bytes, since a decoder reading another
+/// never waits for the network and would otherwise run to its end in one
+/// poll.
+struct Layer {
+    inner: Pin<Box<dyn AsyncRead + Send>>,
+    left: Option<u64>,
+    limit: u64,
+    turn: usize,
+}
+
+impl Layer {
+    fn new(inner: Pin<Box<dyn AsyncRead + Send>>, limit: Option<u64>) -> Self {
+        Layer {
+            inner,
+            left: limit,
+            limit: limit.unwrap_or(u64::MAX),
+            turn: 0,
+        }
+    }
+}
+
+/// An inner coding's stream passed the body's limit.
+#[derive(Debug)]
+struct InnerTooLarge {
+    limit: u64,
+}
+
+impl std::fmt::Display for InnerTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "A coding within the body decoded to more than {} bytes, past what maxBodySize allows it",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for InnerTooLarge {}
+
+impl AsyncRead for Layer {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        if self.turn >= LAYER_TURN {
+            self.turn = 0;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let before = buf.filled().len();
+        std::task::ready!(self.inner.as_mut().poll_read(cx, buf))?;
+        let n = buf.filled().len() - before;
+        self.turn += n;
+        let limit = self.limit;
+        if let Some(left) = self.left.as_mut() {
+            *left = left
+                .checked_sub(n as u64)
+                .ok_or_else(|| io::Error::other(InnerTooLarge { limit }))?;
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
 }
 
 /// A reader of `input` with `coding` undone. `zlib`: whether a deflate
@@ -386,6 +474,9 @@ async fn write_plain(
 fn read_error(err: io::Error) -> FetchError {
     if let Some(slow) = find_in_chain::<TooSlow>(&err) {
         return too_slow(TooSlow { limit: slow.limit });
+    }
+    if let Some(inner) = find_in_chain::<InnerTooLarge>(&err) {
+        return FetchError::new(ErrorKind::BodyTooLarge, inner.to_string());
     }
     if find_in_chain::<hyper::Error>(&err).is_some() || find_in_chain::<WireError>(&err).is_some() {
         return classify(Box::new(err));
@@ -721,6 +812,112 @@ mod tests {
             let over = read_coded(chunked(&packed, 1000), &applied, None, Some(49_999)).await;
             assert_eq!(over.err().map(|e| e.code()), Some("ERR_BODY_TOO_LARGE"));
         }
+    }
+
+    /// A gzip stream whose header names a file of `len` bytes that never
+    /// ends: a decoder reads it all and gives nothing back. Gzipped once
+    /// more, it is a few hundred KiB.
+    async fn endless_name(len: u64) -> Vec<u8> {
+        use async_compression::tokio::bufread::GzipEncoder;
+        use async_compression::Level;
+        let header: &[u8] = &[0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3];
+        let name = tokio::io::BufReader::new(header.chain(tokio::io::repeat(b'a').take(len)));
+        let mut out = Vec::new();
+        GzipEncoder::with_quality(name, Level::Fastest)
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
+        gzip(&out).await
+    }
+
+    #[tokio::test]
+    async fn an_inner_coding_is_held_to_the_body_limit() {
+        let packed = endless_name(64 << 20).await;
+        assert!(packed.len() < 1 << 20, "{}", packed.len());
+        let started = std::time::Instant::now();
+        let over = read_coded(
+            chunked(&packed, 4096),
+            &[Coding::Gzip, Coding::Gzip, Coding::Gzip],
+            None,
+            Some(1024),
+        )
+        .await;
+        assert_eq!(over.err().map(|e| e.code()), Some("ERR_BODY_TOO_LARGE"));
+        // Stopped near the limit, not at the end of 64 MiB.
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn an_inner_coding_yields_so_the_idle_timeout_still_runs() {
+        // No limit: only the pauses between the layers' turns let the
+        // timeout between pieces see that nothing came out for 20 ms.
+        let packed = endless_name(512 << 20).await;
+        let home = Home::default();
+        let answer = fetch_on_lane(vec![chunked(&packed, 4096)], &home).await;
+        let body = ResponseBody::Lane(answer.into_body());
+        let limits = BodyLimits {
+            max_size: None,
+            idle: Some(Duration::from_millis(20)),
+            min_speed: None,
+        };
+        let mut codings = Codings {
+            list: [Coding::Gzip; MAX_CODINGS],
+            len: 3,
+        };
+        codings.list[..3].copy_from_slice(&[Coding::Gzip; 3]);
+        let read = read_body(body, Some(codings), None, &limits, BodyTarget::Memory, None).await;
+        assert_eq!(read.err().map(|e| e.code()), Some("ERR_BODY_TIMEOUT"));
+    }
+
+    #[tokio::test]
+    async fn an_inner_deflate_is_told_apart_when_its_first_byte_comes_alone() {
+        use crate::engine::loopback::fetch_paced;
+        let body = text(20_000);
+        for raw in [true, false] {
+            let inner = encode(Coding::Deflate, &body, raw).await;
+            // gzip in stored blocks: past its 10-byte header and a block's
+            // 5, each byte on the wire is one byte of the deflate stream.
+            let mut packed = Vec::new();
+            async_compression::tokio::bufread::GzipEncoder::with_quality(
+                &inner[..],
+                async_compression::Level::Precise(0),
+            )
+            .read_to_end(&mut packed)
+            .await
+            .unwrap();
+            let response = chunked(&packed, packed.len());
+            let at = response.len() - packed.len() - 7;
+            // The head and the first `first` bytes of the gzip stream, then
+            // the rest a little later: the gzip decoder hands on what it has
+            // by then, a single byte of the deflate stream at 16.
+            for first in 14..18 {
+                let cut = at + first;
+                let pieces = vec![response[..cut].to_vec(), response[cut..].to_vec()];
+                let home = Home::default();
+                let pause = Duration::from_millis(5);
+                let answer = fetch_paced(pieces, pause, &home, &HeaderMap::new()).await;
+                let read = read_coded_body(answer, &[Coding::Deflate, Coding::Gzip]).await;
+                assert_eq!(
+                    read.expect("decoded").bytes,
+                    body,
+                    "raw {raw}, cut at {first}"
+                );
+            }
+        }
+    }
+
+    async fn read_coded_body(
+        answer: http::Response<WireBody>,
+        applied: &[Coding],
+    ) -> Result<BodyRead, FetchError> {
+        let mut codings = Codings {
+            list: [Coding::Gzip; MAX_CODINGS],
+            len: applied.len(),
+        };
+        codings.list[..applied.len()].copy_from_slice(applied);
+        let body = ResponseBody::Lane(answer.into_body());
+        let limits = limits(None);
+        read_body(body, Some(codings), None, &limits, BodyTarget::Memory, None).await
     }
 
     #[tokio::test]

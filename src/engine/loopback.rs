@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response, Uri};
@@ -17,6 +17,12 @@ use super::wire::{exchange, Conn, Home, WireBody};
 /// Accepts one connection, reads a request head, writes each of `pieces`
 /// in its own write and closes.
 pub async fn serve_once(pieces: Vec<Vec<u8>>) -> SocketAddr {
+    serve_paced(pieces, Duration::ZERO).await
+}
+
+/// [`serve_once`], waiting `pause` between pieces, so that each arrives
+/// on its own.
+pub async fn serve_paced(pieces: Vec<Vec<u8>>, pause: Duration) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move {
@@ -32,7 +38,10 @@ pub async fn serve_once(pieces: Vec<Vec<u8>>) -> SocketAddr {
                 Ok(n) => request.extend_from_slice(&chunk[..n]),
             }
         }
-        for piece in pieces {
+        for (i, piece) in pieces.into_iter().enumerate() {
+            if i > 0 && !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
             if socket.write_all(&piece).await.is_err() {
                 return;
             }
@@ -54,7 +63,17 @@ pub async fn fetch_on_lane_with(
     home: &Home,
     fields: &HeaderMap,
 ) -> Response<WireBody> {
-    let addr = serve_once(pieces).await;
+    fetch_paced(pieces, Duration::ZERO, home, fields).await
+}
+
+/// [`fetch_on_lane_with`], the server waiting `pause` between pieces.
+pub async fn fetch_paced(
+    pieces: Vec<Vec<u8>>,
+    pause: Duration,
+    home: &Home,
+    fields: &HeaderMap,
+) -> Response<WireBody> {
+    let addr = serve_paced(pieces, pause).await;
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let conn = Conn::new(Arc::from("loopback"), Transport::Tcp(tcp), Instant::now());
     let uri: Uri = format!("http://{addr}/").parse().expect("uri");
