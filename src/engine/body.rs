@@ -245,8 +245,15 @@ pub async fn read_body(
     }
     let mut undo = codings.undo_order();
     let first = undo.next().unwrap_or(Coding::Gzip);
-    let zlib = is_zlib_header(head);
-    let mut decoded = decoder(first, reader, zlib);
+    let mut decoded = if head.len() >= 2 {
+        let zlib = is_zlib_header(head);
+        decoder(first, reader, zlib)
+    } else {
+        // A first piece of one byte: too few to tell zlib from raw deflate.
+        let (head, got) = first_two(&mut reader, limits).await?;
+        let input = std::io::Cursor::new(head[..got].to_vec()).chain(reader);
+        decoder(first, input, is_zlib_header(&head[..got]))
+    };
     // An inner coding's input is the output of the one above it, which
     // no limit on the wire bounds: it counts against the body's limit
     // (a coded stream is hardly larger than what it decodes to), and it
@@ -256,24 +263,33 @@ pub async fn read_body(
         .map(|max| max.saturating_add(max / 4).saturating_add(INNER_SLACK));
     for coding in undo {
         let mut layer = Layer::new(decoded, inner_limit);
-        // Its first two bytes tell zlib from raw deflate; a read may give
-        // one, so they are read whole before the decoder takes them back.
-        let mut head = [0u8; 2];
-        let mut got = 0;
-        while got < head.len() {
-            let n = with_idle(limits.idle, layer.read(&mut head[got..]))
-                .await?
-                .map_err(read_error)?;
-            if n == 0 {
-                break;
-            }
-            got += n;
-        }
-        let zlib = is_zlib_header(&head[..got]);
+        // A decoder may hand on one byte when the network pauses: the two
+        // the sniff needs are read whole, then given back to the next one.
+        let (head, got) = first_two(&mut layer, limits).await?;
         let input = std::io::Cursor::new(head[..got].to_vec()).chain(layer);
+        let zlib = is_zlib_header(&head[..got]);
         decoded = decoder(coding, tokio::io::BufReader::new(input), zlib);
     }
     read_decoded(decoded.as_mut(), limits, target).await
+}
+
+/// The first two bytes of `reader`, or fewer at its end, and how many.
+async fn first_two(
+    reader: &mut (impl AsyncRead + Unpin),
+    limits: &BodyLimits,
+) -> Result<([u8; 2], usize), FetchError> {
+    let mut head = [0u8; 2];
+    let mut got = 0;
+    while got < head.len() {
+        let n = with_idle(limits.idle, reader.read(&mut head[got..]))
+            .await?
+            .map_err(read_error)?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    Ok((head, got))
 }
 
 /// Room above the body's limit for an inner coding's stream, whose framing
@@ -903,6 +919,23 @@ mod tests {
                     "raw {raw}, cut at {first}"
                 );
             }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deflate_body_is_told_apart_when_its_first_byte_comes_alone() {
+        use crate::engine::loopback::fetch_paced;
+        let body = text(20_000);
+        for raw in [true, false] {
+            let packed = encode(Coding::Deflate, &body, raw).await;
+            let response = chunked(&packed, packed.len());
+            let cut = response.len() - packed.len() - 7 + 1;
+            let pieces = vec![response[..cut].to_vec(), response[cut..].to_vec()];
+            let home = Home::default();
+            let pause = Duration::from_millis(5);
+            let answer = fetch_paced(pieces, pause, &home, &HeaderMap::new()).await;
+            let read = read_coded_body(answer, &[Coding::Deflate]).await;
+            assert_eq!(read.expect("decoded").bytes, body, "raw {raw}");
         }
     }
 
