@@ -517,6 +517,10 @@ async fn read_decoded(
     let mut chunk = vec![0u8; 64 * 1024];
     let mut total: u64 = 0;
     loop {
+        // Decoders reading what is already in hand never wait: each piece
+        // counts against the task's budget, so that a body that decodes to
+        // much still lets the worker's other tasks run.
+        tokio::task::coop::consume_budget().await;
         let n = with_idle(limits.idle, reader.read(&mut chunk))
             .await?
             .map_err(read_error)?;
@@ -883,6 +887,39 @@ mod tests {
         codings.list[..3].copy_from_slice(&[Coding::Gzip; 3]);
         let read = read_body(body, Some(codings), None, &limits, BodyTarget::Memory, None).await;
         assert_eq!(read.err().map(|e| e.code()), Some("ERR_BODY_TIMEOUT"));
+    }
+
+    #[tokio::test]
+    async fn a_body_decoding_to_much_lets_other_tasks_run() {
+        // 64 MiB of zeros gzipped three times is a few hundred bytes: once
+        // they are in, nothing waits on the network, and without a pause
+        // the decoders would run to the end in one poll.
+        let zeros = tokio::io::repeat(0).take(64 << 20);
+        let mut once = Vec::new();
+        async_compression::tokio::bufread::GzipEncoder::new(tokio::io::BufReader::new(zeros))
+            .read_to_end(&mut once)
+            .await
+            .unwrap();
+        let packed = gzip(&gzip(&once).await).await;
+        let home = Home::default();
+        let answer = fetch_on_lane(vec![chunked(&packed, packed.len())], &home).await;
+        let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ticker = {
+            let ticks = ticks.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::task::yield_now().await;
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        };
+        tokio::task::yield_now().await;
+        let before = ticks.load(std::sync::atomic::Ordering::Relaxed);
+        let read = read_coded_body(answer, &[Coding::Gzip; 3]).await;
+        let during = ticks.load(std::sync::atomic::Ordering::Relaxed) - before;
+        ticker.abort();
+        assert_eq!(read.expect("decoded").bytes.len(), 64 << 20);
+        assert!(during >= 4, "the other task ran {during} times");
     }
 
     #[tokio::test]
