@@ -889,6 +889,57 @@ mod tests {
         assert_eq!(read.err().map(|e| e.code()), Some("ERR_BODY_TIMEOUT"));
     }
 
+    /// Hands out one byte, then waits once, then the rest: what a decoder
+    /// above gives when the network pauses.
+    struct OneThenRest {
+        bytes: Vec<u8>,
+        at: usize,
+        waited: bool,
+    }
+
+    impl AsyncRead for OneThenRest {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            if self.at == 1 && !self.waited {
+                self.waited = true;
+                cx.waker().wake_by_ref();
+                return std::task::Poll::Pending;
+            }
+            let end = if self.at == 0 {
+                self.bytes.len().min(1)
+            } else {
+                self.bytes.len()
+            };
+            let n = (end - self.at).min(buf.remaining());
+            let at = self.at;
+            buf.put_slice(&self.bytes[at..at + n]);
+            self.at += n;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sniff_gets_two_bytes_across_a_pause() {
+        let zlib = encode(Coding::Deflate, &text(100), false).await;
+        let mut reader = OneThenRest {
+            bytes: zlib.clone(),
+            at: 0,
+            waited: false,
+        };
+        let (head, got) = first_two(&mut reader, &limits(None)).await.unwrap();
+        assert_eq!((got, &head[..]), (2, &zlib[..2]));
+        assert!(is_zlib_header(&head));
+        let mut empty = OneThenRest {
+            bytes: Vec::new(),
+            at: 0,
+            waited: false,
+        };
+        assert_eq!(first_two(&mut empty, &limits(None)).await.unwrap().1, 0);
+    }
+
     #[tokio::test]
     async fn a_body_decoding_to_much_lets_other_tasks_run() {
         // 64 MiB of zeros gzipped three times is a few hundred bytes: once
