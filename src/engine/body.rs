@@ -867,6 +867,33 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
+    /// "ok" gzipped with a file name of `len` bytes in its header: a
+    /// stream of about `len` bytes that decodes to two.
+    async fn named(len: usize) -> Vec<u8> {
+        let plain = gzip(b"ok").await;
+        let mut out = plain[..10].to_vec();
+        out[3] |= 0x08; // FNAME
+        out.extend(std::iter::repeat_n(b'a', len));
+        out.push(0);
+        out.extend_from_slice(&plain[10..]);
+        out
+    }
+
+    #[tokio::test]
+    async fn an_inner_coding_has_a_quarter_more_room_than_the_limit() {
+        const MIB: usize = 1 << 20;
+        let max = Some(MIB as u64);
+        let applied = [Coding::Gzip, Coding::Gzip];
+        // 1.2 MiB inside: within the limit and its quarter.
+        let within = gzip(&named(MIB + MIB / 5).await).await;
+        let read = read_coded(chunked(&within, 4096), &applied, None, max).await;
+        assert_eq!(&read.expect("within").bytes[..], b"ok");
+        // 2 MiB inside: past them.
+        let past = gzip(&named(2 * MIB).await).await;
+        let read = read_coded(chunked(&past, 4096), &applied, None, max).await;
+        assert_eq!(read.err().map(|e| e.code()), Some("ERR_BODY_TOO_LARGE"));
+    }
+
     #[tokio::test]
     async fn an_inner_coding_yields_so_the_idle_timeout_still_runs() {
         // No limit: only the pauses between the layers' turns let the
