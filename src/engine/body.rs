@@ -250,9 +250,8 @@ pub async fn read_body(
         decoder(first, reader, zlib)
     } else {
         // A first piece of one byte: too few to tell zlib from raw deflate.
-        let (head, got) = first_two(&mut reader, limits).await?;
-        let input = std::io::Cursor::new(head[..got].to_vec()).chain(reader);
-        decoder(first, input, is_zlib_header(&head[..got]))
+        let (input, zlib) = sniffed(reader, limits).await?;
+        decoder(first, input, zlib)
     };
     // An inner coding's input is the output of the one above it, which
     // no limit on the wire bounds: it counts against the body's limit
@@ -262,15 +261,30 @@ pub async fn read_body(
         .max_size
         .map(|max| max.saturating_add(max / 4).saturating_add(INNER_SLACK));
     for coding in undo {
-        let mut layer = Layer::new(decoded, inner_limit);
-        // A decoder may hand on one byte when the network pauses: the two
-        // the sniff needs are read whole, then given back to the next one.
-        let (head, got) = first_two(&mut layer, limits).await?;
-        let input = std::io::Cursor::new(head[..got].to_vec()).chain(layer);
-        let zlib = is_zlib_header(&head[..got]);
+        let layer = Layer {
+            inner: decoded,
+            limit: inner_limit,
+            read: 0,
+        };
+        // A decoder may hand on one byte when the network pauses.
+        let (input, zlib) = sniffed(layer, limits).await?;
         decoded = decoder(coding, tokio::io::BufReader::new(input), zlib);
     }
     read_decoded(decoded.as_mut(), limits, target).await
+}
+
+/// `reader` as it was, and whether it starts as zlib does: its first two
+/// bytes are read whole, however they come, and given back ahead of it.
+async fn sniffed<R: AsyncRead + Unpin>(
+    mut reader: R,
+    limits: &BodyLimits,
+) -> Result<(tokio::io::Chain<std::io::Cursor<Vec<u8>>, R>, bool), FetchError> {
+    let (head, got) = first_two(&mut reader, limits).await?;
+    let zlib = is_zlib_header(&head[..got]);
+    Ok((
+        std::io::Cursor::new(head[..got].to_vec()).chain(reader),
+        zlib,
+    ))
 }
 
 /// The first two bytes of `reader`, or fewer at its end, and how many.
@@ -296,29 +310,14 @@ async fn first_two(
 /// adds a little to what it holds.
 const INNER_SLACK: u64 = 64 * 1024;
 
-/// Bytes an inner coding hands on before its task yields.
-const LAYER_TURN: usize = 64 * 1024;
-
-/// The output of one coding, read by the next: counted against `left`, and
-/// paused after every `LAYER_TURN` bytes, since a decoder reading another
+/// The output of one coding, read by the next: counted against `limit`,
+/// and each read spends the task's budget, since a decoder reading another
 /// never waits for the network and would otherwise run to its end in one
 /// poll.
 struct Layer {
     inner: Pin<Box<dyn AsyncRead + Send>>,
-    left: Option<u64>,
-    limit: u64,
-    turn: usize,
-}
-
-impl Layer {
-    fn new(inner: Pin<Box<dyn AsyncRead + Send>>, limit: Option<u64>) -> Self {
-        Layer {
-            inner,
-            left: limit,
-            limit: limit.unwrap_or(u64::MAX),
-            turn: 0,
-        }
-    }
+    limit: Option<u64>,
+    read: u64,
 }
 
 /// An inner coding's stream passed the body's limit.
@@ -345,20 +344,13 @@ impl AsyncRead for Layer {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<io::Result<()>> {
-        if self.turn >= LAYER_TURN {
-            self.turn = 0;
-            cx.waker().wake_by_ref();
-            return std::task::Poll::Pending;
-        }
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let before = buf.filled().len();
         std::task::ready!(self.inner.as_mut().poll_read(cx, buf))?;
-        let n = buf.filled().len() - before;
-        self.turn += n;
-        let limit = self.limit;
-        if let Some(left) = self.left.as_mut() {
-            *left = left
-                .checked_sub(n as u64)
-                .ok_or_else(|| io::Error::other(InnerTooLarge { limit }))?;
+        coop.made_progress();
+        self.read += (buf.filled().len() - before) as u64;
+        if let Some(limit) = self.limit.filter(|&limit| self.read > limit) {
+            return std::task::Poll::Ready(Err(io::Error::other(InnerTooLarge { limit })));
         }
         std::task::Poll::Ready(Ok(()))
     }
