@@ -7,6 +7,9 @@
 
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const zlib = require('node:zlib')
 const { Client } = require('..')
 const { startNginx } = require('./support/nginx')
@@ -59,7 +62,14 @@ before(async () => {
       res.writeHead(200, { 'content-encoding': header, 'content-length': stacked.length })
       return res.end(stacked)
     }
-    else if (kind === 'empty') {
+    else if (kind === 'members') {
+      // Two gzip members or zstd frames back to back, as `cat a.gz b.gz`
+      // makes; with `junk`, bytes after them that start no other.
+      const half = TEXT.length / 2
+      const parts = [ENCODE[coding](TEXT.subarray(0, half)), ENCODE[coding](TEXT.subarray(half))]
+      if (url.searchParams.has('junk')) parts.push(Buffer.from('not another member'))
+      body = Buffer.concat(parts)
+    } else if (kind === 'empty') {
       res.writeHead(Number(url.searchParams.get('status')), { 'content-encoding': coding, etag: '"v1"' })
       return res.end()
     }
@@ -138,6 +148,20 @@ describe('on by default', () => {
       const res = await client.fetch(node.url(`/stacked?${query}`))
       assert.ok(res.buffer.equals(TEXT), `${query}: ${res.buffer.length} bytes`)
       assert.equal(res.headers.get('content-encoding'), null, query)
+    }
+  })
+
+  test('a gzip body of several members, or a zstd one of several frames, is decoded whole', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fetchpool-members-'))
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    for (const coding of ['gzip', 'zstd']) {
+      const res = await client.fetch(node.url(`/members?coding=${coding}`))
+      assert.ok(res.buffer.equals(TEXT), `${coding}: ${res.buffer.length} bytes`)
+      const saveTo = path.join(dir, coding)
+      const saved = await client.fetch({ url: node.url(`/members?coding=${coding}`), saveTo })
+      assert.equal(saved.savedBytes, TEXT.length, coding)
+      assert.ok(fs.readFileSync(saveTo).equals(TEXT), coding)
+      assert.equal(await codeOf(client.fetch(node.url(`/members?coding=${coding}&junk`))), 'ERR_DECOMPRESS', coding)
     }
   })
 

@@ -364,13 +364,25 @@ fn decoder(
     zlib: bool,
 ) -> Pin<Box<dyn AsyncRead + Send>> {
     match coding {
-        Coding::Gzip => Box::pin(GzipDecoder::new(input)),
+        // A gzip body may be several members back to back (RFC 1952 §2.2),
+        // a zstd one several frames (RFC 8878 §3.1), as `cat a.gz b.gz`,
+        // pigz and bgzip make: every one is decoded, as gunzip and Node's
+        // zlib do. Bytes after the last that do not start another fail.
+        Coding::Gzip => {
+            let mut gzip = GzipDecoder::new(input);
+            gzip.multiple_members(true);
+            Box::pin(gzip)
+        }
         // HTTP's deflate is zlib-wrapped, but some servers send raw
         // deflate; browsers accept both, and so does fetchpool.
         Coding::Deflate if zlib => Box::pin(ZlibDecoder::new(input)),
         Coding::Deflate => Box::pin(DeflateDecoder::new(input)),
         Coding::Brotli => Box::pin(BrotliDecoder::new(input)),
-        Coding::Zstd => Box::pin(ZstdDecoder::new(input)),
+        Coding::Zstd => {
+            let mut zstd = ZstdDecoder::new(input);
+            zstd.multiple_members(true);
+            Box::pin(zstd)
+        }
     }
 }
 
@@ -823,6 +835,40 @@ mod tests {
             // The limit counts the bytes of the last one undone.
             let over = read_coded(chunked(&packed, 1000), &applied, None, Some(49_999)).await;
             assert_eq!(over.err().map(|e| e.code()), Some("ERR_BODY_TOO_LARGE"));
+        }
+    }
+
+    #[tokio::test]
+    async fn every_member_of_a_gzip_body_and_frame_of_a_zstd_one_is_decoded() {
+        use Coding::{Brotli, Gzip, Zstd};
+        let (first, second) = (text(30_000), text(20_000).repeat(2));
+        let whole = [first.clone(), second.clone()].concat();
+        for coding in [Gzip, Zstd] {
+            let joined = [
+                encode(coding, &first, false).await,
+                encode(coding, &second, false).await,
+            ]
+            .concat();
+            for piece in [joined.len(), 1000, 7] {
+                let read = read_coded(chunked(&joined, piece), &[coding], None, None).await;
+                assert_eq!(read.expect("decoded").bytes, whole, "{coding:?} in {piece}");
+            }
+            // Beneath another coding too.
+            let outer = encode(Brotli, &joined, false).await;
+            let read = read_coded(chunked(&outer, 1000), &[coding, Brotli], None, None).await;
+            assert_eq!(read.expect("decoded").bytes, whole, "{coding:?} under br");
+            // Bytes after the last member that do not start another fail.
+            let junk = [
+                encode(coding, &first, false).await,
+                b"not a member".to_vec(),
+            ]
+            .concat();
+            let read = read_coded(chunked(&junk, 1000), &[coding], None, None).await;
+            assert_eq!(
+                read.err().map(|e| e.code()),
+                Some("ERR_DECOMPRESS"),
+                "{coding:?}"
+            );
         }
     }
 
