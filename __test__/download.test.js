@@ -17,6 +17,7 @@ let server
 let base
 let top
 let requests = 0
+let hanging = () => {}
 /** The Accept-Encoding each request URL came with. */
 const encodings = new Map()
 
@@ -32,6 +33,11 @@ before(async () => {
       const pad = 'y'.repeat(Number(url.searchParams.get('length')) - head.length)
       res.writeHead(200, { 'content-disposition': head + pad })
       return res.end(`body of ${req.url}`)
+    }
+    if (url.pathname === '/hang') {
+      // Never answers; tells the test it has been asked.
+      hanging()
+      return
     }
     if (url.pathname === '/missing') {
       res.writeHead(404, disposition === null ? {} : { 'content-disposition': disposition })
@@ -239,16 +245,52 @@ test('Content-Disposition: same name in another case, turned off, and a rename t
   assert.equal(path.basename(same[0].file), 'case.txt')
   const off = await fetchpool.download([`${base}/kept.txt?cd=${cd('other.txt')}`], dir, { contentDisposition: false })
   assert.equal(path.basename(off[0].file), 'kept.txt')
-  // The name the response gives is a directory: the file stays under the
-  // URL's name, and the result says why.
+  // The name the response gives is a directory: the result says why, and
+  // the body waiting for that name is gone.
   fs.mkdirSync(path.join(dir, 'taken'))
   const [blocked] = await fetchpool.download([`${base}/first.txt?cd=${cd('taken')}`], dir)
-  assert.equal(blocked.saved, true)
+  assert.equal(blocked.saved, undefined)
   // rename(2) of a file onto a directory: EISDIR.
   assert.equal(blocked.error && blocked.error.code, 'EISDIR')
-  assert.equal(path.basename(blocked.file), 'first.txt')
-  assert.equal(fs.readFileSync(blocked.file, 'utf8'), `body of /first.txt?cd=${cd('taken')}`)
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['case.txt', 'first.txt', 'kept.txt', 'taken'])
+  assert.equal(path.basename(blocked.file), 'taken')
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['case.txt', 'kept.txt', 'taken'])
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'taken')), [])
+})
+
+test("a file under the URL's name is left alone when the response names another", async () => {
+  const cd = (name) => encodeURIComponent(`attachment; filename="${name}"`)
+  const { dir } = freshDir('not-clobbered')
+  fs.mkdirSync(dir)
+  fs.writeFileSync(path.join(dir, 'download'), 'mine')
+  fs.writeFileSync(path.join(dir, 'index.html'), 'mine too')
+  const results = await fetchpool.download([
+    `${base}/?cd=${cd('home.html')}`,
+    `${base}/download?cd=${cd('report.pdf')}`,
+    `${base}/plain/`
+  ], dir)
+  assert.deepEqual(results.map((r) => path.basename(r.file)), ['home.html', 'report.pdf', 'index-1.html'])
+  assert.equal(fs.readFileSync(path.join(dir, 'download'), 'utf8'), 'mine')
+  assert.equal(fs.readFileSync(path.join(dir, 'index.html'), 'utf8'), 'mine too')
+  assert.equal(fs.readFileSync(path.join(dir, 'report.pdf'), 'utf8'), `body of /download?cd=${cd('report.pdf')}`)
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['download', 'home.html', 'index-1.html', 'index.html', 'report.pdf'])
+})
+
+test('an aborted call leaves no file waiting for its name', async () => {
+  const cd = encodeURIComponent('attachment; filename="named.txt"')
+  const { dir } = freshDir('aborted')
+  fs.mkdirSync(dir)
+  fs.writeFileSync(path.join(dir, 'first.txt'), 'mine')
+  const controller = new AbortController()
+  // One at a time: the hanging request is asked for once the first is in.
+  hanging = () => controller.abort()
+  try {
+    await assert.rejects(fetchpool.download([`${base}/first.txt?cd=${cd}`, `${base}/hang`], dir,
+      { concurrency: 1, signal: controller.signal }), { code: 'ABORT_ERR' })
+  } finally {
+    hanging = () => {}
+  }
+  assert.deepEqual(fs.readdirSync(dir), ['first.txt'])
+  assert.equal(fs.readFileSync(path.join(dir, 'first.txt'), 'utf8'), 'mine')
 })
 
 test('a renamed file leaves no validators under its old name', async () => {

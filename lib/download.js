@@ -5,6 +5,7 @@
 // only by a whole, checked body) and a result per URL rather than a
 // rejection at the first failure.
 
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { invalidArgType } = require('./errors')
@@ -60,22 +61,27 @@ function planItems (items, root, own, taken) {
     for (const key of ['resume', 'ifChanged', 'saveAnyStatus']) {
       if (own[key] !== undefined && request[key] === undefined) request[key] = own[key]
     }
-    return { url, name, named, request }
+    // A body whose response may name it lands under a side name first, so
+    // that a file under the URL's name is replaced only if it is the name
+    // in the end. `resume` and `ifChanged` work on the URL's name itself.
+    let staged = null
+    if (!named && own.contentDisposition !== false && !request.resume && !request.ifChanged) {
+      staged = path.join(root, `${name}.${crypto.randomBytes(4).toString('hex')}.fetchpool-dl`)
+      request.saveTo = staged
+    }
+    return { url, name, named, staged, request }
   })
 }
 
 /**
- * Renames a saved file to the name its response gives, when that differs;
- * a name taken by another file of this call gets a suffix.
+ * The name a saved body keeps: the one its response gives, when that
+ * differs from the URL's (a name taken by another file of this call gets a
+ * suffix), else the URL's.
  */
-async function applyDisposition (root, plan, res, taken) {
+function finalName (plan, res, taken) {
   const given = nameFromDisposition(res.headers.get('content-disposition'))
   if (given === null || given.toLowerCase() === plan.name.toLowerCase()) return plan.name
-  const name = claimName(taken, given)
-  await fs.promises.rename(path.join(root, plan.name), path.join(root, name))
-  // Validators kept for `ifChanged` describe the old name's file no more.
-  await fs.promises.rm(path.join(root, `${plan.name}.fetchpool.json`), { force: true })
-  return name
+  return claimName(taken, given)
 }
 
 async function resultOf (root, plan, outcome, index, own, taken) {
@@ -85,17 +91,27 @@ async function resultOf (root, plan, outcome, index, own, taken) {
     return result
   }
   const res = outcome.value
+  if (res.saved && !plan.named && own.contentDisposition !== false) {
+    const file = path.join(root, finalName(plan, res, taken))
+    const from = plan.staged === null ? result.file : plan.staged
+    if (from !== file) {
+      try {
+        await fs.promises.rename(from, file)
+      } catch (err) {
+        // A body waiting for its name goes; one under the URL's name (with
+        // `resume` or `ifChanged`) stays there.
+        if (plan.staged !== null) await fs.promises.rm(plan.staged, { force: true })
+        return { index, url: plan.url, file: plan.staged === null ? from : file, error: err }
+      }
+      // Validators kept for `ifChanged` describe the old name's file no more.
+      if (plan.staged === null) await fs.promises.rm(`${from}.fetchpool.json`, { force: true })
+    }
+    result.file = file
+  }
   result.status = res.status
   result.saved = res.saved
   result.notModified = res.notModified
   result.bytes = res.savedBytes
-  if (res.saved && !plan.named && own.contentDisposition !== false) {
-    try {
-      result.file = path.join(root, await applyDisposition(root, plan, res, taken))
-    } catch (err) {
-      result.error = err
-    }
-  }
   return result
 }
 
@@ -120,7 +136,15 @@ async function downloadChecked (client, { root, requests, own, call }) {
   await fs.promises.mkdir(root, { recursive: true })
   const taken = new Set()
   const plans = planItems(requests, root, own, taken)
-  const outcomes = await client.gather(plans.map((p) => p.request), call)
+  let outcomes
+  try {
+    outcomes = await client.gather(plans.map((p) => p.request), call)
+  } catch (err) {
+    // An aborted call names no file: none of those waiting for their name
+    // is left behind.
+    await Promise.all(plans.map((p) => p.staged && fs.promises.rm(p.staged, { force: true })))
+    throw err
+  }
   const results = []
   for (let i = 0; i < plans.length; i++) {
     results.push(await resultOf(root, plans[i], outcomes[i], i, own, taken))
