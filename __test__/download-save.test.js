@@ -233,6 +233,11 @@ test('save options are checked before anything is sent', async () => {
     [{ saveTo: file, resume: true, headers: { range: 'bytes=0-' } }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveTo: file, resume: true, headers: { 'If-None-Match': '"x"' } }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveTo: file, ifChanged: true, method: 'POST' }, 'ERR_INVALID_ARG_VALUE'],
+    // A body without a method is a POST.
+    [{ saveTo: file, resume: true, json: { a: 1 } }, 'ERR_INVALID_ARG_VALUE'],
+    // A HEAD response has no body to save.
+    [{ saveTo: file, method: 'HEAD' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ saveTo: file, method: 'head', saveAnyStatus: true }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveAnyStatus: true }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveTo: file, integrity: `md5-abc ${sri('sha256', BODY)}` }, 'ERR_INVALID_ARG_VALUE'],
     [{ saveTo: file, integrity: `x${sri('sha256', BODY)}` }, 'ERR_INVALID_ARG_VALUE'],
@@ -242,6 +247,13 @@ test('save options are checked before anything is sent', async () => {
     await assert.rejects(fetchpool.fetch({ url: `${base}/whole`, ...extra }), { code }, JSON.stringify(extra))
   }
   assert.equal(fs.existsSync(file), false)
+  // An existing file is left as it was, whichever way the request comes.
+  fs.writeFileSync(file, 'kept')
+  await assert.rejects(fetchpool.fetch(`${base}/whole`, { method: 'HEAD', saveTo: file }), { code: 'ERR_INVALID_ARG_VALUE' })
+  const [item] = await fetchpool.download([{ url: `${base}/whole`, method: 'HEAD', file: 'never' }], dir)
+  assert.equal(item.error && item.error.code, 'ERR_INVALID_ARG_VALUE')
+  assert.equal(fs.readFileSync(file, 'utf8'), 'kept')
+  fs.rmSync(file)
 })
 
 test('a process killed mid-download leaves the target as it was', async () => {

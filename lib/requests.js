@@ -33,6 +33,13 @@ const SRI = /^\s*(sha(256|384|512)-[A-Za-z0-9+/]+={0,2}(\?\S*)?\s*)+$/
 
 /** How `saveTo` treats its file; each option only with `saveTo`. */
 function saveOptions (request, name, headers, add) {
+  const bodied = request.json !== undefined || (request.body !== undefined && request.body !== null)
+  const method = request.method !== undefined ? String(request.method).toUpperCase() : bodied ? 'POST' : 'GET'
+  // A HEAD response has no body, whatever its Content-Length says: saved,
+  // it would be an empty file in place of the one there.
+  if (request.saveTo !== undefined && method === 'HEAD') {
+    throw invalidArgValue(`${name}.method`, request.method, 'must not be HEAD with saveTo, as a HEAD response has no body')
+  }
   for (const key of ['saveAnyStatus', 'resume', 'ifChanged']) {
     if (request[key] === undefined) continue
     checkBoolean(request[key], `${name}.${key}`)
@@ -49,7 +56,6 @@ function saveOptions (request, name, headers, add) {
   if (used === undefined) return
   if (request.saveTo === undefined) throw invalidArgValue(`${name}.${used}`, request[used], 'applies only with saveTo')
   const ranged = request.resume === true || request.ifChanged === true
-  const method = request.method === undefined ? 'GET' : String(request.method).toUpperCase()
   if (ranged && method !== 'GET') {
     throw invalidArgValue(`${name}.method`, request.method, 'must be GET with resume or ifChanged')
   }
