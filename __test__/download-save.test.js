@@ -256,6 +256,25 @@ test('save options are checked before anything is sent', async () => {
   fs.rmSync(file)
 })
 
+test('a name as long as the file system takes is saved; a file system error keeps its own code', async () => {
+  // 240 bytes: the temporary name beside it is cut to fit in 255.
+  const long = path.join(dir, `${'\u00e9'.repeat(118)}.bin`)
+  const saved = await fetchpool.fetch({ url: `${base}/whole`, saveTo: long })
+  assert.equal(saved.saved, true)
+  assert.ok(fs.readFileSync(long).equals(BODY))
+  fs.rmSync(long)
+  // Too long for the name itself: the rename says so, and nothing is left.
+  const tooLong = path.join(dir, 'x'.repeat(256))
+  await assert.rejects(fetchpool.fetch({ url: `${base}/whole`, saveTo: tooLong }), { code: 'ENAMETOOLONG' })
+  // A path through a file, as fs says it.
+  const file = path.join(dir, 'plain-file')
+  fs.writeFileSync(file, OLD)
+  await assert.rejects(fetchpool.fetch({ url: `${base}/whole`, saveTo: path.join(file, 'below') }), { code: 'ENOTDIR' })
+  assert.equal(fs.readFileSync(file, 'utf8'), OLD)
+  fs.rmSync(file)
+  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.fetchpool-tmp')), [])
+})
+
 test('a process killed mid-download leaves the target as it was', async () => {
   const file = oldTarget('killed')
   const script = `require(${JSON.stringify(path.join(__dirname, '..'))})

@@ -192,6 +192,12 @@ pub fn errno_name(err: &io::Error) -> &'static str {
             libc::ENOTDIR => "ENOTDIR",
             libc::EISDIR => "EISDIR",
             libc::ENOSPC => "ENOSPC",
+            libc::EROFS => "EROFS",
+            libc::ENAMETOOLONG => "ENAMETOOLONG",
+            libc::EDQUOT => "EDQUOT",
+            libc::ELOOP => "ELOOP",
+            libc::EFBIG => "EFBIG",
+            libc::EEXIST => "EEXIST",
             libc::EPROTO => "EPROTO",
             _ => "",
         };

@@ -35,6 +35,68 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Longest file name most file systems take (`NAME_MAX`).
+const NAME_MAX: usize = 255;
+
+/// Creates `<name>.<random>.fetchpool-tmp` in `dir`, new (`O_EXCL`), with
+/// the mode any new file gets (0666 less the umask), not a temporary file's
+/// private 0600: the file becomes the download. A long `name` is cut so that
+/// the temporary name stays within `NAME_MAX`. The error is the system's own
+/// (`ENOTDIR`, `EROFS`, `EMFILE`, …), so that its code reaches the caller.
+fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> io::Result<(File, PathBuf)> {
+    use std::hash::{BuildHasher, Hasher};
+    const RANDOM: usize = 6;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let stem = cut_name(name, NAME_MAX - 1 - RANDOM - TEMP_SUFFIX.len());
+    let mut last = None;
+    for _ in 0..64 {
+        let mut bits = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let random: String = (0..RANDOM)
+            .map(|_| {
+                let c = ALPHABET[(bits % ALPHABET.len() as u64) as usize];
+                bits /= ALPHABET.len() as u64;
+                c as char
+            })
+            .collect();
+        let mut file_name = stem.to_os_string();
+        file_name.push(format!(".{random}{TEMP_SUFFIX}"));
+        let path = dir.join(file_name);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+        match options.open(&path) {
+            Ok(file) => return Ok((file, path)),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => last = Some(err),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists)))
+}
+
+/// `name`'s first `room` bytes at most, cut between characters where the
+/// name is UTF-8.
+#[cfg(unix)]
+fn cut_name(name: &std::ffi::OsStr, room: usize) -> &std::ffi::OsStr {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    let mut keep = bytes.len().min(room);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        while !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+    }
+    std::ffi::OsStr::from_bytes(&bytes[..keep])
+}
+
+/// Elsewhere the name is kept whole.
+#[cfg(not(unix))]
+fn cut_name(name: &std::ffi::OsStr, _room: usize) -> &std::ffi::OsStr {
+    name
+}
+
 fn interrupted() -> FetchError {
     FetchError::new(ErrorKind::Internal, "A write to the file was interrupted")
 }
@@ -59,22 +121,15 @@ impl SaveFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut prefix = target.file_name().unwrap_or_default().to_os_string();
-        prefix.push(".");
-        let created = blocking(move || {
-            let mut builder = tempfile::Builder::new();
-            builder.prefix(&prefix).suffix(TEMP_SUFFIX);
-            // The file becomes the download: the mode any new file gets
-            // (0666 less the umask), not a temporary file's private 0600.
-            #[cfg(unix)]
-            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-            builder.tempfile_in(dir)
+        let name = target.file_name().unwrap_or_default().to_os_string();
+        let (file, temp) = blocking(move || {
+            let (file, path) = create_temp(&dir, &name)?;
+            Ok((file, TempPath::try_from_path(path)?))
         })
         .await?;
-        let (file, path) = created.into_parts();
         Ok(SaveFile {
             file: Some(file),
-            temp: Some(path),
+            temp: Some(temp),
             partial: None,
             checker,
             len: 0,
@@ -214,4 +269,33 @@ fn sync_dir(target: &Path) {
     }
     #[cfg(not(unix))]
     let _ = target;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_long_name_is_cut_between_characters_to_fit_its_temporary_name() {
+        let room = NAME_MAX - 1 - 6 - TEMP_SUFFIX.len();
+        let short = std::ffi::OsStr::new("report.pdf");
+        assert_eq!(cut_name(short, room), short);
+        let long = "é".repeat(200);
+        let cut = cut_name(std::ffi::OsStr::new(&long), room);
+        assert_eq!(cut.len(), room / 2 * 2);
+        assert!(cut.to_str().is_some());
+        let dir = tempfile::tempdir().unwrap();
+        let (_, path) = create_temp(dir.path(), std::ffi::OsStr::new(&long)).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.len() <= NAME_MAX && name.ends_with(TEMP_SUFFIX),
+            "{name}"
+        );
+        // The system's own error, not a wrapper's.
+        let through = dir.path().join("plain");
+        std::fs::write(&through, b"x").unwrap();
+        let err = create_temp(&through, std::ffi::OsStr::new("below")).unwrap_err();
+        assert_eq!(errno_name(&err), "ENOTDIR");
+    }
 }
