@@ -336,6 +336,8 @@ test('onProgress reports counts, ending with the total', async () => {
   assert.equal(last.total, 50)
   assert.equal(last.inFlight, 0)
   assert.ok(last.bytes > 0)
+  // The end is reported once.
+  assert.equal(reports.filter((r) => r.done === 50).length, 1)
 })
 
 test('the native map leaves partial results as async does: up to the last finished, the failed slot undefined', async () => {

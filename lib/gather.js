@@ -24,7 +24,7 @@ function gatherResults (client, list, opts, done) {
     if (finished) return
     finished = true
     if (err) results.length = lastIndex + 1
-    if (progress !== null) progress.report(0)
+    if (progress !== null) progress.end()
     done(err, results)
   }
   const progress = opts.onProgress ? new Progress(opts.onProgress, n) : null

@@ -13,6 +13,7 @@ class Progress {
     this.failed = 0
     this.bytes = 0
     this.last = 0
+    this.ended = false
   }
 
   count (err, res, concurrency) {
@@ -21,10 +22,19 @@ class Progress {
     // A body saved to a file counts as much as one held in memory.
     else this.bytes += res.savedBytes === undefined ? res.buffer.length : res.savedBytes
     const now = performance.now()
-    if (now - this.last >= PROGRESS_INTERVAL_MS || this.done === this.total) {
+    if (this.done === this.total) {
+      this.end()
+    } else if (now - this.last >= PROGRESS_INTERVAL_MS) {
       this.last = now
       this.report(concurrency)
     }
+  }
+
+  /** The last call: when the last request is counted, or when the call ends. */
+  end () {
+    if (this.ended) return
+    this.ended = true
+    this.report(0)
   }
 
   report (concurrency) {

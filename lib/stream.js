@@ -117,7 +117,7 @@ class StreamCall {
   async close () {
     this.batch.open = false
     this.batch.end()
-    if (this.progress !== null) this.progress.report(0)
+    if (this.progress !== null) this.progress.end()
     if (this.exhausted || typeof this.iterator.return !== 'function') return
     let stopped
     try {
