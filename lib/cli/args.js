@@ -33,7 +33,7 @@ const OPTIONS = {
   ca: ['string', undefined, undefined, 'PEM file of extra trusted certificates (repeatable)'],
   insecure: ['boolean', 'k', undefined, 'do not verify TLS certificates'],
   output: ['string', 'o', undefined, 'write the NDJSON results to this file (default stdout)'],
-  'save-dir': ['string', undefined, undefined, 'save each response body in this directory'],
+  'save-dir': ['string', undefined, undefined, 'save each 2xx response body in this directory'],
   report: ['string', undefined, undefined, 'write an HTML report of the run to this file'],
   progress: ['boolean', undefined, undefined, 'draw the progress bar even when not a terminal'],
   'no-progress': ['boolean', undefined, undefined, 'never draw the progress bar'],

@@ -181,7 +181,9 @@ impl BodyRead {
 fn too_large(limit: u64) -> FetchError {
     FetchError::new(
         ErrorKind::BodyTooLarge,
-        format!("Response body is larger than maxBodySize ({limit} bytes)"),
+        format!(
+            "Response body is larger than {limit} bytes (maxBodySize; maxSaveSize with saveTo)"
+        ),
     )
 }
 
