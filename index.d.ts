@@ -217,15 +217,25 @@ export type InputErrorCode =
   | 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_INVALID_URL' | 'ERR_INVALID_URL_SCHEME'
   | 'ERR_INVALID_HTTP_TOKEN' | 'ERR_INVALID_CHAR' | 'ERR_OUT_OF_RANGE';
 
+/** An input error: a TypeError or RangeError with its code, and in a batch the request's `url` and `index`. */
+export type InputError = (TypeError | RangeError) & {
+  readonly code: InputErrorCode;
+  readonly url?: string;
+  readonly index?: number;
+};
+
+/** What a call fails with: a request's error, or bad input. */
+export type CallError = FetchError | InputError;
+
 export type Settled<T> =
   | { status: 'fulfilled'; value: T }
-  | { status: 'rejected'; reason: FetchError | TypeError | RangeError };
+  | { status: 'rejected'; reason: CallError };
 
 export type StreamSettled<T> =
   | { status: 'fulfilled'; value: T; index: number }
-  | { status: 'rejected'; reason: FetchError | TypeError | RangeError; index: number };
+  | { status: 'rejected'; reason: CallError; index: number };
 
-export type Callback<T> = (err: FetchError | TypeError | RangeError | null, result: T) => void;
+export type Callback<T> = (err: CallError | null, result: T) => void;
 
 export interface Stats {
   queued: number;
@@ -244,14 +254,17 @@ export interface Stats {
  * WHATWG's fetch takes them. Only with a URL: a request object carries its
  * own, and other calls refuse them in their options (`ERR_INVALID_ARG_VALUE`).
  */
-export type FetchInit = CallOptions & Omit<RequestObject, 'url' | 'timeout' | 'signal' | 'maxBodySize'>;
+export type FetchInit = FetchOptions & Omit<RequestObject, 'url' | 'timeout' | 'signal' | 'maxBodySize'>;
+
+/** A single fetch's options: a call's, but `onProgress` (gather, stream and download only). */
+export type FetchOptions = Omit<CallOptions, 'onProgress'>;
 
 export interface FetchFunction {
   (request: string | URL, init?: FetchInit): Promise<Response>;
-  (request: RequestInput, options?: CallOptions): Promise<Response>;
+  (request: RequestInput, options?: FetchOptions): Promise<Response>;
   (request: RequestInput, callback: Callback<Response>): void;
   (request: string | URL, init: FetchInit | undefined, callback: Callback<Response>): void;
-  (request: RequestInput, options: CallOptions | undefined, callback: Callback<Response>): void;
+  (request: RequestInput, options: FetchOptions | undefined, callback: Callback<Response>): void;
 }
 
 export interface GatherFunction {
@@ -292,8 +305,8 @@ export interface DownloadResult {
   notModified?: boolean;
   /** The saved file's length. */
   bytes?: number;
-  /** Why this URL failed; the others are unaffected. */
-  error?: FetchError | Error;
+  /** Why this URL failed; the others are unaffected (a file system error when its file could not be named). */
+  error?: CallError | NodeJS.ErrnoException;
 }
 
 export interface DownloadFunction {
@@ -307,7 +320,7 @@ export declare class Client {
   /** Worker threads of this client's pool. */
   readonly workers: number;
   /** Bound to the client: pass it as an iteratee (`map(urls, client.fetch)`). */
-  readonly fetch: FetchFunction;
+  readonly fetch: FetchFunction & NativeFetch;
   gather: GatherFunction;
   stream: StreamFunction;
   download: DownloadFunction;
@@ -316,7 +329,18 @@ export declare class Client {
   close(): void;
 }
 
-export declare const fetch: FetchFunction;
+declare const native: unique symbol;
+
+/**
+ * What marks fetchpool's own `fetch` (and a client's) where the async
+ * functions take it to run natively. It has no call signature of its own, so
+ * that a callback-style iteratee is typed by async's overloads, not fetch's.
+ */
+export interface NativeFetch {
+  readonly [native]: true;
+}
+
+export declare const fetch: FetchFunction & NativeFetch;
 export declare const gather: GatherFunction;
 export declare const stream: StreamFunction;
 /** Fetches a list into a directory, one safely named file per URL (see docs/downloads.md). */
@@ -367,7 +391,7 @@ export declare function timeline(results: Iterable<TimedResult>, options?: Timel
 /** The client behind the module-level functions. */
 export declare const defaultClient: Client;
 
-type Surface = AsyncSurface<RequestInput, Response, FetchFunction>;
+type Surface = AsyncSurface<RequestInput, Response, NativeFetch>;
 
 export declare const map: Surface['map'];
 export declare const mapLimit: Surface['mapLimit'];

@@ -67,17 +67,11 @@ const native = {
 const asyncSurface = require('./lib/async/lazy')
 asyncSurface.provide(native)
 
-/** async's queue(worker, [concurrency]); without a worker it runs on the pool. */
-function queue (worker, concurrency) {
-  return asyncSurface.load('queue')(worker, concurrency)
-}
-
 module.exports = {
   fetch,
   gather,
   stream,
   download,
-  queue,
   Client,
   FetchError,
   Response,

@@ -86,7 +86,7 @@ describe('deep paths', () => {
       assert.strictEqual(require(`fetchpool/${name}.js`), plain, name)
       assert.strictEqual((await import(`fetchpool/${name}.js`)).default, plain, name)
       assert.strictEqual((await import(`fetchpool/${name}`)).default, plain, name)
-      if (name !== 'queue') assert.strictEqual(plain, fetchpool[name], name)
+      assert.strictEqual(plain, fetchpool[name], name)
     }
   })
 

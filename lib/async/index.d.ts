@@ -38,21 +38,29 @@ export type Collection<T> =
 
 export type Key = number | string;
 
+/**
+ * What an iteratee or task returns: an `async` function's Promise of its
+ * result, or whatever a callback-style one happens to return (an arrow such as
+ * `(n, cb) => setTimeout(() => cb(null, n), 5)` returns a timer), which is
+ * ignored.
+ */
+export type Returned<R> = Promise<R> | void | null | undefined | boolean | number | bigint | string | symbol | object;
+
 /** `(item, callback)` or `async (item) => result`. */
 export type AsyncIteratee<T, R = unknown, E = Error> =
-  (item: T, callback: IterateeCallback<R, E>) => void | Promise<R>;
+  (item: T, callback: IterateeCallback<R, E>) => Returned<R>;
 
 /** `(item, key, callback)` or `async (item, key) => result`. */
 export type AsyncKeyIteratee<T, R = unknown, E = Error> =
-  (item: T, key: Key, callback: IterateeCallback<R, E>) => void | Promise<R>;
+  (item: T, key: Key, callback: IterateeCallback<R, E>) => Returned<R>;
 
 /** `(memo, item, callback)` or `async (memo, item) => memo`. */
 export type AsyncReducer<T, M, E = Error> =
-  (memo: M, item: T, callback: IterateeCallback<M, E>) => void | Promise<M>;
+  (memo: M, item: T, callback: IterateeCallback<M, E>) => Returned<M>;
 
 /** A task: `(callback)` or `async () => result`. */
 export type AsyncTask<R = unknown, E = Error> =
-  (callback: IterateeCallback<R, E>) => void | Promise<R>;
+  (callback: IterateeCallback<R, E>) => Returned<R>;
 
 /** Any Node-style or async function whose last parameter is the callback. */
 export type AsyncFunction = (...args: any[]) => any;
@@ -127,10 +135,10 @@ export interface PriorityQueueObject<T, R = unknown, E = Error> extends QueueBas
 }
 
 export type QueueWorker<T, R = unknown, E = Error> =
-  (task: T, callback: IterateeCallback<R, E>) => void | Promise<R>;
+  (task: T, callback: IterateeCallback<R, E>) => Returned<R>;
 
 export type CargoWorker<T, R = unknown, E = Error> =
-  (tasks: T[], callback: IterateeCallback<R, E>) => void | Promise<R>;
+  (tasks: T[], callback: IterateeCallback<R, E>) => Returned<R>;
 
 export interface RetryOptions<E = Error> {
   /** Attempts in all. Default 5. */
@@ -357,17 +365,17 @@ export interface AsyncSurface<NReq = never, NRes = never, NFetch = never> {
 }
 
 export type TransformIteratee<T, A, E = Error> =
-  (acc: A, item: T, key: Key, callback: IterateeCallback<unknown, E>) => void | Promise<unknown>;
+  (acc: A, item: T, key: Key, callback: IterateeCallback<unknown, E>) => Returned<unknown>;
 
 /** Gets the values the body passed, then its callback. */
 export type AsyncTestWithResult<R, E = Error> =
-  (result: R, callback: IterateeCallback<boolean, E>) => void | Promise<boolean>;
+  (result: R, callback: IterateeCallback<boolean, E>) => Returned<boolean>;
 
 /** A task, or its dependency names followed by `(results, callback)`. */
 export type AutoTasks<R extends Dictionary<unknown>, E = Error> = {
   [K in keyof R]:
     | AsyncTask<R[K], E>
-    | ReadonlyArray<(keyof R & string) | ((results: Partial<R>, callback: IterateeCallback<R[K], E>) => void | Promise<R[K]>)>;
+    | ReadonlyArray<(keyof R & string) | ((results: Partial<R>, callback: IterateeCallback<R[K], E>) => Returned<R[K]>)>;
 };
 
 export interface ApplyEachRunner {
@@ -375,7 +383,14 @@ export interface ApplyEachRunner {
   (callback: ResultCallback<unknown[]>): void;
 }
 
-export type Memoized<F extends AsyncFunction> = F & {
+/**
+ * A memoized function is callback style, as async's is: an `async function`
+ * `(...args) => Promise<R>` becomes `(...args, callback) => void`.
+ */
+export type CallbackForm<F extends AsyncFunction> =
+  F extends (...args: infer A) => Promise<infer R> ? (...args: [...A, ResultCallback<R>]) => void : F;
+
+export type Memoized<F extends AsyncFunction> = CallbackForm<F> & {
   memo: Dictionary<unknown[]>;
   unmemoized: F;
 };
