@@ -52,6 +52,12 @@ before(async () => {
       res.writeHead(302, { location: `/${'a'.repeat(100 * 1024)}` })
       return res.end()
     }
+    if (url.pathname === '/to-hang') {
+      res.writeHead(302, { location: '/hang' })
+      return res.end()
+    }
+    // Never answers; the server's close ends it.
+    if (url.pathname === '/hang') return
     if (url.pathname === '/to-closed') {
       res.writeHead(302, { location: `http://127.0.0.1:${closedPort}/gone` })
       return res.end()
@@ -172,6 +178,18 @@ describe('a hostile Location', () => {
     const err = await errorOf(clients.client().fetch(server.url('/to-closed')))
     assert.equal(err && err.code, 'ECONNREFUSED')
     assert.equal(err.url, `http://127.0.0.1:${closedPort}/gone`)
+  })
+
+  test('a total timeout names the hop under way too', async () => {
+    for (const timeout of [300, { total: 300 }]) {
+      const err = await errorOf(clients.client().fetch(server.url('/to-hang'), { timeout }))
+      assert.equal(err && err.code, 'ERR_TOTAL_TIMEOUT')
+      assert.equal(err.url, server.url('/hang'))
+    }
+    // With retries, the hop of the attempt that ran out of time.
+    const [outcome] = await clients.client().gather([server.url('/to-hang')], { settle: true, timeout: 300, retry: 1 })
+    assert.equal(outcome.reason.code, 'ERR_TOTAL_TIMEOUT')
+    assert.equal(outcome.reason.url, server.url('/hang'))
   })
 })
 

@@ -40,11 +40,16 @@ pub async fn execute(
 ) -> (Result<ResponseData, FetchError>, u32) {
     let total = req.timeout.or(opts.total_timeout);
     let mut attempts = 0;
-    let run = attempt_loop(net, req, opts, timing, &mut attempts, lane);
+    // The hop under way, kept out here so that a total timeout, which drops
+    // the attempt midway, names it too.
+    let mut hop_url = None;
+    let run = attempt_loop(net, req, opts, timing, &mut attempts, &mut hop_url, lane);
     let result = match total {
         Some(limit) => match tokio::time::timeout(limit, run).await {
             Ok(result) => result,
-            Err(_) => Err(FetchError::new(ErrorKind::TotalTimeout, "Total timeout")),
+            Err(_) => {
+                Err(FetchError::new(ErrorKind::TotalTimeout, "Total timeout").at_url(hop_url))
+            }
         },
         None => run.await,
     };
@@ -58,11 +63,13 @@ async fn attempt_loop(
     opts: &CallOptions,
     timing: &mut Timing,
     attempts: &mut u32,
+    hop_url: &mut Option<String>,
     mut lane: Option<&mut Lane>,
 ) -> Result<ResponseData, FetchError> {
     let policy = &opts.retry;
     loop {
         *attempts += 1;
+        *hop_url = None;
         // With `error_on_status` a failed status arrives as an error; its
         // Retry-After comes back beside it.
         let mut status_wait = None;
@@ -72,6 +79,7 @@ async fn attempt_loop(
             opts,
             timing,
             &mut status_wait,
+            hop_url,
             lane.as_deref_mut(),
         )
         .await;
@@ -101,12 +109,12 @@ async fn follow_redirects(
     opts: &CallOptions,
     timing: &mut Timing,
     status_wait: &mut Option<std::time::Duration>,
+    hop_url: &mut Option<String>,
     lane: Option<&mut Lane>,
 ) -> Result<ResponseData, FetchError> {
-    let mut hop_url = None;
-    hops(net, req, opts, timing, status_wait, lane, &mut hop_url)
+    hops(net, req, opts, timing, status_wait, lane, hop_url)
         .await
-        .map_err(|e| e.at_url(hop_url))
+        .map_err(|e| e.at_url(hop_url.clone()))
 }
 
 /// What the next hop of a request sends, changed by each redirect.
