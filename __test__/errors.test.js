@@ -57,7 +57,12 @@ test('an AbortSignal cancels a fetch with ABORT_ERR', async () => {
   assert.equal(err.name, 'AbortError')
   assert.ok(Date.now() - started < 2000)
   const pre = AbortSignal.abort()
-  await assert.rejects(fetchpool.fetch(server.url('/x'), { signal: pre }), { code: 'ABORT_ERR' })
+  // Aborted before the call, it names its one request as an abort in flight does.
+  const url = server.url('/x')
+  await assert.rejects(fetchpool.fetch(url, { signal: pre }), { code: 'ABORT_ERR', url, index: 0 })
+  await assert.rejects(fetchpool.fetch({ url: new URL(url) }, { signal: pre }), { code: 'ABORT_ERR', url, index: 0 })
+  const viaCallback = await new Promise((resolve) => fetchpool.fetch(url, { signal: pre }, resolve))
+  assert.deepEqual([viaCallback.code, viaCallback.url, viaCallback.index], ['ABORT_ERR', url, 0])
   const perRequest = new AbortController()
   setTimeout(() => perRequest.abort(), 50)
   await assert.rejects(fetchpool.fetch({ url: server.url('/slow?ms=3000'), signal: perRequest.signal }), { code: 'ABORT_ERR' })

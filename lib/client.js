@@ -118,7 +118,7 @@ class Client {
       }
       // A call-level signal on a URL joins as that request's own signal.
       if (typeof request === 'string' || request instanceof URL) {
-        if (signal.aborted) return Promise.reject(abortError(signal.reason))
+        if (signal.aborted) return Promise.reject(abortError(signal.reason, { url: urlOf(request), index: 0 }))
         return new Promise((resolve, reject) => {
           this._joins.join({ url: request, signal }, opts.native, signal, (err, res) => (err ? reject(err) : resolve(res)))
         })
@@ -156,7 +156,8 @@ class Client {
     batch.onAbort = finish
     if (!batch.watch(opts.signal)) {
       batch.end()
-      finish(abortError(opts.signal.reason))
+      const url = urlOf(request) ?? (request.url instanceof URL ? request.url.href : request.url)
+      finish(abortError(opts.signal.reason, { url, index: 0 }))
       return
     }
     batch.onResult = (index, err, res) => finish(err, res)
