@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -264,7 +264,10 @@ pub struct ChunkSink {
     outbox: Mutex<Outbox>,
     /// A call into JavaScript is queued and has not started yet.
     scheduled: AtomicBool,
-    tsfn: OnceLock<ChunkFn>,
+    /// The JavaScript function that takes chunks, held until the client
+    /// closes: it refers to the client's JavaScript object, which holds this
+    /// sink, so while it is held neither can be collected.
+    tsfn: Mutex<Option<ChunkFn>>,
     origin: Instant,
     /// `performance.now()` at `origin`.
     time_origin: f64,
@@ -276,7 +279,7 @@ impl ChunkSink {
         Arc::new(ChunkSink {
             outbox: Mutex::new(Outbox::default()),
             scheduled: AtomicBool::new(false),
-            tsfn: OnceLock::new(),
+            tsfn: Mutex::new(None),
             origin,
             time_origin,
         })
@@ -296,17 +299,30 @@ impl ChunkSink {
                 };
                 Ok(into_args(chunk))
             })?;
-        let _ = self.tsfn.set(tsfn);
+        if let Ok(mut held) = self.tsfn.lock() {
+            *held = Some(tsfn);
+        }
         Ok(())
+    }
+
+    /// Lets go of the JavaScript function, once nothing more will be
+    /// delivered (the client is closed), so that the client's objects on
+    /// both sides can be collected.
+    pub fn detach(&self) {
+        let tsfn = self.tsfn.lock().ok().and_then(|mut held| held.take());
+        drop(tsfn);
+        if let Ok(mut outbox) = self.outbox.lock() {
+            *outbox = Outbox::default();
+        }
     }
 
     fn schedule(&self) {
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
-        let status = match self.tsfn.get() {
-            Some(tsfn) => tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking),
-            None => Status::Closing,
+        let status = match self.tsfn.lock().as_deref() {
+            Ok(Some(tsfn)) => tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking),
+            _ => Status::Closing,
         };
         if status != Status::Ok {
             // The environment is going away: nobody is left to receive these.

@@ -32,7 +32,10 @@ pub struct Rejected {
 pub struct Client {
     inner: Arc<Scheduler>,
     config: ClientConfig,
-    handle: Handle,
+    /// The runtime's handle, let go of at `close` with the runtime: what
+    /// the I/O driver holds (its epoll and wake-up descriptors) goes with
+    /// the last handle, not with the runtime alone.
+    handle: Mutex<Option<Handle>>,
     runtime: Mutex<Option<Runtime>>,
 }
 
@@ -54,7 +57,7 @@ impl Client {
             Network::new(&config)?
         };
         Ok(Client {
-            handle: runtime.handle().clone(),
+            handle: Mutex::new(Some(runtime.handle().clone())),
             inner: Arc::new(Scheduler::new(network)),
             config,
             runtime: Mutex::new(Some(runtime)),
@@ -158,7 +161,10 @@ impl Client {
         let Some(valid) = batch.queue(valid, start == Start::Hold) else {
             return Ok(());
         };
-        self.inner.start(&self.handle, batch, valid, start);
+        // Closed since the check above: `close` cancels the batch.
+        if let Some(handle) = self.handle.lock().ok().and_then(|h| h.clone()) {
+            self.inner.start(&handle, batch, valid, start);
+        }
         Ok(())
     }
 
@@ -206,6 +212,7 @@ impl Client {
         if let Some(runtime) = self.runtime.lock().ok().and_then(|mut r| r.take()) {
             runtime.shutdown_background();
         }
+        drop(self.handle.lock().ok().and_then(|mut h| h.take()));
         self.inner.close();
     }
 }
