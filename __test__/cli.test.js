@@ -251,7 +251,12 @@ test('a malformed line or option stops with exit 2 before anything is sent', asy
     [good, good], ['--progress', '--no-progress', good], ['--demo', good],
     // A whole number in another notation; an option the parser takes and the
     // Client refuses (a proxy's scheme), which is a usage error all the same.
-    ['--retries', '1e3', good], ['--proxy', 'ftp://127.0.0.1:1', good]]) {
+    ['--retries', '1e3', good], ['--proxy', 'ftp://127.0.0.1:1', good],
+    // A method that is no token, a body with GET; an input that is a
+    // directory, an output or a --save-dir that cannot be made.
+    ['-X', 'GE T', good], ['-X', 'get', '-d', 'x', good], [dir],
+    ['-o', path.join(dir, 'no-such-dir', 'out.ndjson'), good], ['--save-dir', good, good],
+    ['--save-dir', path.join(good, 'below'), good]]) {
     const { code, stdout } = await cli(args)
     assert.equal(code, 2, args.join(' '))
     assert.equal(stdout, '')
@@ -369,8 +374,12 @@ test('--version prints the version; no input on a terminal is a usage error; oth
   const noInput = fakeIo({ stdin: true })
   assert.equal(await main([], noInput), 2)
   assert.equal(noInput.stdout.text, '')
-  // An output file that cannot be opened is no usage error: main() rejects (exit 1 from bin/).
-  await assert.rejects(main(['--demo', '-n', '1', '-o', path.join(dir, 'no-such-dir', 'out')], fakeIo()), { code: 'ENOENT' })
+  // An output file that cannot be opened is a bad option value: exit 2, before anything is sent.
+  const noOutput = fakeIo()
+  assert.equal(await main(['--demo', '-n', '1', '-o', path.join(dir, 'no-such-dir', 'out')], noOutput), 2)
+  assert.match(noOutput.stderr.text, /cannot write .*ENOENT/)
+  // Other errors are not usage errors: main() rejects (exit 1 from bin/).
+  await assert.rejects(main(['--demo', '-n', '1', '--report', path.join(dir, 'no-such-dir', 'r.html')], fakeIo()), { code: 'ENOENT' })
 })
 
 test('standard output closed by its reader (| head) ends the output, not the run', async () => {
@@ -394,10 +403,11 @@ test('an NDJSON line has finalUrl only after a redirect, an error its code, stat
   const { main } = require('../lib/cli/main')
   const { recordOf } = require('../lib/cli/output')
   const io = fakeIo()
-  const file = writeFile('final.txt', [server.url('/redirect?n=1'), server.url('/a')].join('\n'))
+  // The last, an origin with no path, is normalised with a slash: no redirect.
+  const file = writeFile('final.txt', [server.url('/redirect?n=1'), server.url('/a'), server.url('/').slice(0, -1)].join('\n'))
   assert.equal(await main([file], io), 0)
   const lines = parseLines(io.stdout.text).sort((a, b) => a.index - b.index)
-  assert.deepEqual(lines.map((l) => l.finalUrl), [server.url('/echo'), undefined])
+  assert.deepEqual(lines.map((l) => l.finalUrl), [server.url('/echo'), undefined, undefined])
   // As the line is written: JSON drops a field left undefined.
   const line = (reason) => JSON.parse(JSON.stringify(recordOf({ status: 'rejected', reason, index: 0 }, ['http://a/'])))
   const withStatus = line(Object.assign(new Error('x'), { code: 'ERR_HTTP', status: 503, attempts: 2 }))
@@ -532,25 +542,48 @@ test('the progress bar: none for no requests, its frames with and without a term
   const began = performance.now()
   const bar = startProgress(1000, tty, true)
   t.after(() => bar.stop())
-  assert.equal(process.listeners('SIGINT').length, sigint.length + 1)
+  // The command handles SIGINT; the bar adds no listener of its own.
+  assert.deepEqual(process.listeners('SIGINT'), sigint)
   bar.tick(1000, 7)
   const seconds = (performance.now() - began) / 1000
   bar.stop()
-  assert.deepEqual(process.listeners('SIGINT'), sigint)
   assert.ok(tty.text.startsWith('\x1b7\x1b[?25l'), 'cursor not hidden')
+  assert.ok(tty.text.includes('\x1b[?25h'), 'cursor not shown again')
   // The rate is the requests done over the time since the bar began, which is at most `seconds`.
   const [, rate] = /1000\/1000 \| (\d+) req\/s \| 7 failed/.exec(tty.text)
   assert.ok(Number(rate) >= Math.floor(1000 / seconds), `rate ${rate}`)
-  // Interrupted, the bar gives the cursor back and the process is sent SIGINT again.
-  const kill = t.mock.method(process, 'kill', () => true)
-  const interruptedTty = streamOf(true)
-  const interruptedBar = startProgress(5, interruptedTty, true)
-  t.after(() => interruptedBar.stop())
-  process.listeners('SIGINT').find((listener) => !sigint.includes(listener))()
-  assert.deepEqual(kill.mock.calls.map((call) => call.arguments), [[process.pid, 'SIGINT']])
-  assert.ok(interruptedTty.text.includes('\x1b[?25h'), 'cursor not shown again')
-  interruptedBar.stop()
-  assert.deepEqual(process.listeners('SIGINT'), sigint)
+})
+
+test('Ctrl-C writes what is done, the summary and the report, leaves no temporary file, and exits 130', async () => {
+  const saveDir = path.join(dir, 'interrupted')
+  const output = path.join(dir, 'interrupted.ndjson')
+  const report = path.join(dir, 'interrupted.html')
+  const fast = Array.from({ length: 5 }, (_, i) => server.url(`/a?i=${i}`))
+  // One at a time: the slow body is asked for once the others are in, and
+  // its bytes come one every 50 ms for 50 s.
+  const input = [...fast, server.url('/dribble?n=1000&ms=50')].join('\n') + '\n'
+  // --progress on a pipe writes a frame as lines, so the test can see when
+  // the command has taken in the five.
+  const child = spawn(process.execPath, [BIN, '-c', '1', '-o', output, '--save-dir', saveDir, '--report', report, '--progress'])
+  const err = []
+  child.stderr.on('data', (c) => err.push(c))
+  child.stdin.end(input)
+  const closed = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  // Sent once the five are in and the slow body is being written to its
+  // temporary file.
+  const writing = () => fs.existsSync(saveDir) && fs.readdirSync(saveDir).some((n) => n.endsWith('.fetchpool-tmp'))
+  const ready = () => Buffer.concat(err).toString().includes(' 5/6 ') && writing()
+  for (let i = 0; i < 800 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  assert.ok(ready(), `the five never came in, or the slow body never started: ${Buffer.concat(err)}`)
+  child.kill('SIGINT')
+  const { code } = await closed
+  const stderr = Buffer.concat(err).toString()
+  assert.equal(code, 130, stderr)
+  assert.deepEqual(parseLines(fs.readFileSync(output, 'utf8')).map((r) => [r.index, r.status]).sort(), [[0, 200], [1, 200], [2, 200], [3, 200], [4, 200]])
+  assert.match(stderr, /fetchpool: 5 requests, 5 responses/)
+  assert.match(stderr, /interrupted after 5 of 6 requests/)
+  assert.ok(fs.existsSync(report))
+  assert.deepEqual(fs.readdirSync(saveDir).filter((n) => n.includes('fetchpool')), [])
 })
 
 test('--method alone sets the method of plain URL lines, not of request objects, which need no body', async () => {

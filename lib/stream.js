@@ -141,15 +141,19 @@ async function * streamResults (client, requests, opts, window, concurrency) {
     call.batch.end()
     throw abortError(opts.signal.reason)
   }
+  // An abort hands over the results already in first: what is done is not
+  // lost. A request's error (without settle) ends the stream at once.
+  const stops = () => call.failure !== null && (call.ready.length === 0 || call.failure.code !== 'ABORT_ERR')
   try {
     while (true) {
-      if (call.failure !== null) throw call.failure
+      if (stops()) throw call.failure
       if (call.ready.length > 0) {
         yield call.ready.shift()
         continue
       }
-      call.pump()
       if (call.failure !== null) throw call.failure
+      call.pump()
+      if (stops()) throw call.failure
       if (call.ready.length > 0) continue
       if (call.drained) break
       await call.waitForResult()

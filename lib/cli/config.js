@@ -89,6 +89,12 @@ function configOf ({ values, positionals }) {
   if (positionals.length > 1) throw new UsageError(`one input file at most, got ${positionals.length}`)
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress exclude each other')
   if (values.demo && positionals.length > 0) throw new UsageError('--demo takes no input file')
+  if (values.method !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(values.method)) {
+    throw new UsageError(`--method must be a method name (a token), got '${values.method}'`)
+  }
+  if (values.data !== undefined && /^(GET|HEAD)$/i.test(values.method || '')) {
+    throw new UsageError(`--data does not go with --method ${values.method}, which sends no body`)
+  }
   return {
     input: positionals[0],
     client: clientOptions(values),

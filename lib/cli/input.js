@@ -37,12 +37,17 @@ function requestOf (line, lineNo, defaults) {
 
 function openInput (file, stdin) {
   if (file === undefined || file === '-') return stdin
+  let fd
   try {
     fs.accessSync(file, fs.constants.R_OK)
+    fd = fs.openSync(file, 'r')
+    // A directory opens, and fails only on its first read.
+    if (fs.fstatSync(fd).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' })
   } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd)
     throw new UsageError(`cannot read ${file}: ${err.code}`)
   }
-  return fs.createReadStream(file)
+  return fs.createReadStream(file, { fd })
 }
 
 /** Reads every request of `file` (or of `stdin` when none, or `-`). */

@@ -27,7 +27,7 @@ function recordOf (outcome, requests) {
     const res = outcome.value
     record.status = res.status
     record.bytes = res.savedBytes === undefined ? res.buffer.length : res.savedBytes
-    if (res.url !== record.url) record.finalUrl = res.url
+    if (res.redirected) record.finalUrl = res.url
     record.httpVersion = res.httpVersion
     record.attempts = res.attempts
     record.timing = res.timing
@@ -86,7 +86,9 @@ class LineWriter {
 /** The output: `file`, or `stdout` when none. */
 function openOutput (file, stdout) {
   if (file === undefined || file === '-') return { writer: new LineWriter(stdout), close: false }
-  return { writer: new LineWriter(fs.createWriteStream(file)), close: true }
+  // Opened here, so that a path that cannot be written fails before any
+  // request is sent.
+  return { writer: new LineWriter(fs.createWriteStream(file, { fd: fs.openSync(file, 'w') })), close: true }
 }
 
 module.exports = { recordOf, openOutput, LineWriter }

@@ -24,13 +24,8 @@ function startProgress (total, stream, enabled) {
     etaBuffer: 1000
   }, Presets.shades_classic)
   const began = performance.now()
-  // The bar hides the cursor: an interrupted run gives it back, then ends
-  // as SIGINT would have ended it.
-  const interrupted = () => {
-    bar.stop()
-    process.kill(process.pid, 'SIGINT')
-  }
-  process.once('SIGINT', interrupted)
+  // An interrupted run stops the bar (and gives the cursor back) as any
+  // other end does: the command handles SIGINT (lib/cli/main.js).
   bar.start(total, 0, { rate: '0', failed: 0 })
   return {
     tick (done, failed) {
@@ -38,7 +33,6 @@ function startProgress (total, stream, enabled) {
       bar.update(done, { rate: seconds > 0 ? Math.round(done / seconds) : 0, failed })
     },
     stop () {
-      process.off('SIGINT', interrupted)
       bar.stop()
     }
   }

@@ -3,7 +3,6 @@
 // How the command runs its requests: one stream of settled outcomes in
 // completion order, so a million requests take a bounded window of memory.
 
-const fs = require('node:fs')
 const path = require('node:path')
 const { nameFromUrl } = require('../filename')
 
@@ -31,13 +30,13 @@ function * withSaveTo (requests, dir) {
 
 /**
  * Settled outcomes `{ status, value | reason, index }` of `requests`, in
- * completion order. With `saveDir`, bodies are written to files there from
- * the pool and never enter JavaScript.
+ * completion order, until `signal` aborts. With `saveDir` (made already),
+ * bodies are written to files there from the pool and never enter
+ * JavaScript.
  */
-function runRequests (client, requests, saveDir) {
-  if (saveDir === undefined) return client.stream(requests, { settle: true })
-  fs.mkdirSync(saveDir, { recursive: true })
-  return client.stream(withSaveTo(requests, saveDir), { settle: true })
+function runRequests (client, requests, saveDir, signal) {
+  if (saveDir === undefined) return client.stream(requests, { settle: true, signal })
+  return client.stream(withSaveTo(requests, saveDir), { settle: true, signal })
 }
 
 module.exports = { runRequests, fileNameOf, urlOf }
