@@ -4,7 +4,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fetchpool = require('..')
 const { Client } = fetchpool
-const { startServer, refusedPort, delay } = require('./support/server')
+const { startServer, refusedPort } = require('./support/server')
 const { startGate } = require('./support/gate')
 const { waitFor } = require('./support/wait')
 
@@ -111,11 +111,14 @@ test('client defaults: timeout and headers apply to every call', async () => {
 })
 
 test('close cancels what is in flight and refuses later calls', async () => {
-  const client = new Client()
-  const pending = client.gather([server.url('/slow?ms=3000')])
-  await delay(50)
+  const client = new Client({ concurrency: 3 })
+  const pending = client.gather(Array.from({ length: 5 }, (_, i) => server.url(`/slow?ms=3000&i=${i}`)))
+  await waitFor(() => client.stats().inFlight === 3, 'three in flight')
   client.close()
   await assert.rejects(pending, { code: 'ABORT_ERR' })
+  // Nothing is left counted in flight or queued.
+  const after = client.stats()
+  assert.deepEqual([after.inFlight, after.queued], [0, 0])
   await assert.rejects(client.fetch(server.url('/x')), { code: 'ERR_INVALID_STATE' })
   client.close()
 })

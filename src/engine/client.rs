@@ -189,7 +189,15 @@ impl Client {
     }
 
     pub fn stats(&self) -> StatsSnapshot {
-        self.inner.books.stats.snapshot()
+        let mut stats = self.inner.books.stats.snapshot();
+        if self.is_closed() {
+            // Its tasks are dropped with the runtime, in the background and
+            // without running to their ends: a closed client has nothing
+            // waiting and nothing in flight.
+            stats.queued = 0;
+            stats.in_flight = 0;
+        }
+        stats
     }
 
     /// The adaptive limit of each origin that running `concurrency: 'auto'`
