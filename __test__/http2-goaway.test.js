@@ -35,6 +35,19 @@ before(async () => {
           'access_log access.log conns;',
           'location /n/ { return 200 "body of $uri\\n"; }'
         ].join('\n')
+      },
+      // Ten requests a connection, eight streams at once: at concurrency
+      // 64 most requests wait pending open, and a request is turned away
+      // again and again before a connection serves it.
+      tight: {
+        ssl: certs.server,
+        http2: true,
+        config: [
+          'keepalive_requests 10;',
+          'http2_max_concurrent_streams 8;',
+          'access_log tight.log conns;',
+          'location /n/ { return 200 "body of $uri\\n"; }'
+        ].join('\n')
       }
     }
   })
@@ -47,8 +60,8 @@ after(async () => {
 })
 
 /** The connections nginx's access log names, and the lines it holds. */
-function accessLog () {
-  const lines = fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8').trim().split('\n')
+function accessLog (name = 'access.log') {
+  const lines = fs.readFileSync(path.join(nginx.dir, name), 'utf8').trim().split('\n')
   return { lines, connections: new Set(lines.map((l) => l.split(' ')[0])) }
 }
 
@@ -67,6 +80,17 @@ describe('nginx closing connections after keepalive_requests', () => {
     // Each request was served once: a resent one was never processed.
     assert.equal(log.lines.length, 1000)
     assert.ok(log.connections.size >= 1000 / 100, `${log.connections.size} connections`)
+  })
+
+  test('requests left pending open when a connection closes, and turned away many times, all succeed', async () => {
+    const urls = Array.from({ length: 300 }, (_, i) => nginx.url('tight', `/n/${i}`))
+    const results = await client({ ca: certs.ca.pem }).gather(urls, { concurrency: 64, settle: true })
+    // Before: "dispatch task is gone" (ERR_FETCHPOOL_INTERNAL) for a stream
+    // pending open, and ERR_HTTP_PROTOCOL after ten resends.
+    assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => r.reason.code), [])
+    for (const [i, r] of results.entries()) assert.equal(await r.value.text(), `body of /n/${i}\n`)
+    // Each served once: none of those sent again had been processed.
+    assert.equal(accessLog('tight.log').lines.length, 300)
   })
 })
 
@@ -174,9 +198,9 @@ describe('a scripted HTTP/2 server turning requests away', () => {
     assert.equal(server.arrivals, 1)
   })
 
-  test('a server that refuses every stream fails the request after ten resends', async () => {
+  test('a server that refuses every stream fails the request after 64 resends', async () => {
     const server = await start((stream) => stream.close(NGHTTP2_REFUSED_STREAM))
     await assert.rejects(post(server), { code: 'ERR_HTTP_PROTOCOL' })
-    assert.equal(server.arrivals, 11)
+    assert.equal(server.arrivals, 65)
   })
 })

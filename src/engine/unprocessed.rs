@@ -17,6 +17,11 @@ use super::error::find_in_chain;
 /// below its last id fail with the same error when the connection then
 /// ends, and those may have been processed.
 pub fn unprocessed(err: &(dyn StdError + 'static)) -> bool {
+    if let Some(hyper) = find_in_chain::<hyper::Error>(err) {
+        if dispatch_gone(hyper) {
+            return true;
+        }
+    }
     let Some(h2) = find_in_chain::<h2::Error>(err) else {
         return false;
     };
@@ -25,6 +30,16 @@ pub fn unprocessed(err: &(dyn StdError + 'static)) -> bool {
         Some(Reason::REFUSED_STREAM) => h2.is_remote() && h2.is_reset(),
         _ => false,
     }
+}
+
+/// hyper's "dispatch task is gone": the connection's task ended with the
+/// request still its own and unsent. Its HTTP/2 client does so with a
+/// stream left pending open (above the server's concurrent stream limit)
+/// when a graceful GOAWAY ends the connection: that request never left
+/// the client. hyper tells this error only by its text (a user error of
+/// kind `DispatchGone`).
+fn dispatch_gone(err: &hyper::Error) -> bool {
+    err.is_user() && err.to_string().starts_with("dispatch task is gone")
 }
 
 #[cfg(test)]
