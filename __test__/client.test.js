@@ -111,16 +111,26 @@ test('client defaults: timeout and headers apply to every call', async () => {
 })
 
 test('close cancels what is in flight and refuses later calls', async () => {
+  // A server of its own that never answers, closed with its sockets at the
+  // end, so that nothing of it lives on into the next test.
+  const silent = require('node:http').createServer(() => {})
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
   const client = new Client({ concurrency: 3 })
-  const pending = client.gather(Array.from({ length: 5 }, (_, i) => server.url(`/slow?ms=3000&i=${i}`)))
-  await waitFor(() => client.stats().inFlight === 3, 'three in flight')
-  client.close()
-  await assert.rejects(pending, { code: 'ABORT_ERR' })
-  // Nothing is left counted in flight or queued.
-  const after = client.stats()
-  assert.deepEqual([after.inFlight, after.queued], [0, 0])
-  await assert.rejects(client.fetch(server.url('/x')), { code: 'ERR_INVALID_STATE' })
-  client.close()
+  try {
+    const url = `http://127.0.0.1:${silent.address().port}/`
+    const pending = client.gather(Array.from({ length: 5 }, (_, i) => `${url}${i}`))
+    await waitFor(() => client.stats().inFlight === 3, 'three in flight')
+    client.close()
+    await assert.rejects(pending, { code: 'ABORT_ERR' })
+    // Nothing is left counted in flight or queued.
+    const after = client.stats()
+    assert.deepEqual([after.inFlight, after.queued], [0, 0])
+    await assert.rejects(client.fetch(url), { code: 'ERR_INVALID_STATE' })
+  } finally {
+    client.close()
+    silent.closeAllConnections()
+    await new Promise((resolve) => silent.close(resolve))
+  }
 })
 
 test('a closed client leaves no timer behind, however often it went idle', async () => {
