@@ -8,15 +8,21 @@ const { startServer, refusedPort } = require('./support/server')
 const { startGate } = require('./support/gate')
 const { waitFor } = require('./support/wait')
 
-// The threads of this process by id, with their names as the system lists
-// them (Linux only; cut to 15 bytes). Elsewhere null.
+// The threads of this process, with their names as the system lists them
+// (Linux only; cut to 15 bytes). Elsewhere null. Each is keyed by its id and
+// its start time: an id can be given again to a new thread once its thread
+// has ended, as the workers of a closed client do.
 function threads () {
   if (process.platform !== 'linux') return null
   const fs = require('node:fs')
   const named = new Map()
   for (const tid of fs.readdirSync('/proc/self/task')) {
     try {
-      named.set(tid, fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim())
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      // Fields after the name, which is in parentheses; the start time is
+      // the 22nd field in all.
+      const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+      named.set(`${tid}@${started}`, fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim())
     } catch {
       // the thread ended while listed
     }
