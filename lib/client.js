@@ -3,7 +3,7 @@
 const { performance } = require('node:perf_hooks')
 const { inputError, isInputCode, abortError, invalidArgType, invalidArgValue } = require('./errors')
 const { callOptions, clientOptions, requestFromInit } = require('./options')
-const { snapshot, urlOf } = require('./requests')
+const { snapshot, urlOf, itemUrl } = require('./requests')
 const { SignalWatch } = require('./signals')
 const { Batch } = require('./batch')
 const { TickJoin } = require('./join')
@@ -156,8 +156,7 @@ class Client {
     batch.onAbort = finish
     if (!batch.watch(opts.signal)) {
       batch.end()
-      const url = urlOf(request) ?? (request.url instanceof URL ? request.url.href : request.url)
-      finish(abortError(opts.signal.reason, { url, index: 0 }))
+      finish(abortError(opts.signal.reason, { url: itemUrl(request), index: 0 }))
       return
     }
     batch.onResult = (index, err, res) => finish(err, res)

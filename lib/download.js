@@ -11,6 +11,7 @@ const path = require('node:path')
 const { invalidArgType } = require('./errors')
 const { checkKeys, CALL_OPTIONS } = require('./options')
 const { nameFromUrl, nameFromDisposition, safeName, claimName } = require('./filename')
+const { itemUrl } = require('./requests')
 
 /** Options of download() itself; the rest are gather's. */
 const OWN_OPTIONS = ['resume', 'ifChanged', 'saveAnyStatus', 'contentDisposition']
@@ -36,13 +37,6 @@ function splitOptions (options) {
   return { own, call }
 }
 
-function urlOfItem (item) {
-  if (typeof item === 'string') return item
-  if (item instanceof URL) return item.href
-  if (item !== null && typeof item === 'object') return item.url instanceof URL ? item.url.href : item.url
-  return undefined
-}
-
 /**
  * Each item as a request with `saveTo` in `root`. An object item may name
  * its own `file`; otherwise the URL's path names it. Names are claimed in
@@ -50,7 +44,7 @@ function urlOfItem (item) {
  */
 function planItems (items, root, own, taken) {
   return items.map((item) => {
-    const url = urlOfItem(item)
+    const url = itemUrl(item)
     // A name the caller gave is kept whatever the response says.
     const named = item !== null && typeof item === 'object' && !(item instanceof URL) && item.file !== undefined
     const wanted = named ? safeName(String(item.file)) : nameFromUrl(url)

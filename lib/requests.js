@@ -20,6 +20,14 @@ function urlOf (request) {
   return null
 }
 
+/** The URL an item names as given: a string, a URL, or an object's `url`. */
+function itemUrl (item) {
+  if (typeof item === 'string') return item
+  if (item instanceof URL) return item.href
+  if (item !== null && typeof item === 'object') return item.url instanceof URL ? item.url.href : item.url
+  return undefined
+}
+
 function bodyBytes (body, name) {
   if (typeof body === 'string') return Buffer.from(body)
   if (Buffer.isBuffer(body)) return body
@@ -223,4 +231,4 @@ function normalize (items, from, to, base, single = false) {
   return { lines: urls.join('\n'), urls, extras, signals, errors }
 }
 
-module.exports = { normalize, objectRequest, snapshot, urlOf }
+module.exports = { normalize, objectRequest, snapshot, urlOf, itemUrl }

@@ -35,20 +35,3 @@ impl Stats {
         }
     }
 }
-
-/// One request counted in flight for as long as this lives: dropped when the
-/// request ends, or with its task when the client closes midway.
-pub struct InFlight<'a>(&'a AtomicU64);
-
-impl<'a> InFlight<'a> {
-    pub fn count(counter: &'a AtomicU64) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        InFlight(counter)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
