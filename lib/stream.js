@@ -151,7 +151,6 @@ async function * streamResults (client, requests, opts, window, concurrency) {
         yield call.ready.shift()
         continue
       }
-      if (call.failure !== null) throw call.failure
       call.pump()
       if (stops()) throw call.failure
       if (call.ready.length > 0) continue

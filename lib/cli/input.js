@@ -39,7 +39,6 @@ function openInput (file, stdin) {
   if (file === undefined || file === '-') return stdin
   let fd
   try {
-    fs.accessSync(file, fs.constants.R_OK)
     fd = fs.openSync(file, 'r')
     // A directory opens, and fails only on its first read.
     if (fs.fstatSync(fd).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' })
