@@ -25,7 +25,6 @@ use super::joined::Joined;
 use super::lane::Lane;
 use super::network::Network;
 use super::response::{ResponseData, Timing};
-use super::stats::InFlight;
 
 /// When a submitted part starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,7 +262,7 @@ async fn run(
     } = item;
     let req = req.into_request();
     sched.books.stats.queued.fetch_sub(1, Ordering::Relaxed);
-    let in_flight = InFlight::count(&sched.books.stats.in_flight);
+    sched.books.stats.in_flight.fetch_add(1, Ordering::Relaxed);
     let mut timing = Timing::queued_at(queued_at);
     let item_cancelled = cancelled(token.as_ref());
     let outcome: Outcome = {
@@ -299,7 +298,7 @@ async fn run(
         lane.discard();
     }
     drop(permit);
-    drop(in_flight);
+    sched.books.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
     if token.is_some() {
         batch.forget_item(index);
     }
